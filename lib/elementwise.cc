@@ -1,0 +1,140 @@
+#include "lib/elementwise.h"
+
+#include <string>
+
+#include "lib/parallel_segments.h"
+#include "lib/vector_kernels.h"
+
+namespace simdgrad {
+namespace {
+
+template <class T>
+const detail::VectorKernels<T>& kernels() {
+  return detail::vector_kernels<T>();
+}
+
+template <class... Views>
+bool all_contiguous(const Views&... views) {
+  return (views.contiguous() && ...);
+}
+
+}  // namespace
+
+template <class T>
+void fill(MatrixView<T> y, T value) {
+  const auto& k = kernels<T>();
+  for_each_segment(y.rows(), y.cols(), y.contiguous(),
+                   [&](const Segment& s) { k.fill(value, segment_start(y, s), s.length); });
+}
+
+template <class T>
+void copy(MatrixView<const T> x, MatrixView<T> y) {
+  require_same_shape("copy", x, y);
+  const auto& k = kernels<T>();
+  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
+                   [&](const Segment& s) { k.copy(segment_start(x, s), segment_start(y, s), s.length); });
+}
+
+namespace {
+template <class T, class Kernel>
+void binary(const char* name, MatrixView<const T> a, MatrixView<const T> b, MatrixView<T> y,
+            Kernel kernel) {
+  require_same_shape(name, a, b);
+  require_same_shape(name, a, y);
+  for_each_segment(y.rows(), y.cols(), all_contiguous(a, b, y),
+                   [&](const Segment& s) { kernel(segment_start(a, s), segment_start(b, s), segment_start(y, s), s.length); });
+}
+}  // namespace
+
+template <class T>
+void add(MatrixView<const T> a, MatrixView<const T> b, MatrixView<T> y) {
+  binary("add", a, b, y, kernels<T>().add);
+}
+template <class T>
+void sub(MatrixView<const T> a, MatrixView<const T> b, MatrixView<T> y) {
+  binary("sub", a, b, y, kernels<T>().sub);
+}
+template <class T>
+void mul(MatrixView<const T> a, MatrixView<const T> b, MatrixView<T> y) {
+  binary("mul", a, b, y, kernels<T>().mul);
+}
+template <class T>
+void relu_backward(MatrixView<const T> x, MatrixView<const T> g, MatrixView<T> y) {
+  binary("relu_backward", x, g, y, kernels<T>().relu_backward);
+}
+
+template <class T>
+void scale(T s, MatrixView<const T> x, MatrixView<T> y) {
+  require_same_shape("scale", x, y);
+  const auto& k = kernels<T>();
+  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
+                   [&](const Segment& seg) { k.scale(s, segment_start(x, seg), segment_start(y, seg), seg.length); });
+}
+
+template <class T>
+void axpy(T a, MatrixView<const T> x, MatrixView<T> y) {
+  require_same_shape("axpy", x, y);
+  const auto& k = kernels<T>();
+  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
+                   [&](const Segment& s) { k.axpy(a, segment_start(x, s), segment_start(y, s), s.length); });
+}
+
+template <class T>
+void relu(MatrixView<const T> x, MatrixView<T> y) {
+  require_same_shape("relu", x, y);
+  const auto& k = kernels<T>();
+  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
+                   [&](const Segment& s) { k.relu(segment_start(x, s), segment_start(y, s), s.length); });
+}
+
+namespace {
+template <class T>
+void require_row_vector(const char* name, MatrixView<const T> v, size_t cols) {
+  if (v.rows() != 1 || v.cols() != cols) {
+    throw std::invalid_argument(std::string(name) + ": expected a 1x" + std::to_string(cols) +
+                                " row vector, got " + shape_string(v));
+  }
+}
+}  // namespace
+
+template <class T>
+void add_row_vector(MatrixView<const T> bias, MatrixView<T> y) {
+  require_row_vector("add_row_vector", bias, y.cols());
+  const auto& k = kernels<T>();
+  // Row-wise segments: the bias is indexed by column, so rows are never flattened together.
+  for_each_segment(y.rows(), y.cols(), false, [&](const Segment& s) {
+    k.add(segment_start(y, s), bias.data() + s.col, segment_start(y, s), s.length);
+  });
+}
+
+template <class T>
+void column_sums(MatrixView<const T> x, MatrixView<T> out) {
+  require_row_vector("column_sums", MatrixView<const T>(out), x.cols());
+  const auto& k = kernels<T>();
+  k.fill(T(0), out.data(), out.cols());
+  // Segments are column ranges; each sums its rows top to bottom, so every output element
+  // sees the same additions in the same order whatever the thread count.
+  for_each_segment(1, x.cols(), false, [&](const Segment& s) {
+    for (size_t r = 0; r < x.rows(); ++r) {
+      k.add(out.data() + s.col, x.row(r) + s.col, out.data() + s.col, s.length);
+    }
+  });
+}
+
+#define SIMDGRAD_INSTANTIATE(T)                                                             \
+  template void fill<T>(MatrixView<T>, T);                                                  \
+  template void copy<T>(MatrixView<const T>, MatrixView<T>);                                \
+  template void add<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
+  template void sub<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
+  template void mul<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
+  template void scale<T>(T, MatrixView<const T>, MatrixView<T>);                            \
+  template void axpy<T>(T, MatrixView<const T>, MatrixView<T>);                             \
+  template void relu<T>(MatrixView<const T>, MatrixView<T>);                                \
+  template void relu_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);  \
+  template void add_row_vector<T>(MatrixView<const T>, MatrixView<T>);                      \
+  template void column_sums<T>(MatrixView<const T>, MatrixView<T>);
+SIMDGRAD_INSTANTIATE(float)
+SIMDGRAD_INSTANTIATE(double)
+#undef SIMDGRAD_INSTANTIATE
+
+}  // namespace simdgrad

@@ -1,0 +1,169 @@
+// The GEMM driver: blocking, packing and threading around the per-target micro-kernel.
+//
+// The five loops of BLIS: JC (NC columns of C) > PC (KC of the depth) > IC (MC rows) > JR (NR)
+// > IR (MR). B's KC x NC block is packed once per (JC, PC), A's MC x KC block once per IC, and
+// the team splits the packing and the JR x IR tiles. PC is never split: every element of C
+// sums its K products in the same order, whatever the thread count.
+#include "lib/gemm/gemm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <string>
+
+#include "hwy/aligned_allocator.h"
+#include "lib/elementwise.h"
+#include "lib/gemm/blocking.h"
+#include "lib/gemm/gemm_kernels.h"
+#include "lib/gemm/pack_panel.h"
+#include "lib/threading.h"
+
+namespace simdgrad {
+namespace {
+
+// Below this many multiply-adds a fork/join costs more than it saves; the tiles are the same.
+constexpr size_t kParallelMinMultiplyAdds = size_t{1} << 18;
+
+// Packing buffers of the calling thread; they only grow, so steady-state training does not
+// allocate here.
+template <class T>
+class PackBuffer {
+ public:
+  T* reserve(size_t elements) {
+    if (elements > capacity_) {
+      data_ = hwy::AllocateAligned<T>(elements);
+      if (!data_) throw std::bad_alloc();
+      capacity_ = elements;
+    }
+    return data_.get();
+  }
+
+ private:
+  hwy::AlignedFreeUniquePtr<T[]> data_;
+  size_t capacity_ = 0;
+};
+
+// op(X) as (pointer, stride along the panel's width, stride along the depth K).
+template <class T>
+struct PackSource {
+  const T* data;
+  size_t stride_w;
+  size_t stride_k;
+  const T* at(size_t w, size_t k) const { return data + w * stride_w + k * stride_k; }
+};
+
+template <class T>
+std::string operand_shape(const char* name, Transpose t, MatrixView<const T> x) {
+  return std::string(name) + " " + shape_string(x) + (t == Transpose::kYes ? " transposed" : "");
+}
+
+// C = act(beta*C + bias) for the cases with no products to add (K == 0 or alpha == 0).
+template <class T>
+void scale_and_epilogue(T beta, MatrixView<T> c, const GemmEpilogue<T>& epilogue) {
+  if (beta == T(0)) {
+    fill(c, T(0));
+  } else if (beta != T(1)) {
+    scale(beta, MatrixView<const T>(c), c);
+  }
+  if (!epilogue.bias.empty()) add_row_vector(epilogue.bias, c);
+  if (epilogue.activation == Activation::kRelu) relu(MatrixView<const T>(c), c);
+}
+
+}  // namespace
+
+template <class T>
+void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
+          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmEpilogue<T>& epilogue) {
+  const bool ta = transpose_a == Transpose::kYes;
+  const bool tb = transpose_b == Transpose::kYes;
+  const size_t m = ta ? a.cols() : a.rows();
+  const size_t k = ta ? a.rows() : a.cols();
+  const size_t kb = tb ? b.cols() : b.rows();
+  const size_t n = tb ? b.rows() : b.cols();
+  if (k != kb || c.rows() != m || c.cols() != n) {
+    throw std::invalid_argument("gemm: shapes do not chain, " + operand_shape("A", transpose_a, a) +
+                                " times " + operand_shape("B", transpose_b, b) + " into C " +
+                                shape_string(c));
+  }
+  if (!epilogue.bias.empty() && (epilogue.bias.rows() != 1 || epilogue.bias.cols() != n)) {
+    throw std::invalid_argument("gemm: bias must be 1x" + std::to_string(n) + ", got " +
+                                shape_string(epilogue.bias));
+  }
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == T(0)) return scale_and_epilogue(beta, c, epilogue);
+
+  const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
+  const size_t mr = kernels.mr, nr = kernels.nr;
+  const detail::Blocking block = detail::choose_blocking(m, n, k, mr, nr, sizeof(T));
+  thread_local PackBuffer<T> a_buffer, b_buffer;
+  T* const packed_a = a_buffer.reserve(block.mc * block.kc);
+  T* const packed_b = b_buffer.reserve(block.nc * block.kc);
+
+  const PackSource<T> source_a{a.data(), ta ? 1 : a.stride(), ta ? a.stride() : 1};
+  const PackSource<T> source_b{b.data(), tb ? b.stride() : 1, tb ? 1 : b.stride()};
+  const T* const bias = epilogue.bias.empty() ? nullptr : epilogue.bias.data();
+  const bool relu = epilogue.activation == Activation::kRelu;
+  const bool parallel = !omp_in_parallel() && m * n * k >= kParallelMinMultiplyAdds;
+
+#pragma omp parallel if (parallel)
+  {
+#pragma omp single nowait
+    record_team_size(omp_get_num_threads());
+
+    for (size_t jc = 0; jc < n; jc += block.nc) {
+      const size_t nc = std::min(block.nc, n - jc);
+      const size_t n_panels = (nc + nr - 1) / nr;
+      for (size_t pc = 0; pc < k; pc += block.kc) {
+        const size_t kc = std::min(block.kc, k - pc);
+        const bool first_depth_block = pc == 0;
+        const bool last_depth_block = pc + kc == k;
+
+#pragma omp for schedule(static)
+        for (size_t q = 0; q < n_panels; ++q) {
+          const size_t col = q * nr;
+          detail::pack_panel(source_b.at(jc + col, pc), source_b.stride_w, source_b.stride_k,
+                             std::min(nr, nc - col), nr, kc, packed_b + q * nr * kc);
+        }
+
+        for (size_t ic = 0; ic < m; ic += block.mc) {
+          const size_t mc = std::min(block.mc, m - ic);
+          const size_t m_panels = (mc + mr - 1) / mr;
+
+#pragma omp for schedule(static)
+          for (size_t p = 0; p < m_panels; ++p) {
+            const size_t row = p * mr;
+            detail::pack_panel(source_a.at(ic + row, pc), source_a.stride_w, source_a.stride_k,
+                               std::min(mr, mc - row), mr, kc, packed_a + p * mr * kc);
+          }
+
+          // Tiles in JR-major order: a thread's contiguous share reuses each B panel across
+          // the A panels while it is hot in L1.
+#pragma omp for schedule(static)
+          for (size_t t = 0; t < n_panels * m_panels; ++t) {
+            const size_t q = t / m_panels, p = t % m_panels;
+            const size_t row = ic + p * mr, col = jc + q * nr;
+            const detail::TileOutput<T> out{
+                c.row(row) + col,
+                c.stride(),
+                std::min(mr, m - row),
+                std::min(nr, n - col),
+                alpha,
+                first_depth_block ? beta : T(1),
+                last_depth_block && bias ? bias + col : nullptr,
+                last_depth_block && relu};
+            kernels.micro_kernel(kc, packed_a + p * mr * kc, packed_b + q * nr * kc, out);
+          }
+        }
+      }
+    }
+  }
+}
+
+template void gemm<float>(Transpose, Transpose, float, MatrixView<const float>,
+                          MatrixView<const float>, float, MatrixView<float>,
+                          const GemmEpilogue<float>&);
+template void gemm<double>(Transpose, Transpose, double, MatrixView<const double>,
+                           MatrixView<const double>, double, MatrixView<double>,
+                           const GemmEpilogue<double>&);
+
+}  // namespace simdgrad

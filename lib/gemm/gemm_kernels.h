@@ -1,0 +1,47 @@
+// The per-target GEMM micro-kernel behind gemm.h (BLIS anatomy: the only per-ISA piece).
+//
+// The driver (gemm.cc) packs op(A) into panels of MR rows and op(B) into panels of NR columns
+// (pack_panel.h) and calls micro_kernel once per MR x NR tile of C.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace simdgrad::detail {
+
+// Where and how a micro-kernel writes its MR x NR tile of accumulated products `acc`.
+template <class T>
+struct TileOutput {
+  T* c;           // top-left element of the tile in C
+  size_t ldc;     // row stride of C
+  size_t rows;    // valid rows (<= MR); the rest of the tile is padding
+  size_t cols;    // valid columns (<= NR)
+  T alpha;
+  T beta;         // C = alpha*acc + beta*C; beta == 0: C is not read
+  const T* bias;  // nullptr, or the bias entries of the tile's columns
+  bool relu;      // apply max(., 0) after the bias
+};
+
+template <class T>
+struct GemmKernels {
+  int64_t target;  // HWY_TARGET the table was compiled for
+  size_t mr;       // rows of a tile (and of a packed A panel)
+  size_t nr;       // columns of a tile (and of a packed B panel), a multiple of the lanes
+  // a_panel: kc x MR, element (k, r) at a_panel[k*MR + r]; b_panel: kc x NR at b_panel[k*NR + c],
+  // 64-byte aligned. Padding rows/columns of the panels hold zeros.
+  void (*micro_kernel)(size_t kc, const T* a_panel, const T* b_panel, const TileOutput<T>& out);
+};
+
+const GemmKernels<float>& gemm_kernels_f32();
+const GemmKernels<double>& gemm_kernels_f64();
+
+template <class T>
+const GemmKernels<T>& gemm_kernels() {
+  if constexpr (sizeof(T) == 4) {
+    return gemm_kernels_f32();
+  } else {
+    return gemm_kernels_f64();
+  }
+}
+
+}  // namespace simdgrad::detail

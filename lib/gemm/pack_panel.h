@@ -1,0 +1,38 @@
+// Packing: copies a strip of op(A) or op(B) into the panel layout the micro-kernel streams.
+//
+// A panel is `width` lanes wide (MR for A, NR for B) and `depth` (kc) long, stored depth-major:
+// dst[k * width + w]. Source element (w, k) is src[w * stride_w + k * stride_k], which covers
+// both operands and both transposes:
+//   op(A) = A:  stride_w = lda, stride_k = 1      op(A) = Aᵀ: stride_w = 1,   stride_k = lda
+//   op(B) = B:  stride_w = 1,   stride_k = ldb    op(B) = Bᵀ: stride_w = ldb, stride_k = 1
+// Lanes w >= valid are zero, so edge tiles compute zeros there.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+
+namespace simdgrad::detail {
+
+template <class T>
+void pack_panel(const T* src, size_t stride_w, size_t stride_k, size_t valid, size_t width,
+                size_t depth, T* dst) {
+  if (stride_w == 1) {
+    // Each k is a contiguous run of `valid` source elements.
+    for (size_t k = 0; k < depth; ++k) {
+      T* out = dst + k * width;
+      std::memcpy(out, src + k * stride_k, valid * sizeof(T));
+      for (size_t w = valid; w < width; ++w) out[w] = T(0);
+    }
+    return;
+  }
+  // Each lane w is a run along k: read it contiguously when stride_k == 1, scatter by width.
+  for (size_t w = 0; w < valid; ++w) {
+    const T* in = src + w * stride_w;
+    for (size_t k = 0; k < depth; ++k) dst[k * width + w] = in[k * stride_k];
+  }
+  for (size_t w = valid; w < width; ++w) {
+    for (size_t k = 0; k < depth; ++k) dst[k * width + w] = T(0);
+  }
+}
+
+}  // namespace simdgrad::detail

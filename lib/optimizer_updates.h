@@ -1,0 +1,26 @@
+// Fused optimizer updates: one pass over memory per parameter tensor, float and double.
+// The parameter, its gradient and its state tensors must have the same shape.
+#pragma once
+
+#include "lib/matrix.h"
+
+namespace simdgrad {
+
+// Keras 2 SGD: v = momentum*v - lr*g; p += v (Nesterov: p += momentum*v - lr*g).
+template <class T>
+void sgd_momentum_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> velocity, T lr,
+                         T momentum, bool nesterov);
+
+// Keras 2 RMSprop (no momentum, eps outside the square root, accumulator starts at 0):
+// a = rho*a + (1-rho)*g^2; p -= lr*g / (sqrt(a) + eps).
+template <class T>
+void rmsprop_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator, T lr,
+                    T rho, T eps);
+
+// Adam as Keras 2: step t >= 1, lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t);
+// m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g^2; p -= lr_t*m / (sqrt(v) + eps).
+template <class T>
+void adam_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> m, MatrixView<T> v, T lr,
+                 T beta1, T beta2, T eps, long step);
+
+}  // namespace simdgrad

@@ -1,0 +1,65 @@
+// Splits an elementwise job over a rows x cols region into segments whose boundaries depend on
+// the shape only (see threading.h), and runs them on an OpenMP team when the job is large.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstddef>
+
+#include "lib/threading.h"
+
+namespace simdgrad {
+
+struct Segment {
+  size_t index;   // position in the fixed order of segments (row-major)
+  size_t row;     // row of the region (0 when the region is treated as one flat row)
+  size_t col;     // first column of the segment
+  size_t length;  // number of elements
+};
+
+// Calls body(Segment) once per segment. When `flat` (every operand contiguous) the region is
+// one row of rows*cols elements, cut into kChunkElements pieces; otherwise each row is cut.
+// Where segment s starts in `view` (any operand of the job, whatever its stride).
+template <class V>
+auto segment_start(const V& view, const Segment& s) {
+  return view.row(s.row) + s.col;
+}
+
+// Returns how many segments for_each_segment makes of the same arguments.
+inline size_t segment_count(size_t rows, size_t cols, bool flat) {
+  if (flat) {
+    cols *= rows;
+    rows = cols == 0 ? 0 : 1;
+  }
+  return rows * ((cols + kChunkElements - 1) / kChunkElements);
+}
+
+template <class Body>
+void for_each_segment(size_t rows, size_t cols, bool flat, Body&& body) {
+  if (flat) {
+    cols *= rows;
+    rows = cols == 0 ? 0 : 1;
+  }
+  if (rows == 0 || cols == 0) return;
+  const size_t per_row = (cols + kChunkElements - 1) / kChunkElements;
+  const size_t segments = rows * per_row;
+  auto run = [&](size_t s) {
+    const size_t row = s / per_row;
+    const size_t col = (s % per_row) * kChunkElements;
+    body(Segment{s, row, col, std::min(kChunkElements, cols - col)});
+  };
+  if (rows * cols < kParallelMinElements || segments == 1 || omp_in_parallel()) {
+    for (size_t s = 0; s < segments; ++s) run(s);
+    return;
+  }
+#pragma omp parallel
+  {
+#pragma omp single nowait
+    record_team_size(omp_get_num_threads());
+#pragma omp for schedule(static)
+    for (size_t s = 0; s < segments; ++s) run(s);
+  }
+}
+
+}  // namespace simdgrad

@@ -1,0 +1,245 @@
+// SIMD bodies of the VectorKernels table (vector_kernels.h), compiled once per Highway target.
+//
+// Assumptions: pointers may be unaligned and n may be any size. Full vectors use LoadU/StoreU;
+// the ragged tail is staged through aligned stack buffers, because Highway 1.0.3's MaskedLoad
+// is a full Load plus a mask and faults on a tail that ends at a page boundary (SSSE3/SSE4).
+// Staging keeps the tail on the same vector arithmetic (same FMAs) as the body, so a result
+// never depends on where an element falls relative to the vector boundary.
+
+// Per-target include guard, as Highway's foreach_target.h requires.
+#if defined(SIMDGRAD_LIB_VECTOR_KERNELS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SIMDGRAD_LIB_VECTOR_KERNELS_INL_H_
+#undef SIMDGRAD_LIB_VECTOR_KERNELS_INL_H_
+#else
+#define SIMDGRAD_LIB_VECTOR_KERNELS_INL_H_
+#endif
+
+#include <array>
+#include <cstring>
+
+#include "hwy/highway.h"
+#include "lib/vector_kernels.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace simdgrad::detail {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Calls body(in, out) with pointers to each successive vector of the kIn inputs and kOut
+// outputs; the last, partial vector goes through zero-padded aligned buffers.
+template <size_t kIn, size_t kOut, class D, class Body>
+HWY_INLINE void StreamLanes(D d, size_t n, const std::array<const hn::TFromD<D>*, kIn>& in,
+                            const std::array<hn::TFromD<D>*, kOut>& out, const Body& body) {
+  using T = hn::TFromD<D>;
+  const size_t lanes = hn::Lanes(d);
+  std::array<const T*, kIn> in_at;
+  std::array<T*, kOut> out_at;
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    for (size_t k = 0; k < kIn; ++k) in_at[k] = in[k] + i;
+    for (size_t k = 0; k < kOut; ++k) out_at[k] = out[k] + i;
+    body(in_at, out_at);
+  }
+  if (i == n) return;
+  const size_t rest = n - i;
+  constexpr size_t kMaxLanes = hn::MaxLanes(D());
+  HWY_ALIGN T in_buffer[kIn == 0 ? 1 : kIn][kMaxLanes] = {};
+  HWY_ALIGN T out_buffer[kOut == 0 ? 1 : kOut][kMaxLanes] = {};
+  for (size_t k = 0; k < kIn; ++k) {
+    std::memcpy(in_buffer[k], in[k] + i, rest * sizeof(T));
+    in_at[k] = in_buffer[k];
+  }
+  for (size_t k = 0; k < kOut; ++k) {
+    std::memcpy(out_buffer[k], out[k] + i, rest * sizeof(T));
+    out_at[k] = out_buffer[k];
+  }
+  body(in_at, out_at);
+  for (size_t k = 0; k < kOut; ++k) std::memcpy(out[k] + i, out_buffer[k], rest * sizeof(T));
+}
+
+template <class T>
+void Fill(T value, T* y, size_t n) {
+  const hn::ScalableTag<T> d;
+  const auto v = hn::Set(d, value);
+  StreamLanes<0, 1>(d, n, {}, {y}, [&](const auto&, const auto& out) HWY_ATTR {
+    hn::StoreU(v, d, out[0]);
+  });
+}
+
+template <class T>
+void Copy(const T* x, T* y, size_t n) {
+  if (n != 0 && x != y) std::memmove(y, x, n * sizeof(T));
+}
+
+// y = op(a, b) elementwise, for the binary arithmetic kernels.
+template <class T, class Op>
+HWY_INLINE void Binary(const T* a, const T* b, T* y, size_t n, const Op& op) {
+  const hn::ScalableTag<T> d;
+  StreamLanes<2, 1>(d, n, {a, b}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    hn::StoreU(op(hn::LoadU(d, in[0]), hn::LoadU(d, in[1])), d, out[0]);
+  });
+}
+
+template <class T>
+void Add(const T* a, const T* b, T* y, size_t n) {
+  Binary(a, b, y, n, [](auto u, auto v) HWY_ATTR { return hn::Add(u, v); });
+}
+template <class T>
+void Sub(const T* a, const T* b, T* y, size_t n) {
+  Binary(a, b, y, n, [](auto u, auto v) HWY_ATTR { return hn::Sub(u, v); });
+}
+template <class T>
+void Mul(const T* a, const T* b, T* y, size_t n) {
+  Binary(a, b, y, n, [](auto u, auto v) HWY_ATTR { return hn::Mul(u, v); });
+}
+
+template <class T>
+void Scale(T s, const T* x, T* y, size_t n) {
+  const hn::ScalableTag<T> d;
+  const auto vs = hn::Set(d, s);
+  StreamLanes<1, 1>(d, n, {x}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    hn::StoreU(hn::Mul(vs, hn::LoadU(d, in[0])), d, out[0]);
+  });
+}
+
+template <class T>
+void Axpy(T a, const T* x, T* y, size_t n) {
+  const hn::ScalableTag<T> d;
+  const auto va = hn::Set(d, a);
+  StreamLanes<1, 1>(d, n, {x}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    hn::StoreU(hn::MulAdd(va, hn::LoadU(d, in[0]), hn::LoadU(d, out[0])), d, out[0]);
+  });
+}
+
+template <class T>
+void Relu(const T* x, T* y, size_t n) {
+  const hn::ScalableTag<T> d;
+  const auto zero = hn::Zero(d);
+  StreamLanes<1, 1>(d, n, {x}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    const auto v = hn::LoadU(d, in[0]);
+    hn::StoreU(hn::IfThenElseZero(hn::Gt(v, zero), v), d, out[0]);
+  });
+}
+
+template <class T>
+void ReluBackward(const T* x, const T* g, T* y, size_t n) {
+  const hn::ScalableTag<T> d;
+  const auto zero = hn::Zero(d);
+  StreamLanes<2, 1>(d, n, {x, g}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    const auto active = hn::Gt(hn::LoadU(d, in[0]), zero);
+    hn::StoreU(hn::IfThenElseZero(active, hn::LoadU(d, in[1])), d, out[0]);
+  });
+}
+
+// Folds every vector of x into four accumulators with `step(acc, v)`, merges them lanewise in
+// a fixed order with `merge`, and reduces the lanes with `lanes_of` (a Highway *OfLanes op,
+// which returns the result broadcast to every lane). The tail is zero-padded, so `step` must
+// treat a 0 lane as neutral.
+template <class T, class Step, class Merge, class LanesOf>
+HWY_INLINE T Reduce(const T* x, size_t n, const Step& step, const Merge& merge,
+                    const LanesOf& lanes_of) {
+  const hn::ScalableTag<T> d;
+  const size_t lanes = hn::Lanes(d);
+  auto acc0 = hn::Zero(d), acc1 = hn::Zero(d), acc2 = hn::Zero(d), acc3 = hn::Zero(d);
+  size_t i = 0;
+  for (; i + 4 * lanes <= n; i += 4 * lanes) {
+    acc0 = step(acc0, hn::LoadU(d, x + i));
+    acc1 = step(acc1, hn::LoadU(d, x + i + lanes));
+    acc2 = step(acc2, hn::LoadU(d, x + i + 2 * lanes));
+    acc3 = step(acc3, hn::LoadU(d, x + i + 3 * lanes));
+  }
+  StreamLanes<1, 0>(d, n - i, {x + i}, {}, [&](const auto& in, const auto&) HWY_ATTR {
+    acc0 = step(acc0, hn::LoadU(d, in[0]));
+  });
+  return hn::GetLane(lanes_of(d, merge(merge(acc0, acc1), merge(acc2, acc3))));
+}
+
+template <class T>
+T Sum(const T* x, size_t n) {
+  return Reduce(
+      x, n, [](auto acc, auto v) HWY_ATTR { return hn::Add(acc, v); },
+      [](auto a, auto b) HWY_ATTR { return hn::Add(a, b); },
+      [](auto d, auto v) HWY_ATTR { return hn::SumOfLanes(d, v); });
+}
+
+template <class T>
+T SumSquares(const T* x, size_t n) {
+  return Reduce(
+      x, n, [](auto acc, auto v) HWY_ATTR { return hn::MulAdd(v, v, acc); },
+      [](auto a, auto b) HWY_ATTR { return hn::Add(a, b); },
+      [](auto d, auto v) HWY_ATTR { return hn::SumOfLanes(d, v); });
+}
+
+template <class T>
+T MaxAbs(const T* x, size_t n) {
+  return Reduce(
+      x, n, [](auto acc, auto v) HWY_ATTR { return hn::Max(acc, hn::Abs(v)); },
+      [](auto a, auto b) HWY_ATTR { return hn::Max(a, b); },
+      [](auto d, auto v) HWY_ATTR { return hn::MaxOfLanes(d, v); });
+}
+
+template <class T>
+void SgdMomentum(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov) {
+  const hn::ScalableTag<T> d;
+  const auto vlr = hn::Set(d, lr);
+  const auto vmomentum = hn::Set(d, momentum);
+  StreamLanes<1, 2>(d, n, {g}, {p, v}, [&](const auto& in, const auto& out) HWY_ATTR {
+    const auto grad = hn::LoadU(d, in[0]);
+    const auto velocity = hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, hn::LoadU(d, out[1])));
+    const auto step = nesterov ? hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, velocity)) : velocity;
+    hn::StoreU(hn::Add(hn::LoadU(d, out[0]), step), d, out[0]);
+    hn::StoreU(velocity, d, out[1]);
+  });
+}
+
+template <class T>
+void Rmsprop(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps) {
+  const hn::ScalableTag<T> d;
+  const auto vlr = hn::Set(d, lr);
+  const auto vrho = hn::Set(d, rho);
+  const auto vone_minus_rho = hn::Set(d, T(1) - rho);
+  const auto veps = hn::Set(d, eps);
+  StreamLanes<1, 2>(d, n, {g}, {p, a}, [&](const auto& in, const auto& out) HWY_ATTR {
+    const auto grad = hn::LoadU(d, in[0]);
+    const auto accumulator =
+        hn::MulAdd(vrho, hn::LoadU(d, out[1]), hn::Mul(vone_minus_rho, hn::Mul(grad, grad)));
+    const auto step = hn::Div(hn::Mul(vlr, grad), hn::Add(hn::Sqrt(accumulator), veps));
+    hn::StoreU(hn::Sub(hn::LoadU(d, out[0]), step), d, out[0]);
+    hn::StoreU(accumulator, d, out[1]);
+  });
+}
+
+template <class T>
+void Adam(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) {
+  const hn::ScalableTag<T> d;
+  const auto vlr = hn::Set(d, lr_t);
+  const auto vb1 = hn::Set(d, beta1);
+  const auto vone_minus_b1 = hn::Set(d, T(1) - beta1);
+  const auto vb2 = hn::Set(d, beta2);
+  const auto vone_minus_b2 = hn::Set(d, T(1) - beta2);
+  const auto veps = hn::Set(d, eps);
+  StreamLanes<1, 3>(d, n, {g}, {p, m, v}, [&](const auto& in, const auto& out) HWY_ATTR {
+    const auto grad = hn::LoadU(d, in[0]);
+    const auto first = hn::MulAdd(vb1, hn::LoadU(d, out[1]), hn::Mul(vone_minus_b1, grad));
+    const auto second =
+        hn::MulAdd(vb2, hn::LoadU(d, out[2]), hn::Mul(vone_minus_b2, hn::Mul(grad, grad)));
+    const auto step = hn::Div(hn::Mul(vlr, first), hn::Add(hn::Sqrt(second), veps));
+    hn::StoreU(hn::Sub(hn::LoadU(d, out[0]), step), d, out[0]);
+    hn::StoreU(first, d, out[1]);
+    hn::StoreU(second, d, out[2]);
+  });
+}
+
+template <class T>
+VectorKernels<T> MakeVectorKernels() {
+  return VectorKernels<T>{HWY_TARGET,     &Fill<T>,        &Copy<T>,       &Add<T>,
+                          &Sub<T>,        &Mul<T>,         &Scale<T>,      &Axpy<T>,
+                          &Relu<T>,       &ReluBackward<T>, &Sum<T>,       &SumSquares<T>,
+                          &MaxAbs<T>,     &SgdMomentum<T>, &Rmsprop<T>,    &Adam<T>};
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace simdgrad::detail
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard

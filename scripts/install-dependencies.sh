@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs the Debian packages simdgrad needs, and only those that are missing.
+# Sourced by run.sh and test.sh; usable on its own: scripts/install-dependencies.sh
+#
+# On Debian 12 (the reference platform) and its derivatives it uses apt-get, through sudo when
+# not root. Elsewhere it lists what is missing and exits 1.
+
+simdgrad_packages=(
+  cmake make g++            # the toolchain (gcc's OpenMP comes with g++)
+  libhwy-dev                # Google Highway 1.0.3: SIMD kernels with run-time dispatch
+  catch2                    # Catch2 2.13: the tests
+  libbenchmark-dev          # Google Benchmark: bench/
+  libopenblas-dev           # the reference the GEMM benchmarks compare against
+  libcli11-dev              # command-line parsing of the apps
+)
+
+simdgrad_missing_packages() {
+  local missing=() p
+  for p in "${simdgrad_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  echo "${missing[@]}"
+}
+
+simdgrad_install_dependencies() {
+  if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+    echo "simdgrad: this is not a Debian-like system (no apt-get/dpkg-query)." >&2
+    echo "Install these (Debian package names; Highway must be 1.0.x, Catch2 2.13):" >&2
+    echo "  ${simdgrad_packages[*]}" >&2
+    return 1
+  fi
+  local missing
+  missing=$(simdgrad_missing_packages)
+  [ -z "$missing" ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "simdgrad: missing packages and no sudo to install them; as root run:" >&2
+      echo "  apt-get update && apt-get install -y $missing" >&2
+      return 1
+    fi
+    sudo=(sudo)
+  fi
+  echo "simdgrad: installing $missing"
+  # shellcheck disable=SC2086
+  if ! { "${sudo[@]}" apt-get update -qq && \
+         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends $missing; }; then
+    echo "simdgrad: apt-get could not install: $missing" >&2
+    return 1
+  fi
+  missing=$(simdgrad_missing_packages)
+  if [ -n "$missing" ]; then
+    echo "simdgrad: still missing after apt-get: $missing" >&2
+    return 1
+  fi
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  simdgrad_install_dependencies
+fi

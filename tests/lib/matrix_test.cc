@@ -1,0 +1,48 @@
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+
+#include "lib/matrix.h"
+
+namespace simdgrad::testing {
+
+TEMPLATE_TEST_CASE("a new matrix is zero-filled, 64-byte aligned and contiguous", "[kernels]",
+                   float, double) {
+  Matrix<TestType> m(3, 5);
+  REQUIRE(reinterpret_cast<std::uintptr_t>(m.data()) % 64 == 0);
+  REQUIRE(m.stride() == 5);
+  REQUIRE(m.view().contiguous());
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t j = 0; j < 5; ++j) REQUIRE(m(i, j) == 0);
+}
+
+TEST_CASE("a block view shares storage and keeps the parent's stride", "[kernels]") {
+  Matrix<float> m(4, 6);
+  MatrixView<float> block = m.view().block(1, 2, 2, 3);
+  REQUIRE(block.stride() == 6);
+  REQUIRE_FALSE(block.contiguous());
+  block(1, 2) = 9.0f;
+  REQUIRE(m(2, 4) == 9.0f);
+  REQUIRE(MatrixView<float>(m.data(), 1, 6).contiguous());
+}
+
+TEST_CASE("a block that does not fit throws naming both shapes", "[kernels]") {
+  Matrix<float> m(4, 6);
+  REQUIRE_THROWS_WITH(m.view().block(3, 0, 2, 6),
+                      "MatrixView::block: 2x6 at (3, 0) does not fit in 4x6");
+  REQUIRE_THROWS_WITH(MatrixView<float>(m.data(), 2, 6, 5),
+                      "MatrixView: stride 5 is smaller than cols 6");
+}
+
+TEST_CASE("copying a matrix copies its values, moving leaves the source empty", "[kernels]") {
+  Matrix<double> m(2, 2);
+  m(1, 1) = 3.0;
+  Matrix<double> copy = m;
+  copy(1, 1) = 4.0;
+  REQUIRE(m(1, 1) == 3.0);
+  Matrix<double> moved = std::move(m);
+  REQUIRE(moved(1, 1) == 3.0);
+  REQUIRE(m.size() == 0);  // NOLINT: testing the moved-from state
+}
+
+}  // namespace simdgrad::testing

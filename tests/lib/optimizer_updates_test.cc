@@ -1,0 +1,108 @@
+// The fused optimizer updates against their scalar definitions (Keras 2), on every target.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "lib/optimizer_updates.h"
+#include "tests/support/for_each_target.h"
+#include "tests/support/random_matrix.h"
+#include "tests/support/tolerance.h"
+
+namespace simdgrad::testing {
+namespace {
+
+constexpr size_t kShapes[][2] = {{1, 1}, {1, 7}, {1, 33}, {3, 67}, {2, 129}, {4, 784}};
+
+template <class T>
+void check_updates() {
+  std::mt19937_64 rng(11);
+  for_each_target([&](const SimdTarget&) {
+    for (const auto& [rows, cols] : kShapes) {
+      INFO(rows << "x" << cols);
+      PlacedMatrix<T> p(rows, cols, 1, 2), g(rows, cols, 2, 1), s1(rows, cols, 3, 0),
+          s2(rows, cols, 1, 4);
+      fill_uniform(p.view(), rng);
+      fill_uniform(g.view(), rng);
+      fill_uniform(s1.view(), rng, 0.0, 1.0);
+      fill_uniform(s2.view(), rng, 0.0, 1.0);
+      auto p0 = p, s10 = s1, s20 = s2;
+      size_t bad = 0;
+      auto expect = [&](T got, double want) {
+        if (!close_to<T>(got, want, std::abs(want) + 1.0, 16.0)) ++bad;
+      };
+
+      rmsprop_update<T>(p.view(), g.cview(), s1.view(), T(0.01), T(0.9), T(1e-7));
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t c = 0; c < cols; ++c) {
+          const double gr = g.view()(r, c);
+          const double a = 0.9 * s10.view()(r, c) + 0.1 * gr * gr;
+          expect(s1.view()(r, c), a);
+          expect(p.view()(r, c), p0.view()(r, c) - 0.01 * gr / (std::sqrt(a) + 1e-7));
+        }
+      REQUIRE(bad == 0);
+
+      p = p0, s1 = s10;
+      for (bool nesterov : {false, true}) {
+        p = p0, s1 = s10;
+        sgd_momentum_update<T>(p.view(), g.cview(), s1.view(), T(0.1), T(0.9), nesterov);
+        for (size_t r = 0; r < rows; ++r)
+          for (size_t c = 0; c < cols; ++c) {
+            const double v = 0.9 * s10.view()(r, c) - 0.1 * g.view()(r, c);
+            const double step = nesterov ? 0.9 * v - 0.1 * g.view()(r, c) : v;
+            expect(s1.view()(r, c), v);
+            expect(p.view()(r, c), p0.view()(r, c) + step);
+          }
+        REQUIRE(bad == 0);
+      }
+
+      p = p0, s1 = s10;
+      const long step = 3;
+      adam_update<T>(p.view(), g.cview(), s1.view(), s2.view(), T(0.001), T(0.9), T(0.999),
+                     T(1e-7), step);
+      const double lr_t = 0.001 * std::sqrt(1 - std::pow(0.999, 3)) / (1 - std::pow(0.9, 3));
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t c = 0; c < cols; ++c) {
+          const double gr = g.view()(r, c);
+          const double m = 0.9 * s10.view()(r, c) + 0.1 * gr;
+          const double v = 0.999 * s20.view()(r, c) + 0.001 * gr * gr;
+          expect(s1.view()(r, c), m);
+          expect(s2.view()(r, c), v);
+          expect(p.view()(r, c), p0.view()(r, c) - lr_t * m / (std::sqrt(v) + 1e-7));
+        }
+      REQUIRE(bad == 0);
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("float optimizer updates match their Keras definitions on every SIMD target",
+          "[kernels]") {
+  check_updates<float>();
+}
+
+TEST_CASE("double optimizer updates match their Keras definitions on every SIMD target",
+          "[kernels]") {
+  check_updates<double>();
+}
+
+TEST_CASE("the first RMSprop step from a zero accumulator moves by about 3.16 lr", "[kernels]") {
+  Matrix<float> p(1, 2), g(1, 2), a(1, 2);
+  g(0, 0) = 0.5f;
+  g(0, 1) = -4.0f;
+  rmsprop_update<float>(p, g, a, 1e-3f, 0.9f, 1e-7f);
+  // lr * g / (sqrt(0.1 g^2) + eps) = lr * sign(g) / sqrt(0.1)
+  REQUIRE(p(0, 0) == Approx(-1e-3 / std::sqrt(0.1)).epsilon(1e-5));
+  REQUIRE(p(0, 1) == Approx(1e-3 / std::sqrt(0.1)).epsilon(1e-5));
+}
+
+TEST_CASE("optimizer updates reject mismatched state shapes", "[kernels]") {
+  Matrix<float> p(2, 3), g(2, 3), a(3, 2);
+  REQUIRE_THROWS_WITH(rmsprop_update<float>(p, g, a, 1e-3f, 0.9f, 1e-7f),
+                      "rmsprop_update: shape mismatch, 2x3 vs 3x2");
+  REQUIRE_THROWS_WITH(adam_update<float>(p, g, p, p, 1e-3f, 0.9f, 0.999f, 1e-7f, 0),
+                      "adam_update: step must be >= 1, got 0");
+}
+
+}  // namespace simdgrad::testing
