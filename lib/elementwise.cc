@@ -1,5 +1,7 @@
 #include "lib/elementwise.h"
 
+#include <omp.h>
+
 #include <string>
 
 #include "lib/parallel_segments.h"
@@ -25,14 +27,6 @@ void fill(MatrixView<T> y, T value) {
   const auto& k = kernels<T>();
   for_each_segment(y.rows(), y.cols(), y.contiguous(),
                    [&](const Segment& s) { k.fill(value, segment_start(y, s), s.length); });
-}
-
-template <class T>
-void copy(MatrixView<const T> x, MatrixView<T> y) {
-  require_same_shape("copy", x, y);
-  const auto& k = kernels<T>();
-  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
-                   [&](const Segment& s) { k.copy(segment_start(x, s), segment_start(y, s), s.length); });
 }
 
 namespace {
@@ -64,6 +58,84 @@ void relu_backward(MatrixView<const T> x, MatrixView<const T> g, MatrixView<T> y
 }
 
 template <class T>
+void div(MatrixView<const T> a, MatrixView<const T> b, MatrixView<T> y) {
+  binary("div", a, b, y, kernels<T>().div);
+}
+template <class T>
+void tanh_backward(MatrixView<const T> y, MatrixView<const T> g, MatrixView<T> out) {
+  binary("tanh_backward", y, g, out, kernels<T>().tanh_backward);
+}
+template <class T>
+void sigmoid_backward(MatrixView<const T> y, MatrixView<const T> g, MatrixView<T> out) {
+  binary("sigmoid_backward", y, g, out, kernels<T>().sigmoid_backward);
+}
+
+namespace {
+template <class T, class Kernel>
+void unary(const char* name, MatrixView<const T> x, MatrixView<T> y, Kernel kernel) {
+  require_same_shape(name, x, y);
+  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y), [&](const Segment& s) {
+    kernel(segment_start(x, s), segment_start(y, s), s.length);
+  });
+}
+
+// Row-wise kernels need whole rows: one segment per row, threaded when the matrix is large.
+template <class T, class Kernel>
+void each_row(const char* name, MatrixView<const T> x, MatrixView<T> y, Kernel kernel) {
+  require_same_shape(name, x, y);
+  const bool parallel = x.size() >= kParallelMinElements && x.rows() > 1 && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (parallel)
+  for (size_t r = 0; r < x.rows(); ++r) kernel(x.row(r), y.row(r), x.cols());
+}
+}  // namespace
+
+template <class T>
+void relu(MatrixView<const T> x, MatrixView<T> y) {
+  unary("relu", x, y, kernels<T>().relu);
+}
+template <class T>
+void abs(MatrixView<const T> x, MatrixView<T> y) {
+  unary("abs", x, y, kernels<T>().abs);
+}
+template <class T>
+void sign(MatrixView<const T> x, MatrixView<T> y) {
+  unary("sign", x, y, kernels<T>().sign);
+}
+template <class T>
+void exp(MatrixView<const T> x, MatrixView<T> y) {
+  unary("exp", x, y, kernels<T>().exp);
+}
+template <class T>
+void tanh(MatrixView<const T> x, MatrixView<T> y) {
+  unary("tanh", x, y, kernels<T>().tanh);
+}
+template <class T>
+void sigmoid(MatrixView<const T> x, MatrixView<T> y) {
+  unary("sigmoid", x, y, kernels<T>().sigmoid);
+}
+template <class T>
+void copy(MatrixView<const T> x, MatrixView<T> y) {
+  unary("copy", x, y, kernels<T>().copy);
+}
+template <class T>
+void softmax_rows(MatrixView<const T> x, MatrixView<T> y) {
+  each_row("softmax_rows", x, y, kernels<T>().softmax_row);
+}
+template <class T>
+void log_softmax_rows(MatrixView<const T> x, MatrixView<T> y) {
+  each_row("log_softmax_rows", x, y, kernels<T>().log_softmax_row);
+}
+
+template <class T>
+void clamp_min(T low, MatrixView<const T> x, MatrixView<T> y) {
+  require_same_shape("clamp_min", x, y);
+  const auto& k = kernels<T>();
+  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y), [&](const Segment& s) {
+    k.clamp_min(low, segment_start(x, s), segment_start(y, s), s.length);
+  });
+}
+
+template <class T>
 void scale(T s, MatrixView<const T> x, MatrixView<T> y) {
   require_same_shape("scale", x, y);
   const auto& k = kernels<T>();
@@ -77,14 +149,6 @@ void axpy(T a, MatrixView<const T> x, MatrixView<T> y) {
   const auto& k = kernels<T>();
   for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
                    [&](const Segment& s) { k.axpy(a, segment_start(x, s), segment_start(y, s), s.length); });
-}
-
-template <class T>
-void relu(MatrixView<const T> x, MatrixView<T> y) {
-  require_same_shape("relu", x, y);
-  const auto& k = kernels<T>();
-  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
-                   [&](const Segment& s) { k.relu(segment_start(x, s), segment_start(y, s), s.length); });
 }
 
 namespace {
@@ -132,7 +196,18 @@ void column_sums(MatrixView<const T> x, MatrixView<T> out) {
   template void relu<T>(MatrixView<const T>, MatrixView<T>);                                \
   template void relu_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);  \
   template void add_row_vector<T>(MatrixView<const T>, MatrixView<T>);                      \
-  template void column_sums<T>(MatrixView<const T>, MatrixView<T>);
+  template void column_sums<T>(MatrixView<const T>, MatrixView<T>);                         \
+  template void div<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
+  template void abs<T>(MatrixView<const T>, MatrixView<T>);                                 \
+  template void sign<T>(MatrixView<const T>, MatrixView<T>);                                \
+  template void clamp_min<T>(T, MatrixView<const T>, MatrixView<T>);                        \
+  template void exp<T>(MatrixView<const T>, MatrixView<T>);                                 \
+  template void tanh<T>(MatrixView<const T>, MatrixView<T>);                                \
+  template void sigmoid<T>(MatrixView<const T>, MatrixView<T>);                             \
+  template void tanh_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);  \
+  template void sigmoid_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>); \
+  template void softmax_rows<T>(MatrixView<const T>, MatrixView<T>);                        \
+  template void log_softmax_rows<T>(MatrixView<const T>, MatrixView<T>);
 SIMDGRAD_INSTANTIATE(float)
 SIMDGRAD_INSTANTIATE(double)
 #undef SIMDGRAD_INSTANTIATE

@@ -15,8 +15,12 @@
 #endif
 
 #include <array>
+#include <cmath>
 #include <cstring>
 
+#include <limits>
+
+#include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
 #include "lib/vector_kernels.h"
 
@@ -26,10 +30,12 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // Calls body(in, out) with pointers to each successive vector of the kIn inputs and kOut
-// outputs; the last, partial vector goes through zero-padded aligned buffers.
+// outputs; the last, partial vector goes through aligned buffers whose unused input lanes hold
+// `pad` (0 unless a reduction needs its own neutral element).
 template <size_t kIn, size_t kOut, class D, class Body>
 HWY_INLINE void StreamLanes(D d, size_t n, const std::array<const hn::TFromD<D>*, kIn>& in,
-                            const std::array<hn::TFromD<D>*, kOut>& out, const Body& body) {
+                            const std::array<hn::TFromD<D>*, kOut>& out, const Body& body,
+                            hn::TFromD<D> pad = 0) {
   using T = hn::TFromD<D>;
   const size_t lanes = hn::Lanes(d);
   std::array<const T*, kIn> in_at;
@@ -46,6 +52,7 @@ HWY_INLINE void StreamLanes(D d, size_t n, const std::array<const hn::TFromD<D>*
   HWY_ALIGN T in_buffer[kIn == 0 ? 1 : kIn][kMaxLanes] = {};
   HWY_ALIGN T out_buffer[kOut == 0 ? 1 : kOut][kMaxLanes] = {};
   for (size_t k = 0; k < kIn; ++k) {
+    for (size_t lane = rest; lane < kMaxLanes; ++lane) in_buffer[k][lane] = pad;
     std::memcpy(in_buffer[k], in[k] + i, rest * sizeof(T));
     in_at[k] = in_buffer[k];
   }
@@ -133,14 +140,14 @@ void ReluBackward(const T* x, const T* g, T* y, size_t n) {
 
 // Folds every vector of x into four accumulators with `step(acc, v)`, merges them lanewise in
 // a fixed order with `merge`, and reduces the lanes with `lanes_of` (a Highway *OfLanes op,
-// which returns the result broadcast to every lane). The tail is zero-padded, so `step` must
-// treat a 0 lane as neutral.
+// which returns the result broadcast to every lane). Accumulators start at `neutral` and the
+// tail is padded with it.
 template <class T, class Step, class Merge, class LanesOf>
 HWY_INLINE T Reduce(const T* x, size_t n, const Step& step, const Merge& merge,
-                    const LanesOf& lanes_of) {
+                    const LanesOf& lanes_of, T neutral = 0) {
   const hn::ScalableTag<T> d;
   const size_t lanes = hn::Lanes(d);
-  auto acc0 = hn::Zero(d), acc1 = hn::Zero(d), acc2 = hn::Zero(d), acc3 = hn::Zero(d);
+  auto acc0 = hn::Set(d, neutral), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   size_t i = 0;
   for (; i + 4 * lanes <= n; i += 4 * lanes) {
     acc0 = step(acc0, hn::LoadU(d, x + i));
@@ -148,9 +155,10 @@ HWY_INLINE T Reduce(const T* x, size_t n, const Step& step, const Merge& merge,
     acc2 = step(acc2, hn::LoadU(d, x + i + 2 * lanes));
     acc3 = step(acc3, hn::LoadU(d, x + i + 3 * lanes));
   }
-  StreamLanes<1, 0>(d, n - i, {x + i}, {}, [&](const auto& in, const auto&) HWY_ATTR {
-    acc0 = step(acc0, hn::LoadU(d, in[0]));
-  });
+  StreamLanes<1, 0>(
+      d, n - i, {x + i}, {},
+      [&](const auto& in, const auto&) HWY_ATTR { acc0 = step(acc0, hn::LoadU(d, in[0])); },
+      neutral);
   return hn::GetLane(lanes_of(d, merge(merge(acc0, acc1), merge(acc2, acc3))));
 }
 
@@ -176,6 +184,112 @@ T MaxAbs(const T* x, size_t n) {
       x, n, [](auto acc, auto v) HWY_ATTR { return hn::Max(acc, hn::Abs(v)); },
       [](auto a, auto b) HWY_ATTR { return hn::Max(a, b); },
       [](auto d, auto v) HWY_ATTR { return hn::MaxOfLanes(d, v); });
+}
+
+template <class T>
+T Max(const T* x, size_t n) {
+  return Reduce(
+      x, n, [](auto acc, auto v) HWY_ATTR { return hn::Max(acc, v); },
+      [](auto a, auto b) HWY_ATTR { return hn::Max(a, b); },
+      [](auto d, auto v) HWY_ATTR { return hn::MaxOfLanes(d, v); },
+      -std::numeric_limits<T>::infinity());
+}
+
+// y = op(x) elementwise, for the unary kernels.
+template <class T, class Op>
+HWY_INLINE void Unary(const T* x, T* y, size_t n, const Op& op) {
+  const hn::ScalableTag<T> d;
+  StreamLanes<1, 1>(d, n, {x}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    hn::StoreU(op(d, hn::LoadU(d, in[0])), d, out[0]);
+  });
+}
+
+template <class T>
+void Div(const T* a, const T* b, T* y, size_t n) {
+  Binary(a, b, y, n, [](auto u, auto v) HWY_ATTR { return hn::Div(u, v); });
+}
+
+template <class T>
+void Abs(const T* x, T* y, size_t n) {
+  Unary(x, y, n, [](auto, auto v) HWY_ATTR { return hn::Abs(v); });
+}
+
+template <class T>
+void Sign(const T* x, T* y, size_t n) {
+  Unary(x, y, n, [](auto d, auto v) HWY_ATTR {
+    const auto zero = hn::Zero(d);
+    const auto positive = hn::IfThenElseZero(hn::Gt(v, zero), hn::Set(d, T(1)));
+    return hn::IfThenElse(hn::Lt(v, zero), hn::Set(d, T(-1)), positive);
+  });
+}
+
+template <class T>
+void ClampMin(T low, const T* x, T* y, size_t n) {
+  Unary(x, y, n, [low](auto d, auto v) HWY_ATTR { return hn::Max(v, hn::Set(d, low)); });
+}
+
+template <class T>
+void Exp(const T* x, T* y, size_t n) {
+  Unary(x, y, n, [](auto d, auto v) HWY_ATTR { return hn::Exp(d, v); });
+}
+
+template <class T>
+void Tanh(const T* x, T* y, size_t n) {
+  Unary(x, y, n, [](auto d, auto v) HWY_ATTR { return hn::Tanh(d, v); });
+}
+
+// 1/(1+e^-x) from e = exp(-|x|) <= 1, which never overflows: x >= 0 gives 1/(1+e), x < 0
+// gives e/(1+e).
+template <class T>
+void Sigmoid(const T* x, T* y, size_t n) {
+  Unary(x, y, n, [](auto d, auto v) HWY_ATTR {
+    const auto e = hn::Exp(d, hn::Neg(hn::Abs(v)));
+    const auto inverse = hn::Div(hn::Set(d, T(1)), hn::Add(hn::Set(d, T(1)), e));
+    return hn::IfThenElse(hn::Lt(v, hn::Zero(d)), hn::Mul(e, inverse), inverse);
+  });
+}
+
+template <class T>
+void TanhBackward(const T* y, const T* g, T* out, size_t n) {
+  Binary(y, g, out, n, [](auto u, auto v) HWY_ATTR {
+    const auto one = hn::Set(hn::DFromV<decltype(u)>(), T(1));
+    return hn::Mul(v, hn::NegMulAdd(u, u, one));
+  });
+}
+
+template <class T>
+void SigmoidBackward(const T* y, const T* g, T* out, size_t n) {
+  Binary(y, g, out, n, [](auto u, auto v) HWY_ATTR {
+    const auto one = hn::Set(hn::DFromV<decltype(u)>(), T(1));
+    return hn::Mul(hn::Mul(v, u), hn::Sub(one, u));
+  });
+}
+
+template <class T>
+void SoftmaxRow(const T* x, T* y, size_t n) {
+  if (n == 0) return;
+  const hn::ScalableTag<T> d;
+  const auto shift = hn::Set(d, Max(x, n));
+  StreamLanes<1, 1>(d, n, {x}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    hn::StoreU(hn::Exp(d, hn::Sub(hn::LoadU(d, in[0]), shift)), d, out[0]);
+  });
+  Scale(T(1) / Sum(y, n), y, y, n);
+}
+
+template <class T>
+void LogSoftmaxRow(const T* x, T* y, size_t n) {
+  if (n == 0) return;
+  const hn::ScalableTag<T> d;
+  const T max = Max(x, n);
+  const auto shift = hn::Set(d, max);
+  StreamLanes<1, 1>(d, n, {x}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    hn::StoreU(hn::Exp(d, hn::Sub(hn::LoadU(d, in[0]), shift)), d, out[0]);
+  });
+  // log softmax = x - (max + log(sum of exp(x - max))): one scalar log per row.
+  const auto log_normalizer = hn::Set(d, max + std::log(Sum(y, n)));
+  StreamLanes<1, 1>(d, n, {x}, {y}, [&](const auto& in, const auto& out) HWY_ATTR {
+    hn::StoreU(hn::Sub(hn::LoadU(d, in[0]), log_normalizer), d, out[0]);
+  });
 }
 
 template <class T>
@@ -232,10 +346,36 @@ void Adam(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T ep
 
 template <class T>
 VectorKernels<T> MakeVectorKernels() {
-  return VectorKernels<T>{HWY_TARGET,     &Fill<T>,        &Copy<T>,       &Add<T>,
-                          &Sub<T>,        &Mul<T>,         &Scale<T>,      &Axpy<T>,
-                          &Relu<T>,       &ReluBackward<T>, &Sum<T>,       &SumSquares<T>,
-                          &MaxAbs<T>,     &SgdMomentum<T>, &Rmsprop<T>,    &Adam<T>};
+  VectorKernels<T> k;
+  k.target = HWY_TARGET;
+  k.fill = &Fill<T>;
+  k.copy = &Copy<T>;
+  k.add = &Add<T>;
+  k.sub = &Sub<T>;
+  k.mul = &Mul<T>;
+  k.scale = &Scale<T>;
+  k.axpy = &Axpy<T>;
+  k.relu = &Relu<T>;
+  k.relu_backward = &ReluBackward<T>;
+  k.div = &Div<T>;
+  k.abs = &Abs<T>;
+  k.sign = &Sign<T>;
+  k.clamp_min = &ClampMin<T>;
+  k.exp = &Exp<T>;
+  k.tanh = &Tanh<T>;
+  k.sigmoid = &Sigmoid<T>;
+  k.tanh_backward = &TanhBackward<T>;
+  k.sigmoid_backward = &SigmoidBackward<T>;
+  k.softmax_row = &SoftmaxRow<T>;
+  k.log_softmax_row = &LogSoftmaxRow<T>;
+  k.sum = &Sum<T>;
+  k.sum_squares = &SumSquares<T>;
+  k.max_abs = &MaxAbs<T>;
+  k.max = &Max<T>;
+  k.sgd_momentum = &SgdMomentum<T>;
+  k.rmsprop = &Rmsprop<T>;
+  k.adam = &Adam<T>;
+  return k;
 }
 
 }  // namespace HWY_NAMESPACE

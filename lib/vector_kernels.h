@@ -24,10 +24,23 @@ struct VectorKernels {
   void (*axpy)(T a, const T* x, T* y, size_t n);          // y += a*x
   void (*relu)(const T* x, T* y, size_t n);               // y = max(x, 0)
   void (*relu_backward)(const T* x, const T* g, T* y, size_t n);  // y = g*[x > 0]
+  void (*div)(const T* a, const T* b, T* y, size_t n);
+  void (*abs)(const T* x, T* y, size_t n);
+  void (*sign)(const T* x, T* y, size_t n);                  // -1, 0 or +1
+  void (*clamp_min)(T low, const T* x, T* y, size_t n);      // y = max(x, low)
+  void (*exp)(const T* x, T* y, size_t n);
+  void (*tanh)(const T* x, T* y, size_t n);
+  void (*sigmoid)(const T* x, T* y, size_t n);
+  void (*tanh_backward)(const T* y, const T* g, T* out, size_t n);     // g*(1 - y^2)
+  void (*sigmoid_backward)(const T* y, const T* g, T* out, size_t n);  // g*y*(1 - y)
+  // One row: y = softmax(x), or y = log(softmax(x)), computed from x - max(x).
+  void (*softmax_row)(const T* x, T* y, size_t n);
+  void (*log_softmax_row)(const T* x, T* y, size_t n);
 
   T (*sum)(const T* x, size_t n);
   T (*sum_squares)(const T* x, size_t n);
   T (*max_abs)(const T* x, size_t n);
+  T (*max)(const T* x, size_t n);  // -inf for n == 0
 
   // Keras 2 SGD: v = momentum*v - lr*g; p += v, or with Nesterov p += momentum*v - lr*g.
   void (*sgd_momentum)(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov);

@@ -87,6 +87,30 @@ void check_all_elementwise() {
                   [](double a, double) { return a; }, exact, 0.0);
   check_binary<T>("fill", [](auto, auto, auto y) { fill(y, T(-3.5)); },
                   [](double, double) { return -3.5; }, exact, 0.0);
+  check_binary<T>("div", [](auto a, auto b, auto y) { div(a, b, y); },
+                  [](double a, double b) { return a / b; }, exact, 0.0);
+  check_binary<T>("abs", [](auto a, auto, auto y) { abs(a, y); },
+                  [](double a, double) { return std::abs(a); }, exact, 0.0);
+  check_binary<T>("sign", [](auto a, auto, auto y) { sign(a, y); },
+                  [](double a, double) { return double((a > 0) - (a < 0)); }, exact, 0.0);
+  check_binary<T>("clamp_min", [](auto a, auto, auto y) { clamp_min(T(-0.5), a, y); },
+                  [](double a, double) { return std::max(a, -0.5); }, exact, 0.0);
+  auto relative = [](double want) { return std::abs(want); };
+  check_binary<T>("exp", [](auto a, auto, auto y) { exp(a, y); },
+                  [](double a, double) { return std::exp(a); },
+                  [&](double a, double) { return relative(std::exp(a)); }, 4.0);
+  check_binary<T>("tanh", [](auto a, auto, auto y) { tanh(a, y); },
+                  [](double a, double) { return std::tanh(a); },
+                  [&](double a, double) { return relative(std::tanh(a)); }, 4.0);
+  check_binary<T>("sigmoid", [](auto a, auto, auto y) { sigmoid(a, y); },
+                  [](double a, double) { return 1.0 / (1.0 + std::exp(-a)); },
+                  [&](double a, double) { return relative(1.0 / (1.0 + std::exp(-a))); }, 6.0);
+  check_binary<T>("tanh_backward", [](auto a, auto b, auto y) { tanh_backward(a, b, y); },
+                  [](double y, double g) { return g * (1.0 - y * y); },
+                  [](double y, double g) { return std::abs(g) * (1.0 + y * y); }, 4.0);
+  check_binary<T>("sigmoid_backward", [](auto a, auto b, auto y) { sigmoid_backward(a, b, y); },
+                  [](double y, double g) { return g * y * (1.0 - y); },
+                  [](double y, double g) { return std::abs(g * y) * (1.0 + std::abs(y)); }, 4.0);
   // axpy: y = b first, then y += 1.5 a (one fused or two rounded operations).
   check_binary<T>("axpy",
                   [](auto a, auto b, auto y) {
@@ -107,6 +131,40 @@ TEST_CASE("elementwise float kernels match a double reference on every SIMD targ
 TEST_CASE("elementwise double kernels match a double reference on every SIMD target",
           "[kernels]") {
   check_all_elementwise<double>();
+}
+
+TEMPLATE_TEST_CASE("softmax_rows and log_softmax_rows match a double reference on every target",
+                   "[kernels]", float, double) {
+  using T = TestType;
+  std::mt19937_64 rng(21);
+  for_each_target([&](const SimdTarget&) {
+    for (size_t cols : {1, 2, 7, 10, 16, 33, 784}) {
+      INFO("3x" << cols);
+      PlacedMatrix<T> x(3, cols, 1, 2), y(3, cols, 2, 1), log_y(3, cols, 0, 3);
+      fill_uniform(x.view(), rng, -30.0, 30.0);  // wide logits: only a shifted exp survives
+      softmax_rows(x.cview(), y.view());
+      log_softmax_rows(x.cview(), log_y.view());
+      size_t bad = 0;
+      for (size_t r = 0; r < 3; ++r) {
+        double max = -1e300, total = 0;
+        for (size_t c = 0; c < cols; ++c) max = std::max(max, double(x.view()(r, c)));
+        for (size_t c = 0; c < cols; ++c) total += std::exp(double(x.view()(r, c)) - max);
+        for (size_t c = 0; c < cols; ++c) {
+          const double xc = x.view()(r, c);
+          const double want_log = xc - max - std::log(total);
+          // Rounding x - max costs eps*(|x| + |max|) absolutely, which exp turns into a relative
+          // error of the same size; the normalizer adds one rounding per summed term.
+          const double shift_error = std::abs(xc) + std::abs(max);
+          if (!close_to<T>(y.view()(r, c), std::exp(want_log), std::exp(want_log),
+                           8.0 + cols + shift_error))
+            ++bad;
+          if (!close_to<T>(log_y.view()(r, c), want_log, shift_error + std::log(total) + 1, 8.0))
+            ++bad;
+        }
+      }
+      REQUIRE(bad == 0);
+    }
+  });
 }
 
 TEMPLATE_TEST_CASE("relu and relu_backward treat zero and negative zero as inactive",
