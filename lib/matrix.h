@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "hwy/aligned_allocator.h"
+#include "lib/aligned_memory.h"
 
 namespace simdgrad {
 
@@ -89,8 +89,7 @@ class Matrix {
   Matrix() = default;
   Matrix(size_t rows, size_t cols) : rows_(rows), cols_(cols) {
     if (size() == 0) return;
-    data_ = hwy::AllocateAligned<T>(size());
-    if (!data_) throw std::bad_alloc();
+    data_ = allocate_aligned<T>(size());
     std::memset(data_.get(), 0, size() * sizeof(T));
   }
   Matrix(const Matrix& other) : Matrix(other.rows_, other.cols_) {

@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <string>
 
-#include "hwy/aligned_allocator.h"
+#include "lib/aligned_memory.h"
 #include "lib/elementwise.h"
 #include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
@@ -31,8 +31,7 @@ class PackBuffer {
  public:
   T* reserve(size_t elements) {
     if (elements > capacity_) {
-      data_ = hwy::AllocateAligned<T>(elements);
-      if (!data_) throw std::bad_alloc();
+      data_ = allocate_aligned<T>(elements);
       capacity_ = elements;
     }
     return data_.get();

@@ -1,0 +1,89 @@
+#include "autograd/optimizers.h"
+
+#include "lib/elementwise.h"
+#include "lib/optimizer_updates.h"
+
+namespace simdgrad::autograd {
+
+template <class T>
+void Optimizer<T>::step() {
+  ++iterations_;
+  for (size_t i = 0; i < parameters_.size(); ++i) update(i, *parameters_[i]);
+}
+
+template <class T>
+void Optimizer<T>::zero_grad() {
+  for (Parameter<T>* p : parameters_) fill(p->grad.view(), T(0));
+}
+
+template <class T>
+size_t Optimizer<T>::add_slot(const std::string& slot) {
+  Slot s{slot, {}};
+  for (Parameter<T>* p : parameters_) s.tensors.emplace_back(p->value.rows(), p->value.cols());
+  slots_.push_back(std::move(s));
+  return slots_.size() - 1;
+}
+
+template <class T>
+std::vector<NamedTensor<T>> Optimizer<T>::state() {
+  std::vector<NamedTensor<T>> out;
+  for (Slot& s : slots_) {
+    for (size_t i = 0; i < parameters_.size(); ++i) {
+      out.push_back({parameters_[i]->name + "." + s.name, s.tensors[i].view()});
+    }
+  }
+  return out;
+}
+
+template <class T>
+Sgd<T>::Sgd(std::vector<Parameter<T>*> parameters, T lr, T momentum, bool nesterov)
+    : Optimizer<T>(std::move(parameters)),
+      lr_(lr),
+      momentum_(momentum),
+      nesterov_(nesterov),
+      velocity_(this->add_slot("velocity")) {}
+
+template <class T>
+void Sgd<T>::update(size_t i, Parameter<T>& p) {
+  sgd_momentum_update<T>(p.value, p.grad, this->slot(velocity_, i), lr_, momentum_, nesterov_);
+}
+
+template <class T>
+Rmsprop<T>::Rmsprop(std::vector<Parameter<T>*> parameters, T lr, T rho, T epsilon)
+    : Optimizer<T>(std::move(parameters)),
+      lr_(lr),
+      rho_(rho),
+      epsilon_(epsilon),
+      accumulator_(this->add_slot("rms")) {}
+
+template <class T>
+void Rmsprop<T>::update(size_t i, Parameter<T>& p) {
+  rmsprop_update<T>(p.value, p.grad, this->slot(accumulator_, i), lr_, rho_, epsilon_);
+}
+
+template <class T>
+Adam<T>::Adam(std::vector<Parameter<T>*> parameters, T lr, T beta1, T beta2, T epsilon)
+    : Optimizer<T>(std::move(parameters)),
+      lr_(lr),
+      beta1_(beta1),
+      beta2_(beta2),
+      epsilon_(epsilon),
+      m_(this->add_slot("m")),
+      v_(this->add_slot("v")) {}
+
+template <class T>
+void Adam<T>::update(size_t i, Parameter<T>& p) {
+  adam_update<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), lr_, beta1_, beta2_,
+                 epsilon_, this->iterations());
+}
+
+template class Optimizer<float>;
+template class Optimizer<double>;
+template class Sgd<float>;
+template class Sgd<double>;
+template class Rmsprop<float>;
+template class Rmsprop<double>;
+template class Adam<float>;
+template class Adam<double>;
+
+}  // namespace simdgrad::autograd

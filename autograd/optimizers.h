@@ -1,0 +1,93 @@
+// Optimizers over a fixed list of Parameters, each step one fused lib/ kernel per parameter.
+// State (accumulators, moments, the step count) is enumerable by name for checkpoints:
+// "<parameter name>.<slot>", e.g. "dense_0.weight.rms".
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/parameter.h"
+
+namespace simdgrad::autograd {
+
+template <class T>
+class Optimizer {
+ public:
+  explicit Optimizer(std::vector<Parameter<T>*> parameters) : parameters_(std::move(parameters)) {}
+  virtual ~Optimizer() = default;
+
+  // One update from the parameters' current gradients; counts the step.
+  void step();
+  // Sets every parameter's gradient to zero (gradients accumulate until then).
+  void zero_grad();
+
+  long iterations() const { return iterations_; }
+  void set_iterations(long n) { iterations_ = n; }
+  // Every state tensor, named "<parameter>.<slot>".
+  std::vector<NamedTensor<T>> state();
+  virtual std::string name() const = 0;
+
+ protected:
+  // Adds a state tensor per parameter, zero-filled, called `slot`; returns its index.
+  size_t add_slot(const std::string& slot);
+  Matrix<T>& slot(size_t slot_index, size_t parameter_index) {
+    return slots_[slot_index].tensors[parameter_index];
+  }
+  virtual void update(size_t parameter_index, Parameter<T>& p) = 0;
+
+  std::vector<Parameter<T>*> parameters_;
+
+ private:
+  struct Slot {
+    std::string name;
+    std::vector<Matrix<T>> tensors;  // one per parameter, same shape
+  };
+  std::vector<Slot> slots_;
+  long iterations_ = 0;
+};
+
+// Keras 2 SGD: v = momentum*v - lr*g; p += v (Nesterov: p += momentum*v - lr*g).
+template <class T>
+class Sgd : public Optimizer<T> {
+ public:
+  Sgd(std::vector<Parameter<T>*> parameters, T lr = T(0.01), T momentum = T(0),
+      bool nesterov = false);
+  std::string name() const override { return "sgd"; }
+
+ private:
+  void update(size_t i, Parameter<T>& p) override;
+  T lr_, momentum_;
+  bool nesterov_;
+  size_t velocity_;
+};
+
+// Keras 2 RMSprop: a = rho*a + (1-rho)*g^2; p -= lr*g / (sqrt(a) + eps); a starts at 0.
+template <class T>
+class Rmsprop : public Optimizer<T> {
+ public:
+  Rmsprop(std::vector<Parameter<T>*> parameters, T lr = T(1e-3), T rho = T(0.9),
+          T epsilon = T(1e-7));
+  std::string name() const override { return "rmsprop"; }
+
+ private:
+  void update(size_t i, Parameter<T>& p) override;
+  T lr_, rho_, epsilon_;
+  size_t accumulator_;
+};
+
+// Adam as Keras 2 (eps outside the square root, bias correction folded into the rate).
+template <class T>
+class Adam : public Optimizer<T> {
+ public:
+  Adam(std::vector<Parameter<T>*> parameters, T lr = T(1e-3), T beta1 = T(0.9),
+       T beta2 = T(0.999), T epsilon = T(1e-7));
+  std::string name() const override { return "adam"; }
+
+ private:
+  void update(size_t i, Parameter<T>& p) override;
+  T lr_, beta1_, beta2_, epsilon_;
+  size_t m_, v_;
+};
+
+}  // namespace simdgrad::autograd

@@ -1,0 +1,29 @@
+// A trainable tensor: its value and its gradient, owned outside the tape so they outlive
+// every step. Gradients accumulate across backward passes until the optimizer's zero_grad().
+#pragma once
+
+#include <string>
+
+#include "lib/matrix.h"
+
+namespace simdgrad::autograd {
+
+template <class T>
+struct Parameter {
+  Parameter() = default;
+  Parameter(std::string name, size_t rows, size_t cols)
+      : name(std::move(name)), value(rows, cols), grad(rows, cols) {}
+
+  std::string name;  // unique within a model, e.g. "dense_0.weight"
+  Matrix<T> value;
+  Matrix<T> grad;
+};
+
+// A named view of a tensor, for saving and loading parameters and optimizer state.
+template <class T>
+struct NamedTensor {
+  std::string name;
+  MatrixView<T> view;
+};
+
+}  // namespace simdgrad::autograd

@@ -1,0 +1,152 @@
+#include "autograd/tape.h"
+
+#include "lib/elementwise.h"
+
+namespace simdgrad::autograd {
+
+template <class T>
+MatrixView<const T> Var<T>::value() const {
+  tape().check(*this);
+  return tape_->value(id_);
+}
+
+template <class T>
+MatrixView<const T> Var<T>::grad() const {
+  tape().check(*this);
+  return tape_->grad(id_);
+}
+
+template <class T>
+bool Var<T>::requires_grad() const {
+  tape().check(*this);
+  return tape_->needs_grad(id_);
+}
+
+template <class T>
+Tape<T>& Var<T>::tape() const {
+  if (tape_ == nullptr) throw std::logic_error("autograd: use of an empty Var");
+  return *tape_;
+}
+
+template <class T>
+void Tape<T>::check(const Var<T>& v) const {
+  if (v.tape_ != this) throw std::logic_error("autograd: Var belongs to another tape");
+  if (v.step_ != step_) {
+    throw std::logic_error("autograd: Var recorded before the last Tape::reset() (step " +
+                           std::to_string(v.step_) + ", tape is at step " +
+                           std::to_string(step_) + ")");
+  }
+}
+
+template <class T>
+MatrixView<T> Tape<T>::allocate(size_t rows, size_t cols) {
+  return MatrixView<T>(arena_.allocate_array<T>(rows * cols), rows, cols, cols);
+}
+
+template <class T>
+uint32_t Tape<T>::add_value(MatrixView<T> value) {
+  slots_.push_back(Slot{value, MatrixView<T>(), false, false});
+  return uint32_t(slots_.size() - 1);
+}
+
+template <class T>
+Var<T> Tape<T>::parameter(Parameter<T>& p) {
+  // The gradient view is the parameter's own: contributions accumulate into it.
+  slots_.push_back(Slot{p.value.view(), p.grad.view(), grad_enabled_, true});
+  return make_var(uint32_t(slots_.size() - 1));
+}
+
+template <class T>
+Var<T> Tape<T>::constant(MatrixView<const T> x) {
+  // Never written through: the slot's value type is mutable only for the tape's own results.
+  slots_.push_back(
+      Slot{MatrixView<T>(const_cast<T*>(x.data()), x.rows(), x.cols(), x.stride()), {}, false,
+           false});
+  return make_var(uint32_t(slots_.size() - 1));
+}
+
+template <class T>
+Var<T> Tape<T>::record(MatrixView<T> value, std::initializer_list<Var<T>> inputs,
+                       Node<T>** node) {
+  bool any_requires_grad = false;
+  for (const Var<T>& in : inputs) {
+    check(in);
+    any_requires_grad |= slots_[in.id_].requires_grad;
+  }
+  const uint32_t id = add_value(value);
+  *node = nullptr;
+  if (grad_enabled_ && any_requires_grad) {
+    slots_[id].requires_grad = true;
+    nodes_.emplace_back();
+    Node<T>& n = nodes_.back();
+    n.output = id;
+    size_t i = 0;
+    for (const Var<T>& in : inputs) n.inputs[i++] = in.id_;
+    *node = &n;
+  }
+  return make_var(id);
+}
+
+template <class T>
+MatrixView<T> Tape<T>::grad_target(uint32_t id, T* beta) {
+  Slot& slot = slots_[id];
+  if (slot.grad.data() == nullptr) slot.grad = allocate(slot.value.rows(), slot.value.cols());
+  *beta = slot.has_grad ? T(1) : T(0);
+  slot.has_grad = true;
+  return slot.grad;
+}
+
+template <class T>
+void Tape<T>::add_into_grad(uint32_t id, MatrixView<const T> contribution) {
+  Slot& slot = slots_[id];
+  add<T>(slot.grad, contribution, slot.grad);
+}
+
+template <class T>
+void Tape<T>::backward(Var<T> loss) {
+  check(loss);
+  if (backward_done_) {
+    throw std::logic_error(
+        "autograd: backward() already ran on this tape; call reset() before the next step");
+  }
+  const Slot& out = slots_[loss.id_];
+  if (out.value.rows() != 1 || out.value.cols() != 1) {
+    throw std::invalid_argument("autograd: backward() needs a 1x1 loss, got " +
+                                shape_string(out.value));
+  }
+  backward_done_ = true;
+  if (!out.requires_grad) return;
+  accumulate(loss.id_, [](MatrixView<T> g) { fill(g, T(1)); });
+  for (size_t i = nodes_.size(); i-- > 0;) {
+    const Node<T>& node = nodes_[i];
+    if (slots_[node.output].has_grad) node.backward(*this, node);
+  }
+}
+
+template <class T>
+void Tape<T>::reset() {
+  ++step_;
+  slots_.clear();
+  nodes_.clear();
+  kink_pattern_.clear();
+  arena_.reset();
+  backward_done_ = false;
+}
+
+template <class T>
+void Tape<T>::record_kinks(MatrixView<const T> x, T at) {
+  if (!track_kinks_) return;
+  for (size_t r = 0; r < x.rows(); ++r) {
+    for (size_t c = 0; c < x.cols(); ++c) {
+      const T v = x(r, c);
+      kink_pattern_.push_back(v > at ? 2 : (v < at ? 0 : 1));
+    }
+  }
+}
+
+template class Var<float>;
+template class Var<double>;
+template class Tape<float>;
+template class Tape<double>;
+
+}  // namespace simdgrad::autograd
