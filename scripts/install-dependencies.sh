@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages simdgrad needs, and only those that are missing.
-# Sourced by run.sh and test.sh; usable on its own: scripts/install-dependencies.sh
+# Sourced by run.sh and test.sh; usable on its own: scripts/install-dependencies.sh [--test]
+# (--test adds what only the tests need).
 #
 # On Debian 12 (the reference platform) and its derivatives it uses apt-get, through sudo when
 # not root. Elsewhere it lists what is missing and exits 1.
@@ -12,25 +13,33 @@ simdgrad_packages=(
   libbenchmark-dev          # Google Benchmark: bench/
   libopenblas-dev           # the reference the GEMM benchmarks compare against
   libcli11-dev              # command-line parsing of the apps
+  nlohmann-json3-dev        # run.json, checkpoint headers
+  libpng-dev zlib1g-dev     # reconstructions.png; gzip-compressed IDX files
+)
+simdgrad_test_packages=(
+  dataset-fashion-mnist     # a second MNIST-format data set, gzipped, for the loader's tests
 )
 
 simdgrad_missing_packages() {
   local missing=() p
-  for p in "${simdgrad_packages[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   echo "${missing[@]}"
 }
 
+# simdgrad_install_dependencies [--test]
 simdgrad_install_dependencies() {
+  local wanted=("${simdgrad_packages[@]}")
+  [ "${1:-}" = "--test" ] && wanted+=("${simdgrad_test_packages[@]}")
   if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "simdgrad: this is not a Debian-like system (no apt-get/dpkg-query)." >&2
     echo "Install these (Debian package names; Highway must be 1.0.x, Catch2 2.13):" >&2
-    echo "  ${simdgrad_packages[*]}" >&2
+    echo "  ${wanted[*]}" >&2
     return 1
   fi
   local missing
-  missing=$(simdgrad_missing_packages)
+  missing=$(simdgrad_missing_packages "${wanted[@]}")
   [ -z "$missing" ] && return 0
   local sudo=()
   if [ "$(id -u)" -ne 0 ]; then
@@ -48,7 +57,7 @@ simdgrad_install_dependencies() {
     echo "simdgrad: apt-get could not install: $missing" >&2
     return 1
   fi
-  missing=$(simdgrad_missing_packages)
+  missing=$(simdgrad_missing_packages "${wanted[@]}")
   if [ -n "$missing" ]; then
     echo "simdgrad: still missing after apt-get: $missing" >&2
     return 1
@@ -57,5 +66,5 @@ simdgrad_install_dependencies() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
-  simdgrad_install_dependencies
+  simdgrad_install_dependencies "$@"
 fi

@@ -1,0 +1,48 @@
+#include "apps/identity/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace simdgrad::identity {
+
+void write_file_atomically(const std::filesystem::path& file, std::string_view bytes) {
+  const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : ".";
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  std::string temp = (folder / ("." + file.filename().string() + ".XXXXXX")).string();
+  const int fd = mkstemp(temp.data());
+  auto fail = [&](const char* what) {
+    const std::string reason = std::strerror(errno);
+    if (fd >= 0) close(fd);
+    unlink(temp.c_str());
+    throw std::runtime_error(file.string() + ": " + what + ": " + reason);
+  };
+  if (fd < 0) fail("cannot create a temporary file");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write failed");
+    }
+    done += size_t(n);
+  }
+  if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) fail("cannot flush");
+  if (close(fd) != 0) {
+    unlink(temp.c_str());
+    throw std::runtime_error(file.string() + ": cannot close: " + std::strerror(errno));
+  }
+  if (std::rename(temp.c_str(), file.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    unlink(temp.c_str());
+    throw std::runtime_error(file.string() + ": cannot rename into place: " + reason);
+  }
+}
+
+}  // namespace simdgrad::identity

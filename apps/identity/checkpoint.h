@@ -1,0 +1,38 @@
+// Checkpoints in the safetensors format: an 8-byte little-endian header length, a JSON header
+// naming each tensor's dtype, shape and byte range, then the raw little-endian data. Any
+// safetensors reader (Python's safetensors, PyTorch) opens them.
+//
+// A checkpoint holds the model's parameters ("dense_0.weight" ...), the optimizer's state
+// ("dense_0.weight.rms" ...), and in "__metadata__" the epoch, the optimizer's step count, the
+// shuffling RNG's state, the run configuration and the per-epoch history, so a resumed run
+// continues bitwise where the saved one stopped. Written atomically.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "autograd/parameter.h"
+
+namespace simdgrad::identity {
+
+struct Checkpoint {
+  std::map<std::string, std::string> metadata;
+  std::map<std::string, Matrix<float>> tensors;
+};
+
+void save_checkpoint(const std::filesystem::path& file,
+                     const std::vector<autograd::NamedTensor<float>>& tensors,
+                     const std::map<std::string, std::string>& metadata);
+
+// Throws std::runtime_error naming the file and what is wrong (the app exits 2 on it).
+Checkpoint load_checkpoint(const std::filesystem::path& file);
+
+// Copies checkpoint tensors into `targets` by name; every target must be present with the same
+// shape (std::runtime_error naming the tensor otherwise).
+void restore_tensors(const Checkpoint& checkpoint,
+                     const std::vector<autograd::NamedTensor<float>>& targets,
+                     const std::filesystem::path& file);
+
+}  // namespace simdgrad::identity

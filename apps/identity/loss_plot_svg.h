@@ -1,0 +1,20 @@
+// Line plots of losses per epoch as SVG: log-scale y axis with decade ticks, x axis in epochs,
+// axis labels, a legend. Used for loss.svg of a run and for the study's figures.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace simdgrad::identity {
+
+struct PlotSeries {
+  std::string label;
+  std::vector<double> values;  // one per epoch, from epoch 1; non-positive values are skipped
+  bool dashed = false;
+};
+
+// Returns the SVG document.
+std::string loss_plot_svg(const std::string& title, const std::string& y_label,
+                          const std::vector<PlotSeries>& series);
+
+}  // namespace simdgrad::identity

@@ -1,0 +1,151 @@
+// identity: the MNIST identity experiment (train, study, eval, gradcheck).
+// Exit codes: 0 done, 1 internal failure, 2 bad input (flags, data, checkpoint),
+// 3 numerical fault (non-finite loss), 130/143 interrupted by SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "apps/identity/commands.h"
+#include "lib/threading.h"
+
+namespace {
+
+using namespace simdgrad;
+using namespace simdgrad::identity;
+
+// A finite, positive real number (CLI11's PositiveNumber accepts inf).
+const CLI::Validator kFinitePositive(
+    [](std::string& text) {
+      try {
+        size_t used = 0;
+        const double v = std::stod(text, &used);
+        if (used == text.size() && std::isfinite(v) && v > 0) return std::string();
+      } catch (const std::exception&) {
+      }
+      return "must be a finite positive number, got '" + text + "'";
+    },
+    "POSITIVE");
+
+template <class E>
+CLI::CheckedTransformer choice(const std::map<std::string, E>& names) {
+  return CLI::CheckedTransformer(names, CLI::ignore_case);
+}
+
+void add_train_options(CLI::App& cmd, TrainOptions& o, int& threads) {
+  TrainConfig& c = o.config;
+  cmd.add_option("--layers", c.layers, "Dense layers (default 4)")->check(CLI::Range(1, 64));
+  cmd.add_option("--width", c.width, "hidden units per layer (default 784)")->check(CLI::Range(1, 65536));
+  cmd.add_option("--epochs", c.epochs, "epochs to train in total (default 20)")->check(CLI::Range(1, 100000));
+  cmd.add_option("--batch", c.batch, "batch size (default 128)")->check(CLI::Range(1, 65536));
+  cmd.add_option("--optimizer", c.optimizer, "rmsprop (default), adam or sgd")
+      ->transform(choice<OptimizerKind>({{"rmsprop", OptimizerKind::kRmsprop},
+                                         {"adam", OptimizerKind::kAdam},
+                                         {"sgd", OptimizerKind::kSgd}}));
+  cmd.add_option("--lr", c.lr, "learning rate (default: Keras' for the optimizer)")->check(kFinitePositive);
+  cmd.add_option("--scale", c.scale, "raw (0..255, default) or unit (0..1) pixels")
+      ->transform(choice<PixelScale>({{"raw", PixelScale::kRaw}, {"unit", PixelScale::kUnit}}));
+  cmd.add_option("--init", c.init, "glorot (default), he or identity")
+      ->transform(choice<autograd::Initializer>({{"glorot", autograd::Initializer::kGlorotUniform},
+                                                 {"he", autograd::Initializer::kHeNormal},
+                                                 {"identity", autograd::Initializer::kIdentity}}));
+  cmd.add_option("--output-activation", c.output_activation, "relu (default) or linear")
+      ->transform(choice<Activation>({{"relu", Activation::kRelu}, {"linear", Activation::kNone}}));
+  cmd.add_option("--threads", threads, "threads (default: OMP_NUM_THREADS, else all cores)")
+      ->check(CLI::Range(1, 1024));
+  cmd.add_option("--seed", c.seed, "random seed: initial weights and shuffling (default 1)");
+  cmd.add_option("--limit", c.limit, "train on the first N images only")->check(CLI::Range(1, 100000000));
+  cmd.add_option("--data", c.data, "folder of MNIST-format IDX files, raw or .gz (default data/mnist)");
+  cmd.add_option("--out", o.out, "output folder (default runs/<date-time>)");
+  cmd.add_option("--resume", o.resume, "continue from this checkpoint (model.safetensors)")
+      ->check(CLI::ExistingFile);
+  cmd.add_flag("--verbose", o.verbose, "per-layer diagnostics after each epoch");
+}
+
+// With --resume the architecture and recipe come from the checkpoint; saying them again
+// would be ignored silently, so it is an error.
+void forbid_with_resume(const CLI::App& cmd) {
+  for (const char* name : {"--layers", "--width", "--batch", "--optimizer", "--lr", "--scale",
+                           "--init", "--output-activation", "--seed", "--limit"}) {
+    if (cmd.count(name) > 0) {
+      throw CLI::ValidationError(std::string(name) +
+                                 " cannot be combined with --resume: the checkpoint holds the "
+                                 "run's configuration");
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"identity: train an MLP to reproduce MNIST images, as in the Keras experiment, "
+               "and measure why it is hard"};
+  app.set_version_flag("--version", SIMDGRAD_VERSION);
+  app.require_subcommand(1);
+
+  TrainOptions train;
+  int threads = 0;
+  CLI::App* train_cmd = app.add_subcommand("train", "train with the original recipe (or flags)");
+  add_train_options(*train_cmd, train, threads);
+
+  StudyOptions study;
+  CLI::App* study_cmd = app.add_subcommand("study", "run the experiments and write docs/identity-study.md");
+  study_cmd->add_flag("--quick", study.quick, "5,000 images, 3 epochs: a smoke run (under 2 minutes)");
+  study_cmd->add_option("--data", study.data, "folder of MNIST-format IDX files (default data/mnist)");
+  study_cmd->add_option("--out", study.out, "where the report goes (default docs/, quick: runs/study-quick/)");
+  study_cmd->add_option("--seed", study.seed, "random seed (default 1)");
+  study_cmd->add_option("--threads", threads, "threads")->check(CLI::Range(1, 1024));
+
+  EvalOptions eval;
+  CLI::App* eval_cmd = app.add_subcommand("eval", "test loss and MAPE of a checkpoint");
+  eval_cmd->add_option("checkpoint", eval.checkpoint, "model.safetensors")->required()->check(CLI::ExistingFile);
+  eval_cmd->add_option("--data", eval.data, "folder of MNIST-format IDX files (default: the training run's)");
+  eval_cmd->add_option("--out", eval.out, "write reconstructions.png here");
+  eval_cmd->add_option("--threads", threads, "threads")->check(CLI::Range(1, 1024));
+
+  GradcheckCommandOptions gradcheck;
+  CLI::App* gradcheck_cmd = app.add_subcommand("gradcheck", "check the model's gradients by finite differences");
+  gradcheck_cmd->add_option("--layers", gradcheck.layers, "Dense layers (default 4)")->check(CLI::Range(1, 16));
+  gradcheck_cmd->add_option("--width", gradcheck.width, "units per layer (default 8)")->check(CLI::Range(1, 64));
+  gradcheck_cmd->add_option("--seed", gradcheck.seed, "random seed (default 1)");
+  gradcheck_cmd->add_option("--output-activation", gradcheck.output_activation, "relu (default) or linear")
+      ->transform(choice<Activation>({{"relu", Activation::kRelu}, {"linear", Activation::kNone}}));
+
+  try {
+    app.parse(argc, argv);
+    if (!train.resume.empty()) forbid_with_resume(*train_cmd);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "identity: %s (see identity --help)\n", e.what());
+    return 2;
+  }
+
+  try {
+    if (threads > 0) set_num_threads(threads);
+    if (*train_cmd) {
+      train.epochs_given = train_cmd->count("--epochs") > 0;
+      train.data_given = train_cmd->count("--data") > 0;
+      return run_train(train);
+    }
+    if (*study_cmd) return run_study(study);
+    if (*eval_cmd) return run_eval(eval);
+    if (*gradcheck_cmd) return run_gradcheck(gradcheck);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "identity: %s\n", e.what());
+    return 2;
+  } catch (const std::runtime_error& e) {
+    // Bad data, checkpoints or output folders: the message names the file and what is wrong.
+    std::fprintf(stderr, "identity: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "identity: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,78 @@
+#include "apps/identity/run_files.h"
+
+#include <cstdio>
+
+#include "apps/identity/atomic_file.h"
+#include "apps/identity/loss_plot_svg.h"
+#include "apps/identity/reconstructions_png.h"
+#include "hwy/highway.h"
+#include "lib/targets.h"
+#include "lib/threading.h"
+
+namespace simdgrad::identity {
+
+std::string metrics_csv(const std::vector<EpochRecord>& history) {
+  std::string out = "epoch,loss,val_loss,mape,val_mape,seconds,samples_per_s,zero_output_fraction";
+  const size_t layers = history.empty() ? 0 : history.front().layers.size();
+  for (size_t l = 1; l <= layers; ++l) {
+    const std::string p = ",layer" + std::to_string(l) + "_";
+    out += p + "dead_units" + p + "dead_zero_pixel" + p + "dead_excess_fraction" + p +
+           "grad_norm" + p + "distance_from_identity";
+  }
+  out += "\n";
+  char line[512];
+  for (const auto& r : history) {
+    std::snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.3f,%.1f,%.6f", r.epoch, r.loss,
+                  r.val_loss, r.mape, r.val_mape, r.seconds, r.samples_per_s, r.zero_output_fraction);
+    out += line;
+    for (const auto& d : r.layers) {
+      std::snprintf(line, sizeof line, ",%d,%d,%.6f,%.9g,%.9g", d.relu ? d.dead_units : -1,
+                    d.relu ? d.dead_zero_pixel : -1, d.dead_excess_fraction, d.grad_norm,
+                    d.distance_from_identity);
+      out += line;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+nlohmann::json environment_json() {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto& t : runnable_targets()) targets.push_back(t.name);
+  return {{"threads", num_threads()},
+          {"simd_target", active_target().name},
+          {"simd_targets_runnable", targets},
+          {"versions",
+           {{"simdgrad", SIMDGRAD_VERSION},
+            {"highway", std::to_string(HWY_MAJOR) + "." + std::to_string(HWY_MINOR) + "." +
+                            std::to_string(HWY_PATCH)},
+            {"compiler", __VERSION__}}}};
+}
+
+void write_run_files(const std::filesystem::path& folder, Trainer& trainer,
+                     const nlohmann::json& final_figures) {
+  const auto& history = trainer.history();
+  write_file_atomically(folder / "metrics.csv", metrics_csv(history));
+
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& r : history) epochs.push_back(to_json(r));
+  nlohmann::json run = {{"config", to_json(trainer.config())},
+                        {"seed", trainer.config().seed},
+                        {"train_samples", trainer.train_samples()},
+                        {"environment", environment_json()},
+                        {"final", final_figures},
+                        {"epochs", epochs}};
+  write_file_atomically(folder / "run.json", run.dump(2) + "\n");
+
+  PlotSeries train{"train loss", {}, false}, validation{"val_loss", {}, true};
+  for (const auto& r : history) {
+    train.values.push_back(r.loss);
+    validation.values.push_back(r.val_loss);
+  }
+  write_file_atomically(folder / "loss.svg",
+                        loss_plot_svg("identity: " + std::to_string(trainer.config().layers) +
+                                          " x Dense(" + std::to_string(trainer.config().width) + ")",
+                                      "MSE, raw-pixel units", {train, validation}));
+}
+
+}  // namespace simdgrad::identity

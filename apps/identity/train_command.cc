@@ -1,0 +1,145 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+
+#include "apps/identity/checkpoint.h"
+#include "apps/identity/commands.h"
+#include "apps/identity/interrupt.h"
+#include "apps/identity/progress_bar.h"
+#include "apps/identity/reconstructions_png.h"
+#include "apps/identity/run_files.h"
+#include "apps/identity/trainer.h"
+#include "lib/targets.h"
+#include "lib/threading.h"
+
+namespace simdgrad::identity {
+namespace {
+
+std::string default_run_folder() {
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return std::string("runs/") + stamp;
+}
+
+void print_epoch(const EpochRecord& r, int epochs, bool verbose) {
+  std::printf("Epoch %d/%d - %.1fs - loss: %.4f - mean_absolute_percentage_error: %.4f - "
+              "val_loss: %.4f - val_mean_absolute_percentage_error: %.4f\n",
+              r.epoch, epochs, r.seconds, r.loss, r.mape, r.val_loss, r.val_mape);
+  if (verbose) {
+    std::printf("  %.0f samples/s; %.2f%% of output pixels exactly 0\n", r.samples_per_s,
+                100 * r.zero_output_fraction);
+    for (size_t l = 0; l < r.layers.size(); ++l) {
+      const auto& d = r.layers[l];
+      std::printf("  layer %zu: ", l + 1);
+      if (d.relu) {
+        std::printf("dead %d/%d (%d of them on always-0 pixels, %.2f%% excess)", d.dead_units,
+                    d.units, d.dead_zero_pixel, 100 * d.dead_excess_fraction);
+      } else {
+        std::printf("linear output");
+      }
+      std::printf(", grad norm %.4g, ||W - I||/||I|| %.4f\n", d.grad_norm, d.distance_from_identity);
+    }
+  }
+  std::fflush(stdout);
+}
+
+std::string describe(const TrainConfig& c, size_t train, size_t test) {
+  char text[512];
+  std::snprintf(text, sizeof text,
+                "%d x Dense(%d), %s output; %s lr %g, batch %d, %s pixels, %s init, seed %llu; "
+                "%zu train / %zu test images from %s; %d threads, %s",
+                c.layers, c.width, to_string(c.output_activation).c_str(),
+                to_string(c.optimizer).c_str(), learning_rate(c), c.batch,
+                to_string(c.scale).c_str(), to_string(c.init).c_str(),
+                static_cast<unsigned long long>(c.seed), train, test, c.data.c_str(),
+                num_threads(), active_target().name.c_str());
+  return text;
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& options) {
+  TrainConfig config = options.config;
+  Checkpoint checkpoint;
+  if (!options.resume.empty()) {
+    checkpoint = load_checkpoint(options.resume);
+    const auto it = checkpoint.metadata.find("config");
+    if (it == checkpoint.metadata.end()) {
+      throw std::runtime_error(options.resume + ": checkpoint metadata has no 'config'");
+    }
+    TrainConfig saved = config_from_json(nlohmann::json::parse(it->second));
+    if (options.epochs_given) saved.epochs = config.epochs;
+    if (options.data_given) saved.data = config.data;
+    config = saved;
+  }
+  validate(config);
+  const Mnist data = load_mnist(config.data, config.scale);
+  Trainer trainer(config, data);
+  if (!options.resume.empty()) trainer.restore(checkpoint, options.resume);
+  const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
+  const std::filesystem::path checkpoint_file = out / "model.safetensors";
+
+  std::printf("identity: %s\n", describe(config, trainer.train_samples(), data.test.images.rows()).c_str());
+  std::printf("Train on %zu samples, validate on %zu samples\n", trainer.train_samples(),
+              data.test.images.rows());
+  if (trainer.epoch() >= config.epochs) {
+    std::printf("The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
+                trainer.epoch(), config.epochs);
+  }
+  std::fflush(stdout);
+  trainer.save(checkpoint_file);  // so an interrupted first epoch still leaves a checkpoint
+  install_interrupt_handlers();
+  const bool tty = isatty(fileno(stdout));
+  try {
+    while (trainer.epoch() < config.epochs) {
+      ProgressBar bar(tty);
+      const EpochRecord& record = trainer.train_epoch(
+          [&](size_t done, size_t total, double loss) { bar.update(done, total, loss); });
+      bar.finish();
+      print_epoch(record, config.epochs, options.verbose);
+      trainer.save(checkpoint_file);
+      write_run_files(out, trainer, {{"epoch", record.epoch}});
+    }
+  } catch (const Interrupted& e) {
+    std::printf("\n");
+    std::fprintf(stderr,
+                 "identity: interrupted by %s; %s holds epoch %d (resume with: identity train "
+                 "--resume %s)\n",
+                 e.signal == SIGINT ? "SIGINT" : "SIGTERM", checkpoint_file.c_str(), trainer.epoch(),
+                 checkpoint_file.c_str());
+    return 128 + e.signal;
+  } catch (const NumericalFault& e) {
+    std::fprintf(stderr, "identity: numerical fault: %s; %s holds epoch %d\n", e.what(),
+                 checkpoint_file.c_str(), trainer.epoch());
+    return 3;
+  }
+  if (trainer.history().empty()) return 0;
+  const EpochRecord& last = trainer.history().back();
+  // Keras' model.evaluate(x_test, x_test) after training: the last epoch's validation figures.
+  std::printf("Test loss: %.4f\nTest MAPE: %.4f\n", last.val_loss, last.val_mape);
+  const Matrix<float> reconstructions = trainer.reconstruct(16);
+  const auto side = size_t(std::lround(std::sqrt(double(data.test.images.cols()))));
+  if (side * side == data.test.images.cols()) {
+    write_reconstructions_png(out / "reconstructions.png",
+                              data.test.images.view().block(0, 0, reconstructions.rows(), side * side),
+                              reconstructions, side, config.scale == PixelScale::kUnit ? 1.0f : 255.0f);
+  }
+  write_run_files(out, trainer,
+                  {{"epoch", last.epoch},
+                   {"loss", last.loss},
+                   {"val_loss", last.val_loss},
+                   {"mape", last.mape},
+                   {"val_mape", last.val_mape},
+                   {"test_loss", last.val_loss},
+                   {"test_mape", last.val_mape}});
+  std::printf("Wrote %s/{metrics.csv, run.json, model.safetensors, reconstructions.png, loss.svg}\n",
+              out.c_str());
+  return 0;
+}
+
+}  // namespace simdgrad::identity

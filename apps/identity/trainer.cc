@@ -1,0 +1,303 @@
+#include "apps/identity/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "apps/identity/interrupt.h"
+#include "apps/identity/model.h"
+#include "autograd/ops.h"
+#include "lib/elementwise.h"
+#include "lib/reductions.h"
+
+namespace simdgrad::identity {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kEvaluationBatch = 1000;
+// The shuffling stream is the seed's, kept apart from the initializers' stream.
+constexpr uint64_t kShuffleStream = 0x5851f42d4c957f2dULL;
+
+autograd::Random initialized(uint64_t seed) { return autograd::Random(seed); }
+
+std::string join_state(const autograd::Random::State& s) {
+  return std::to_string(s[0]) + "," + std::to_string(s[1]) + "," + std::to_string(s[2]) + "," +
+         std::to_string(s[3]);
+}
+
+autograd::Random::State parse_state(const std::string& text, const std::filesystem::path& file) {
+  autograd::Random::State s{};
+  size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    size_t used = 0;
+    try {
+      s[i] = std::stoull(text.substr(pos), &used);
+    } catch (const std::exception&) {
+      throw std::runtime_error(file.string() + ": checkpoint has a malformed RNG state");
+    }
+    pos += used + 1;
+  }
+  return s;
+}
+
+const std::string& metadata(const Checkpoint& c, const std::string& key,
+                            const std::filesystem::path& file) {
+  const auto it = c.metadata.find(key);
+  if (it == c.metadata.end()) {
+    throw std::runtime_error(file.string() + ": checkpoint metadata has no '" + key + "'");
+  }
+  return it->second;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const EpochRecord& r) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : r.layers) {
+    layers.push_back({{"relu", l.relu},
+                      {"units", l.units},
+                      {"dead_units", l.dead_units},
+                      {"dead_zero_pixel", l.dead_zero_pixel},
+                      {"dead_excess_fraction", l.dead_excess_fraction},
+                      {"grad_norm", l.grad_norm},
+                      {"distance_from_identity", l.distance_from_identity}});
+  }
+  return {{"epoch", r.epoch},
+          {"loss", r.loss},
+          {"mape", r.mape},
+          {"val_loss", r.val_loss},
+          {"val_mape", r.val_mape},
+          {"seconds", r.seconds},
+          {"samples_per_s", r.samples_per_s},
+          {"zero_output_fraction", r.zero_output_fraction},
+          {"layers", layers}};
+}
+
+EpochRecord epoch_record_from_json(const nlohmann::json& j) {
+  EpochRecord r;
+  r.epoch = j.at("epoch");
+  r.loss = j.at("loss");
+  r.mape = j.at("mape");
+  r.val_loss = j.at("val_loss");
+  r.val_mape = j.at("val_mape");
+  r.seconds = j.at("seconds");
+  r.samples_per_s = j.at("samples_per_s");
+  r.zero_output_fraction = j.at("zero_output_fraction");
+  for (const auto& l : j.at("layers")) {
+    LayerDiagnostics d;
+    d.relu = l.at("relu");
+    d.units = l.at("units");
+    d.dead_units = l.at("dead_units");
+    d.dead_zero_pixel = l.at("dead_zero_pixel");
+    d.dead_excess_fraction = l.at("dead_excess_fraction");
+    d.grad_norm = l.at("grad_norm");
+    d.distance_from_identity = l.at("distance_from_identity");
+    r.layers.push_back(d);
+  }
+  return r;
+}
+
+Trainer::Trainer(const TrainConfig& config, const Mnist& data)
+    : config_(config),
+      data_(data),
+      train_rows_(config.limit > 0 ? std::min<size_t>(size_t(config.limit), data.train.images.rows())
+                                   : data.train.images.rows()),
+      rng_(config.seed ^ kShuffleStream),
+      model_([&] {
+        autograd::Random init = initialized(config.seed);
+        return make_model<float>(config, data.train.images.cols(), init);
+      }()),
+      optimizer_(make_optimizer<float>(config, model_.parameters())),
+      batch_(size_t(config.batch), data.train.images.cols()),
+      order_(train_rows_) {
+  validate(config);
+  // Pixels that are 0 in every validation image: the exact solution never activates their
+  // units either, so they are counted apart from units that training killed.
+  Matrix<float> column_totals(1, data.test.images.cols());
+  column_sums<float>(data.test.images, column_totals);
+  for (size_t j = 0; j < column_totals.cols(); ++j) zero_pixel_.push_back(column_totals(0, j) == 0);
+}
+
+void Trainer::gather_batch(size_t start, size_t size) {
+  const Matrix<float>& images = data_.train.images;
+  for (size_t i = 0; i < size; ++i) {
+    std::memcpy(&batch_(i, 0), &images(order_[start + i], 0), images.cols() * sizeof(float));
+  }
+}
+
+const EpochRecord& Trainer::train_epoch(const Progress& progress) {
+  const auto start_time = Clock::now();
+  // Keras: a fresh permutation of the samples every epoch.
+  std::iota(order_.begin(), order_.end(), 0u);
+  for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.below(i)]);
+
+  const double raw = raw_loss_factor(config_);
+  const size_t batch = size_t(config_.batch), n = train_rows_;
+  std::vector<autograd::Parameter<float>*> params = model_.parameters();
+  std::vector<double> grad_square_sums(model_.size(), 0.0);
+  double loss_sum = 0, mape_sum = 0;
+  size_t steps = 0;
+  for (size_t start = 0; start < n; start += batch) {
+    const size_t size = std::min(batch, n - start);
+    gather_batch(start, size);
+    tape_.reset();
+    autograd::Var<float> x = tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, size, batch_.cols()));
+    autograd::Var<float> y = model_.forward(tape_, x);
+    autograd::Var<float> loss = autograd::mse_loss(y, x);
+    double metric;
+    {
+      autograd::NoGrad<float> metric_only(tape_);
+      metric = autograd::mape(y, x).value()(0, 0);
+    }
+    const double batch_loss = loss.value()(0, 0);
+    if (!std::isfinite(batch_loss)) {
+      throw NumericalFault("the loss became " + std::to_string(batch_loss) + " in epoch " +
+                           std::to_string(epoch_ + 1) + ", step " + std::to_string(steps + 1));
+    }
+    tape_.backward(loss);
+    for (size_t l = 0; l < model_.size(); ++l) {
+      grad_square_sums[l] += sum_squares<float>(model_.layer(l).weight().grad);
+    }
+    optimizer_->step();
+    optimizer_->zero_grad();
+    loss_sum += batch_loss * double(size);
+    mape_sum += metric * double(size);
+    ++steps;
+    if (progress) progress(start + size, n, raw * loss_sum / double(start + size));
+    if (const int signal = interrupt_signal()) throw Interrupted(signal);
+  }
+  const double train_seconds = std::chrono::duration<double>(Clock::now() - start_time).count();
+
+  const Evaluation validation = evaluate(data_.test.images);
+  EpochRecord record;
+  record.epoch = ++epoch_;
+  record.loss = raw * loss_sum / double(n);
+  record.mape = mape_sum / double(n);
+  record.val_loss = validation.loss;
+  record.val_mape = validation.mape;
+  record.zero_output_fraction = validation.zero_output_fraction;
+  record.layers = diagnose(validation, grad_square_sums, steps);
+  record.seconds = std::chrono::duration<double>(Clock::now() - start_time).count();
+  record.samples_per_s = double(n) / train_seconds;
+  history_.push_back(record);
+  return history_.back();
+}
+
+Evaluation Trainer::evaluate(const Matrix<float>& images) {
+  Evaluation out;
+  for (size_t l = 0; l < model_.size(); ++l) out.activity.emplace_back(1, model_.layer(l).outputs());
+  double squared_sum = 0, mape_sum = 0, nonzero = 0;
+  const size_t n = images.rows();
+  for (size_t start = 0; start < n; start += kEvaluationBatch) {
+    const size_t size = std::min(kEvaluationBatch, n - start);
+    tape_.reset();
+    autograd::NoGrad<float> evaluation(tape_);
+    autograd::Var<float> x = tape_.constant(images.view().block(start, 0, size, images.cols()));
+    autograd::Var<float> y = x;
+    for (size_t l = 0; l < model_.size(); ++l) {
+      y = model_.layer(l).forward(tape_, y);
+      MatrixView<float> column = tape_.allocate(1, y.cols());
+      column_sums<float>(y.value(), column);
+      add<float>(out.activity[l], column, out.activity[l]);
+    }
+    const double elements = double(size * images.cols());
+    squared_sum += double(autograd::mse_loss(y, x).value()(0, 0)) * elements;
+    mape_sum += double(autograd::mape(y, x).value()(0, 0)) * elements;
+    MatrixView<float> sign_of_y = tape_.allocate(y.rows(), y.cols());
+    sign<float>(y.value(), sign_of_y);
+    abs<float>(sign_of_y, sign_of_y);
+    nonzero += sum<float>(sign_of_y);
+  }
+  const double elements = double(n * images.cols());
+  out.loss = raw_loss_factor(config_) * squared_sum / elements;
+  out.mape = mape_sum / elements;
+  out.zero_output_fraction = 1.0 - nonzero / elements;
+  return out;
+}
+
+std::vector<LayerDiagnostics> Trainer::diagnose(const Evaluation& validation,
+                                                const std::vector<double>& grad_square_sums,
+                                                size_t steps) {
+  std::vector<LayerDiagnostics> out;
+  for (size_t l = 0; l < model_.size(); ++l) {
+    auto& layer = model_.layer(l);
+    LayerDiagnostics d;
+    d.relu = layer.activation() == Activation::kRelu;
+    d.units = int(layer.outputs());
+    const bool pixel_units = layer.outputs() == zero_pixel_.size();
+    int zero_pixels = 0;
+    for (size_t j = 0; j < layer.outputs(); ++j) {
+      const bool zero_pixel = pixel_units && zero_pixel_[j];
+      zero_pixels += zero_pixel;
+      if (d.relu && validation.activity[l](0, j) == 0) {
+        ++d.dead_units;
+        d.dead_zero_pixel += zero_pixel;
+      }
+    }
+    const int live_candidates = d.units - zero_pixels;
+    d.dead_excess_fraction =
+        live_candidates > 0 ? double(d.dead_units - d.dead_zero_pixel) / live_candidates : 0.0;
+    d.grad_norm = steps ? std::sqrt(grad_square_sums[l] / double(steps)) : 0.0;
+    // ||W - I||^2 = ||W||^2 - 2 tr(W) + ||I||^2, with ||I||^2 = min(rows, cols).
+    const Matrix<float>& w = layer.weight().value;
+    const size_t diagonal = std::min(w.rows(), w.cols());
+    double trace = 0;
+    for (size_t i = 0; i < diagonal; ++i) trace += w(i, i);
+    const double squares = double(sum_squares<float>(w)) - 2 * trace + double(diagonal);
+    d.distance_from_identity = std::sqrt(std::max(squares, 0.0) / double(diagonal));
+    out.push_back(d);
+  }
+  return out;
+}
+
+Matrix<float> Trainer::reconstruct(size_t count) {
+  count = std::min(count, data_.test.images.rows());
+  tape_.reset();
+  autograd::NoGrad<float> evaluation(tape_);
+  autograd::Var<float> x = tape_.constant(data_.test.images.view().block(0, 0, count, data_.test.images.cols()));
+  autograd::Var<float> y = model_.forward(tape_, x);
+  Matrix<float> out(count, y.cols());
+  copy<float>(y.value(), out);
+  return out;
+}
+
+std::vector<autograd::NamedTensor<float>> Trainer::checkpoint_tensors() {
+  std::vector<autograd::NamedTensor<float>> tensors;
+  for (autograd::Parameter<float>* p : model_.parameters()) tensors.push_back({p->name, p->value.view()});
+  for (const auto& t : optimizer_->state()) tensors.push_back(t);
+  return tensors;
+}
+
+void Trainer::save(const std::filesystem::path& file) {
+  const std::vector<autograd::NamedTensor<float>> tensors = checkpoint_tensors();
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& r : history_) history.push_back(to_json(r));
+  save_checkpoint(file, tensors,
+                  {{"format", "simdgrad-identity/1"},
+                   {"epoch", std::to_string(epoch_)},
+                   {"optimizer_iterations", std::to_string(optimizer_->iterations())},
+                   {"optimizer", optimizer_->name()},
+                   {"shuffle_rng", join_state(rng_.state())},
+                   {"config", to_json(config_).dump()},
+                   {"history", history.dump()}});
+}
+
+void Trainer::restore(const Checkpoint& checkpoint, const std::filesystem::path& file) {
+  restore_tensors(checkpoint, checkpoint_tensors(), file);
+  try {
+    epoch_ = std::stoi(metadata(checkpoint, "epoch", file));
+    optimizer_->set_iterations(std::stol(metadata(checkpoint, "optimizer_iterations", file)));
+    history_.clear();
+    for (const auto& r : nlohmann::json::parse(metadata(checkpoint, "history", file))) {
+      history_.push_back(epoch_record_from_json(r));
+    }
+  } catch (const std::invalid_argument&) {
+    throw std::runtime_error(file.string() + ": checkpoint metadata holds a malformed number");
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(file.string() + ": checkpoint history is malformed: " + e.what());
+  }
+  rng_.set_state(parse_state(metadata(checkpoint, "shuffle_rng", file), file));
+}
+
+}  // namespace simdgrad::identity

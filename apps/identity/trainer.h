@@ -1,0 +1,107 @@
+// The training loop of the identity experiment (Keras semantics): every epoch a fresh shuffle,
+// batches of `batch` (the last one smaller), one forward / MSE / backward / optimizer step per
+// batch, the epoch loss as the sample-weighted mean of the batch losses (each taken before its
+// update), then validation on the test set with the diagnostics that explain the run.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/identity/checkpoint.h"
+#include "apps/identity/config.h"
+#include "apps/identity/mnist.h"
+#include "autograd/layers.h"
+#include "autograd/optimizers.h"
+#include "autograd/random.h"
+
+namespace simdgrad::identity {
+
+struct LayerDiagnostics {
+  bool relu = true;            // dead-unit figures apply to ReLU layers only
+  int units = 0;
+  int dead_units = 0;          // never active on the validation set
+  int dead_zero_pixel = 0;     // of those, units whose pixel is 0 in every validation image:
+                               // even the exact solution W = I never activates them
+  double dead_excess_fraction = 0;  // (dead - dead_zero_pixel) / (units - zero pixels)
+  double grad_norm = 0;        // RMS over the epoch's steps of ||dL/dW||_F
+  double distance_from_identity = 0;  // ||W - I||_F / ||I||_F
+};
+
+struct EpochRecord {
+  int epoch = 0;
+  double loss = 0, mape = 0, val_loss = 0, val_mape = 0;  // losses in raw-pixel units
+  double seconds = 0, samples_per_s = 0;
+  double zero_output_fraction = 0;  // of validation output pixels exactly 0
+  std::vector<LayerDiagnostics> layers;
+};
+nlohmann::json to_json(const EpochRecord& r);
+EpochRecord epoch_record_from_json(const nlohmann::json& j);
+
+struct Evaluation {
+  double loss = 0, mape = 0;  // raw-pixel units
+  double zero_output_fraction = 0;
+  std::vector<Matrix<float>> activity;  // per layer, 1 x units: column sums of the activations
+};
+
+// Training stopped on a non-finite loss (exit code 3).
+struct NumericalFault : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// A signal asked the run to stop (exit code 128 + signal).
+struct Interrupted : std::runtime_error {
+  explicit Interrupted(int signal) : std::runtime_error("interrupted"), signal(signal) {}
+  int signal;
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, const Mnist& data);
+
+  // Continues from a checkpoint: weights, optimizer state, epoch, RNG state and history.
+  void restore(const Checkpoint& checkpoint, const std::filesystem::path& file);
+  void save(const std::filesystem::path& file);
+
+  // Trains one epoch, validates, records and returns the epoch's figures. `progress` is called
+  // after every step with (samples done, samples in the epoch, running mean loss).
+  using Progress = std::function<void(size_t, size_t, double)>;
+  const EpochRecord& train_epoch(const Progress& progress = {});
+
+  Evaluation evaluate(const Matrix<float>& images);
+  // The model's outputs for the first `count` test images (count x pixels).
+  Matrix<float> reconstruct(size_t count);
+
+  int epoch() const { return epoch_; }
+  const std::vector<EpochRecord>& history() const { return history_; }
+  const TrainConfig& config() const { return config_; }
+  size_t train_samples() const { return train_rows_; }
+  autograd::Sequential<float>& model() { return model_; }
+
+ private:
+  void gather_batch(size_t start, size_t size);
+  std::vector<LayerDiagnostics> diagnose(const Evaluation& validation,
+                                         const std::vector<double>& grad_square_sums,
+                                         size_t steps);
+  // The parameters and the optimizer state, by name: what a checkpoint holds.
+  std::vector<autograd::NamedTensor<float>> checkpoint_tensors();
+
+  TrainConfig config_;
+  const Mnist& data_;
+  size_t train_rows_;
+  autograd::Random rng_;  // shuffling; its state goes into checkpoints
+  autograd::Sequential<float> model_;
+  std::unique_ptr<autograd::Optimizer<float>> optimizer_;
+  autograd::Tape<float> tape_;
+  Matrix<float> batch_;
+  std::vector<uint32_t> order_;
+  std::vector<bool> zero_pixel_;  // pixel is 0 in every validation image
+  int epoch_ = 0;
+  std::vector<EpochRecord> history_;
+};
+
+}  // namespace simdgrad::identity

@@ -1,0 +1,116 @@
+// The identity binary end to end: its files, eval of its checkpoint, resume, gradcheck, and
+// bad flags or values (exit 2, one line on stderr).
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "tests/apps/identity/idx_files.h"
+#include "tests/apps/identity/real_mnist.h"
+
+namespace simdgrad::testing {
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out, err;
+};
+
+// Runs the identity binary with `args` (a shell-quoted string) and captures both streams.
+Result identity_cli(const std::string& args) {
+  const auto folder = std::filesystem::temp_directory_path();
+  const auto out = folder / "simdgrad-cli.out", err = folder / "simdgrad-cli.err";
+  const std::string command = std::string(IDENTITY_BINARY) + " " + args + " >" + out.string() +
+                              " 2>" + err.string();
+  const int status = std::system(command.c_str());
+  auto slurp = [](const std::filesystem::path& p) {
+    std::stringstream s;
+    s << std::ifstream(p).rdbuf();
+    return s.str();
+  };
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+size_t lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("identity train writes its files and eval reproduces its test loss", "[app]") {
+  real_mnist();  // fails with a hint when the data is missing
+  const auto out = fresh_folder("cli-train");
+  const Result train = identity_cli("train --limit 1000 --epochs 1 --threads 2 --data " +
+                                    kMnistFolder.string() + " --out " + out.string());
+  INFO(train.out << train.err);
+  REQUIRE(train.exit_code == 0);
+  REQUIRE(train.out.find("Epoch 1/1 - ") != std::string::npos);
+  REQUIRE(train.out.find("Test loss: ") != std::string::npos);
+  for (const char* file : {"metrics.csv", "run.json", "model.safetensors", "reconstructions.png", "loss.svg"}) {
+    REQUIRE(std::filesystem::file_size(out / file) > 0);
+  }
+  std::ifstream csv(out / "metrics.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  REQUIRE(header.rfind("epoch,loss,val_loss,mape,val_mape,seconds,samples_per_s", 0) == 0);
+  REQUIRE(row.rfind("1,", 0) == 0);
+
+  const std::string test_loss = train.out.substr(train.out.find("Test loss: "));
+  const Result eval = identity_cli("eval " + (out / "model.safetensors").string());
+  INFO(eval.out << eval.err);
+  REQUIRE(eval.exit_code == 0);
+  REQUIRE(eval.out.find(test_loss.substr(0, test_loss.find('\n'))) != std::string::npos);
+
+  const Result resumed = identity_cli("train --resume " + (out / "model.safetensors").string() +
+                                      " --epochs 2 --out " + out.string());
+  INFO(resumed.out << resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  REQUIRE(resumed.out.find("Epoch 2/2 - ") != std::string::npos);
+  REQUIRE(resumed.out.find("Epoch 1/2") == std::string::npos);
+}
+
+TEST_CASE("identity gradcheck passes on the app's own model", "[app]") {
+  const Result r = identity_cli("gradcheck");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("\nPASS\n") != std::string::npos);
+  REQUIRE(r.out.find("dense_3.weight") != std::string::npos);
+}
+
+TEST_CASE("bad flags and values exit 2 with a one-line message", "[app]") {
+  const char* bad[] = {"train --epochs 0",
+                       "train --lr -1",
+                       "train --lr nan",
+                       "train --lr inf",
+                       "train --optimizer adagrad",
+                       "train --batch 12x",
+                       "train --no-such-flag",
+                       "train --data /nonexistent/folder",
+                       "train --resume /nonexistent.safetensors",
+                       "frobnicate",
+                       "eval /nonexistent.safetensors"};
+  for (const char* args : bad) {
+    const Result r = identity_cli(args);
+    INFO(args << " -> exit " << r.exit_code << ", stderr: " << r.err);
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE(r.err.rfind("identity: ", 0) == 0);
+  }
+}
+
+TEST_CASE("a damaged checkpoint given to --resume exits 2 naming the file", "[app]") {
+  const auto folder = fresh_folder("cli-bad-checkpoint");
+  write_raw(folder / "model.safetensors", "not a checkpoint at all");
+  const Result r = identity_cli("train --resume " + (folder / "model.safetensors").string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 2);
+  REQUIRE(lines(r.err) == 1);
+  REQUIRE(r.err.find((folder / "model.safetensors").string() + ": not a valid checkpoint") != std::string::npos);
+  const Result with_layers = identity_cli("train --resume " + (folder / "model.safetensors").string() + " --layers 2");
+  REQUIRE(with_layers.exit_code == 2);
+  REQUIRE(with_layers.err.find("--layers cannot be combined with --resume") != std::string::npos);
+}
+
+}  // namespace simdgrad::testing

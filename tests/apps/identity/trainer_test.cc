@@ -1,0 +1,123 @@
+// The training loop on real MNIST: it learns, the exact solution stays exact, a resumed run
+// is bitwise the run that never stopped, and the same seed gives the same run for any
+// thread count.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "apps/identity/checkpoint.h"
+#include "apps/identity/trainer.h"
+#include "lib/threading.h"
+#include "tests/apps/identity/idx_files.h"
+#include "tests/apps/identity/real_mnist.h"
+
+namespace simdgrad::testing {
+
+using identity::Trainer;
+using identity::TrainConfig;
+
+namespace {
+TrainConfig small_config() {
+  TrainConfig c;
+  c.limit = 2000;
+  c.epochs = 2;
+  c.data = kMnistFolder.string();
+  return c;
+}
+
+bool same_weights(Trainer& a, Trainer& b) {
+  const auto pa = a.model().parameters(), pb = b.model().parameters();
+  for (size_t i = 0; i < pa.size(); ++i) {
+    if (std::memcmp(pa[i]->value.data(), pb[i]->value.data(), pa[i]->value.size() * sizeof(float)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("one epoch on 2,000 images lowers the validation loss", "[app]") {
+  const auto& mnist = real_mnist();
+  Trainer trainer(small_config(), mnist);
+  const double before = trainer.evaluate(mnist.test.images).loss;
+  const auto& epoch = trainer.train_epoch();
+  INFO("val_loss " << before << " -> " << epoch.val_loss);
+  REQUIRE(epoch.val_loss < 0.5 * before);
+  REQUIRE(epoch.loss > 0);
+  REQUIRE(epoch.layers.size() == 4);
+}
+
+TEST_CASE("identity init is an exact solution and training keeps it exact", "[app]") {
+  auto config = small_config();
+  config.init = autograd::Initializer::kIdentity;
+  Trainer trainer(config, real_mnist());
+  const auto& epoch = trainer.train_epoch();
+  REQUIRE(epoch.loss == 0.0);
+  REQUIRE(epoch.val_loss == 0.0);
+  REQUIRE(epoch.mape == 0.0);
+  for (const auto& layer : epoch.layers) {
+    REQUIRE(layer.distance_from_identity == 0.0);
+    REQUIRE(layer.grad_norm == 0.0);
+    // Only units on pixels that are 0 in every test image are never active.
+    REQUIRE(layer.dead_units == layer.dead_zero_pixel);
+    REQUIRE(layer.dead_units == 116);
+  }
+}
+
+TEST_CASE("two epochs equal one epoch, a checkpoint, and a resumed epoch, bitwise", "[app]") {
+  const auto& mnist = real_mnist();
+  Trainer straight(small_config(), mnist);
+  straight.train_epoch();
+  straight.train_epoch();
+
+  const auto file = fresh_folder("resume") / "model.safetensors";
+  {
+    Trainer first(small_config(), mnist);
+    first.train_epoch();
+    first.save(file);
+  }
+  auto config = small_config();
+  config.seed = 999;  // everything that matters must come from the checkpoint
+  Trainer resumed(config, mnist);
+  resumed.restore(identity::load_checkpoint(file), file);
+  REQUIRE(resumed.epoch() == 1);
+  resumed.train_epoch();
+  REQUIRE(same_weights(straight, resumed));
+  REQUIRE(resumed.history().size() == 2);
+  REQUIRE(resumed.history()[1].loss == straight.history()[1].loss);
+  REQUIRE(resumed.history()[1].val_loss == straight.history()[1].val_loss);
+}
+
+TEST_CASE("the same seed gives the same figures to the last bit for 1, 2 and 8 threads", "[app]") {
+  const int saved = num_threads();
+  auto config = small_config();
+  config.epochs = 1;
+  config.limit = 1000;
+  std::vector<double> losses;
+  for (int threads : {1, 2, 8}) {
+    set_num_threads(threads);
+    Trainer trainer(config, real_mnist());
+    const auto& epoch = trainer.train_epoch();
+    losses.push_back(epoch.val_loss);
+    losses.push_back(epoch.loss);
+  }
+  set_num_threads(saved);
+  REQUIRE(losses[0] == losses[2]);
+  REQUIRE(losses[0] == losses[4]);
+  REQUIRE(losses[1] == losses[3]);
+  REQUIRE(losses[1] == losses[5]);
+}
+
+TEST_CASE("a damaged checkpoint is refused with the file and the fault named", "[app]") {
+  const auto folder = fresh_folder("bad-checkpoint");
+  write_raw(folder / "short.safetensors", "abc");
+  REQUIRE_THROWS_WITH(identity::load_checkpoint(folder / "short.safetensors"),
+                      (folder / "short.safetensors").string() +
+                          ": not a valid checkpoint: shorter than the 8-byte header length");
+  write_raw(folder / "long.safetensors", std::string("\xff\0\0\0\0\0\0\0{}", 10));
+  REQUIRE_THROWS_WITH(identity::load_checkpoint(folder / "long.safetensors"),
+                      (folder / "long.safetensors").string() +
+                          ": not a valid checkpoint: header length 255 runs past the end of the file");
+}
+
+}  // namespace simdgrad::testing
