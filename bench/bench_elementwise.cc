@@ -14,7 +14,7 @@
 
 #include "lib/elementwise.h"
 #include "lib/optimizer_updates.h"
-#include "lib/targets.h"
+#include "bench/bench_main.h"
 #include "lib/threading.h"
 
 namespace simdgrad::bench {
@@ -87,9 +87,7 @@ void run_kernel(benchmark::State& state, Kernel kernel, Shape s, int threads) {
 int main(int argc, char** argv) {
   using namespace simdgrad;
   using namespace simdgrad::bench;
-  const int all = omp_get_num_procs();
-  std::vector<int> thread_counts = {1};
-  if (all > 1) thread_counts.push_back(all);
+  const std::vector<int> thread_counts = benchmark_thread_counts();
   const std::pair<const char*, Kernel> kernels[] = {{"relu", relu_kernel},
                                                     {"axpy", axpy_kernel},
                                                     {"bias_add", bias_kernel},
@@ -105,10 +103,5 @@ int main(int argc, char** argv) {
       }
     }
   }
-  benchmark::AddCustomContext("simd_target", active_target().name);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_benchmarks(argc, argv);
 }

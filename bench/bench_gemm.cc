@@ -15,7 +15,7 @@
 #include "bench/fma_peak.h"
 #include "bench/openblas_reference.h"
 #include "lib/gemm/gemm.h"
-#include "lib/targets.h"
+#include "bench/bench_main.h"
 #include "lib/threading.h"
 
 namespace simdgrad::bench {
@@ -109,9 +109,7 @@ void register_gemm(const char* precision, const std::vector<Shape>& shapes,
 int main(int argc, char** argv) {
   using namespace simdgrad;
   using namespace simdgrad::bench;
-  const int all = omp_get_num_procs();
-  std::vector<int> thread_counts = {1};
-  if (all > 1) thread_counts.push_back(all);
+  const std::vector<int> thread_counts = benchmark_thread_counts();
 
   for (int threads : thread_counts) {
     benchmark::RegisterBenchmark(("peak/f32/fma/threads:" + std::to_string(threads)).c_str(),
@@ -125,15 +123,10 @@ int main(int argc, char** argv) {
   register_gemm<float>("f32", shapes, thread_counts);
   register_gemm<double>("f64", shapes, thread_counts);
 
-  benchmark::AddCustomContext("simd_target", active_target().name);
 #ifdef SIMDGRAD_HAVE_OPENBLAS
   benchmark::AddCustomContext("openblas_core", openblas_core());
 #else
   benchmark::AddCustomContext("openblas_core", "not built (libopenblas-dev missing)");
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_benchmarks(argc, argv);
 }

@@ -31,7 +31,7 @@ std::string format(const char* pattern, double a, double b = 0, double c = 0, do
 
 std::string loss_plot_svg(const std::string& title, const std::string& y_label,
                           const std::vector<PlotSeries>& series) {
-  const double width = 720, height = 420, left = 80, right = 200, top = 40, bottom = 60;
+  const double width = 980, height = 440, left = 80, right = 400, top = 40, bottom = 60;
   const double plot_w = width - left - right, plot_h = height - top - bottom;
   size_t epochs = 1;
   double low = 1e300, high = -1e300;
@@ -82,6 +82,8 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
   for (size_t i = 0; i < series.size(); ++i) {
     const auto& s = series[i];
     const char* color = kColors[i % std::size(kColors)];
+    // Past the palette, lines repeat its colors dashed, so no two series look alike.
+    const bool dashed = s.dashed != ((i / std::size(kColors)) % 2 == 1);
     std::string points;
     for (size_t e = 0; e < s.values.size(); ++e) {
       if (s.values[e] > 0 && std::isfinite(s.values[e])) {
@@ -89,11 +91,11 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
       }
     }
     svg += std::string("<polyline fill=\"none\" stroke=\"") + color + "\" stroke-width=\"2\"" +
-           (s.dashed ? " stroke-dasharray=\"6 4\"" : "") + " points=\"" + points + "\"/>\n";
+           (dashed ? " stroke-dasharray=\"6 4\"" : "") + " points=\"" + points + "\"/>\n";
     const double ly = top + 12 + 20 * double(i);
     svg += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke-width=\"2\" ",
                   left + plot_w + 14, ly, left + plot_w + 40, ly) +
-           "stroke=\"" + color + "\"" + (s.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
+           "stroke=\"" + color + "\"" + (dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
     svg += format("<text x=\"%.1f\" y=\"%.1f\">", left + plot_w + 46, ly + 4) + escape(s.label) +
            "</text>\n";
   }

@@ -1,5 +1,6 @@
 #include "apps/identity/run_files.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "apps/identity/atomic_file.h"
@@ -12,7 +13,9 @@
 namespace simdgrad::identity {
 
 std::string metrics_csv(const std::vector<EpochRecord>& history) {
-  std::string out = "epoch,loss,val_loss,mape,val_mape,seconds,samples_per_s,zero_output_fraction";
+  std::string out =
+      "epoch,loss,val_loss,mape,val_mape,seconds,samples_per_s,zero_output_fraction,"
+      "dead_output_loss_share";
   const size_t layers = history.empty() ? 0 : history.front().layers.size();
   for (size_t l = 1; l <= layers; ++l) {
     const std::string p = ",layer" + std::to_string(l) + "_";
@@ -22,8 +25,9 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
   out += "\n";
   char line[512];
   for (const auto& r : history) {
-    std::snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.3f,%.1f,%.6f", r.epoch, r.loss,
-                  r.val_loss, r.mape, r.val_mape, r.seconds, r.samples_per_s, r.zero_output_fraction);
+    std::snprintf(line, sizeof line, "%d,%.9g,%.9g,%.9g,%.9g,%.3f,%.1f,%.6f,%.6f", r.epoch, r.loss,
+                  r.val_loss, r.mape, r.val_mape, r.seconds, r.samples_per_s,
+                  r.zero_output_fraction, r.dead_output_loss_share);
     out += line;
     for (const auto& d : r.layers) {
       std::snprintf(line, sizeof line, ",%d,%d,%.6f,%.9g,%.9g", d.relu ? d.dead_units : -1,
@@ -47,6 +51,16 @@ nlohmann::json environment_json() {
             {"highway", std::to_string(HWY_MAJOR) + "." + std::to_string(HWY_MINOR) + "." +
                             std::to_string(HWY_PATCH)},
             {"compiler", __VERSION__}}}};
+}
+
+void write_reconstructions(const std::filesystem::path& file, Trainer& trainer, const Mnist& data) {
+  const Matrix<float> reconstructions = trainer.reconstruct(16);
+  const size_t pixels = data.test.images.cols();
+  const auto side = size_t(std::lround(std::sqrt(double(pixels))));
+  if (side * side != pixels) return;
+  const float full_scale = trainer.config().scale == PixelScale::kUnit ? 1.0f : 255.0f;
+  write_reconstructions_png(file, data.test.images.view().block(0, 0, reconstructions.rows(), pixels),
+                            reconstructions, side, full_scale);
 }
 
 void write_run_files(const std::filesystem::path& folder, Trainer& trainer,

@@ -16,6 +16,8 @@ namespace simdgrad::identity {
 std::string metrics_csv(const std::vector<EpochRecord>& history);
 // The machine and build a run ran on: threads, SIMD target, versions.
 nlohmann::json environment_json();
+// reconstructions.png of the first 16 test images (square images only).
+void write_reconstructions(const std::filesystem::path& file, Trainer& trainer, const Mnist& data);
 void write_run_files(const std::filesystem::path& folder, Trainer& trainer,
                      const nlohmann::json& final_figures);
 

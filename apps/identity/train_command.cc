@@ -10,7 +10,6 @@
 #include "apps/identity/commands.h"
 #include "apps/identity/interrupt.h"
 #include "apps/identity/progress_bar.h"
-#include "apps/identity/reconstructions_png.h"
 #include "apps/identity/run_files.h"
 #include "apps/identity/trainer.h"
 #include "lib/targets.h"
@@ -68,11 +67,7 @@ int run_train(const TrainOptions& options) {
   Checkpoint checkpoint;
   if (!options.resume.empty()) {
     checkpoint = load_checkpoint(options.resume);
-    const auto it = checkpoint.metadata.find("config");
-    if (it == checkpoint.metadata.end()) {
-      throw std::runtime_error(options.resume + ": checkpoint metadata has no 'config'");
-    }
-    TrainConfig saved = config_from_json(nlohmann::json::parse(it->second));
+    TrainConfig saved = config_from_checkpoint(checkpoint, options.resume);
     if (options.epochs_given) saved.epochs = config.epochs;
     if (options.data_given) saved.data = config.data;
     config = saved;
@@ -122,13 +117,7 @@ int run_train(const TrainOptions& options) {
   const EpochRecord& last = trainer.history().back();
   // Keras' model.evaluate(x_test, x_test) after training: the last epoch's validation figures.
   std::printf("Test loss: %.4f\nTest MAPE: %.4f\n", last.val_loss, last.val_mape);
-  const Matrix<float> reconstructions = trainer.reconstruct(16);
-  const auto side = size_t(std::lround(std::sqrt(double(data.test.images.cols()))));
-  if (side * side == data.test.images.cols()) {
-    write_reconstructions_png(out / "reconstructions.png",
-                              data.test.images.view().block(0, 0, reconstructions.rows(), side * side),
-                              reconstructions, side, config.scale == PixelScale::kUnit ? 1.0f : 255.0f);
-  }
+  write_reconstructions(out / "reconstructions.png", trainer, data);
   write_run_files(out, trainer,
                   {{"epoch", last.epoch},
                    {"loss", last.loss},

@@ -52,6 +52,16 @@ const std::string& metadata(const Checkpoint& c, const std::string& key,
 
 }  // namespace
 
+TrainConfig config_from_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& file) {
+  try {
+    return config_from_json(nlohmann::json::parse(metadata(checkpoint, "config", file)));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(file.string() + ": checkpoint configuration is not JSON: " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(file.string() + ": " + e.what());
+  }
+}
+
 nlohmann::json to_json(const EpochRecord& r) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : r.layers) {
@@ -71,6 +81,7 @@ nlohmann::json to_json(const EpochRecord& r) {
           {"seconds", r.seconds},
           {"samples_per_s", r.samples_per_s},
           {"zero_output_fraction", r.zero_output_fraction},
+          {"dead_output_loss_share", r.dead_output_loss_share},
           {"layers", layers}};
 }
 
@@ -84,6 +95,7 @@ EpochRecord epoch_record_from_json(const nlohmann::json& j) {
   r.seconds = j.at("seconds");
   r.samples_per_s = j.at("samples_per_s");
   r.zero_output_fraction = j.at("zero_output_fraction");
+  r.dead_output_loss_share = j.at("dead_output_loss_share");
   for (const auto& l : j.at("layers")) {
     LayerDiagnostics d;
     d.relu = l.at("relu");
@@ -178,6 +190,15 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
   record.val_mape = validation.mape;
   record.zero_output_fraction = validation.zero_output_fraction;
   record.layers = diagnose(validation, grad_square_sums, steps);
+  const Matrix<float>& output_activity = validation.activity.back();
+  if (record.layers.back().relu) {
+    double dead_error = 0;
+    for (size_t j = 0; j < output_activity.cols(); ++j) {
+      if (output_activity(0, j) == 0) dead_error += validation.pixel_squared_error(0, j);
+    }
+    const double total_error = sum<float>(validation.pixel_squared_error);
+    record.dead_output_loss_share = total_error > 0 ? dead_error / total_error : 0.0;
+  }
   record.seconds = std::chrono::duration<double>(Clock::now() - start_time).count();
   record.samples_per_s = double(n) / train_seconds;
   history_.push_back(record);
@@ -187,6 +208,7 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
 Evaluation Trainer::evaluate(const Matrix<float>& images) {
   Evaluation out;
   for (size_t l = 0; l < model_.size(); ++l) out.activity.emplace_back(1, model_.layer(l).outputs());
+  out.pixel_squared_error = Matrix<float>(1, images.cols());
   double squared_sum = 0, mape_sum = 0, nonzero = 0;
   const size_t n = images.rows();
   for (size_t start = 0; start < n; start += kEvaluationBatch) {
@@ -204,6 +226,12 @@ Evaluation Trainer::evaluate(const Matrix<float>& images) {
     const double elements = double(size * images.cols());
     squared_sum += double(autograd::mse_loss(y, x).value()(0, 0)) * elements;
     mape_sum += double(autograd::mape(y, x).value()(0, 0)) * elements;
+    MatrixView<float> error = tape_.allocate(y.rows(), y.cols());
+    MatrixView<float> pixel_error = tape_.allocate(1, y.cols());
+    sub<float>(y.value(), x.value(), error);
+    mul<float>(error, error, error);
+    column_sums<float>(error, pixel_error);
+    add<float>(out.pixel_squared_error, pixel_error, out.pixel_squared_error);
     MatrixView<float> sign_of_y = tape_.allocate(y.rows(), y.cols());
     sign<float>(y.value(), sign_of_y);
     abs<float>(sign_of_y, sign_of_y);

@@ -38,6 +38,9 @@ struct EpochRecord {
   double loss = 0, mape = 0, val_loss = 0, val_mape = 0;  // losses in raw-pixel units
   double seconds = 0, samples_per_s = 0;
   double zero_output_fraction = 0;  // of validation output pixels exactly 0
+  // Share of the validation loss on pixels whose output unit is dead (ReLU output layer):
+  // error the network cannot reduce without reviving those units.
+  double dead_output_loss_share = 0;
   std::vector<LayerDiagnostics> layers;
 };
 nlohmann::json to_json(const EpochRecord& r);
@@ -47,6 +50,7 @@ struct Evaluation {
   double loss = 0, mape = 0;  // raw-pixel units
   double zero_output_fraction = 0;
   std::vector<Matrix<float>> activity;  // per layer, 1 x units: column sums of the activations
+  Matrix<float> pixel_squared_error;    // 1 x pixels: summed squared error per output pixel
 };
 
 // Training stopped on a non-finite loss (exit code 3).
@@ -58,6 +62,9 @@ struct Interrupted : std::runtime_error {
   explicit Interrupted(int signal) : std::runtime_error("interrupted"), signal(signal) {}
   int signal;
 };
+
+// The configuration a checkpoint was trained with (std::runtime_error naming the file if absent).
+TrainConfig config_from_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& file);
 
 class Trainer {
  public:

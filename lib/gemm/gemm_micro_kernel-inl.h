@@ -26,12 +26,20 @@ namespace simdgrad::detail {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// SIMDGRAD_AVX3_TILE_ROWS / _VECTORS let bench builds try other AVX-512 tiles.
+#ifndef SIMDGRAD_AVX3_TILE_ROWS
+#define SIMDGRAD_AVX3_TILE_ROWS 8
+#endif
+#ifndef SIMDGRAD_AVX3_TILE_VECTORS
+#define SIMDGRAD_AVX3_TILE_VECTORS 2
+#endif
 #if HWY_TARGET <= HWY_AVX3 && HWY_ARCH_X86
-inline constexpr size_t kTileRows = 8;
+inline constexpr size_t kTileRows = SIMDGRAD_AVX3_TILE_ROWS;
+inline constexpr size_t kTileVectors = SIMDGRAD_AVX3_TILE_VECTORS;
 #else
 inline constexpr size_t kTileRows = 6;
-#endif
 inline constexpr size_t kTileVectors = 2;
+#endif
 
 // Writes one full MR x NR tile of accumulators to c (row stride ldc) with the output rules of
 // TileOutput. Edge tiles call it on an aligned scratch tile instead of C.
@@ -57,6 +65,33 @@ HWY_INLINE void StoreTile(D d, const V (&acc)[kMR][kNV], hn::TFromD<D>* c, size_
   }
 }
 
+// Edge tile: stage C's valid part (and the bias) in an aligned full tile, store the whole tile
+// there with the same arithmetic as a full tile, and copy the valid part back. Out of line, so
+// the full-tile path keeps its stack frame (and its zeroing) small.
+template <size_t kMR, size_t kNV, class D, class V>
+HWY_NOINLINE void StoreEdgeTile(D d, const V (&acc)[kMR][kNV],
+                                const TileOutput<hn::TFromD<D>>& out) {
+  using T = hn::TFromD<D>;
+  constexpr size_t kMaxLanes = hn::MaxLanes(D());
+  const size_t nr = kNV * hn::Lanes(d);
+  HWY_ALIGN T tile[kMR * kNV * kMaxLanes] = {};
+  HWY_ALIGN T bias[kNV * kMaxLanes] = {};
+  TileOutput<T> staged = out;
+  if (out.bias) {
+    std::memcpy(bias, out.bias, out.cols * sizeof(T));
+    staged.bias = bias;
+  }
+  if (out.beta != 0) {
+    for (size_t r = 0; r < out.rows; ++r) {
+      std::memcpy(tile + r * nr, out.c + r * out.ldc, out.cols * sizeof(T));
+    }
+  }
+  StoreTile(d, acc, tile, nr, staged);
+  for (size_t r = 0; r < out.rows; ++r) {
+    std::memcpy(out.c + r * out.ldc, tile + r * nr, out.cols * sizeof(T));
+  }
+}
+
 template <class T>
 void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT b_panel,
                  const TileOutput<T>& out) {
@@ -64,7 +99,6 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT
   constexpr size_t kNV = kTileVectors;
   const hn::ScalableTag<T> d;
   using V = hn::Vec<decltype(d)>;
-  constexpr size_t kMaxLanes = hn::MaxLanes(decltype(d)());
   const size_t lanes = hn::Lanes(d);
   const size_t nr = kNV * lanes;
 
@@ -76,31 +110,17 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT
     V b[kNV];
     for (size_t v = 0; v < kNV; ++v) b[v] = hn::Load(d, b_panel + k * nr + v * lanes);
     const T* a = a_panel + k * kMR;
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (size_t r = 0; r < kMR; ++r) {
       const V a_r = hn::Set(d, a[r]);
       for (size_t v = 0; v < kNV; ++v) acc[r][v] = hn::MulAdd(a_r, b[v], acc[r][v]);
     }
   }
-
   if (out.rows == kMR && out.cols == nr) {
     StoreTile(d, acc, out.c, out.ldc, out);
-    return;
+  } else {
+    StoreEdgeTile(d, acc, out);
   }
-  // Edge tile: stage C's valid part (and the bias) in an aligned full tile, store the whole
-  // tile there with the same arithmetic, and copy the valid part back.
-  HWY_ALIGN T tile[kMR * kNV * kMaxLanes] = {};
-  HWY_ALIGN T bias[kNV * kMaxLanes] = {};
-  TileOutput<T> staged = out;
-  if (out.bias) {
-    std::memcpy(bias, out.bias, out.cols * sizeof(T));
-    staged.bias = bias;
-  }
-  if (out.beta != 0) {
-    for (size_t r = 0; r < out.rows; ++r) std::memcpy(tile + r * nr, out.c + r * out.ldc, out.cols * sizeof(T));
-  }
-  StoreTile(d, acc, tile, nr, staged);
-  for (size_t r = 0; r < out.rows; ++r) std::memcpy(out.c + r * out.ldc, tile + r * nr, out.cols * sizeof(T));
 }
 
 template <class T>

@@ -25,13 +25,19 @@ void pack_panel(const T* src, size_t stride_w, size_t stride_k, size_t valid, si
     }
     return;
   }
-  // Each lane w is a run along k: read it contiguously when stride_k == 1, scatter by width.
-  for (size_t w = 0; w < valid; ++w) {
-    const T* in = src + w * stride_w;
-    for (size_t k = 0; k < depth; ++k) dst[k * width + w] = in[k * stride_k];
-  }
-  for (size_t w = valid; w < width; ++w) {
-    for (size_t k = 0; k < depth; ++k) dst[k * width + w] = T(0);
+  // A transpose: each lane w is a run along k. Work in slabs of kSlab depths so the slab of dst
+  // being scattered into (kSlab x width) stays in L1 while every lane's run is read
+  // contiguously (a whole-depth column of dst would span up to depth x width elements).
+  constexpr size_t kSlab = 16;
+  for (size_t k0 = 0; k0 < depth; k0 += kSlab) {
+    const size_t k1 = k0 + kSlab < depth ? k0 + kSlab : depth;
+    for (size_t w = 0; w < valid; ++w) {
+      const T* in = src + w * stride_w;
+      for (size_t k = k0; k < k1; ++k) dst[k * width + w] = in[k * stride_k];
+    }
+    for (size_t w = valid; w < width; ++w) {
+      for (size_t k = k0; k < k1; ++k) dst[k * width + w] = T(0);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
-// Counts calls to the global operator new in a test program that links
-// operator_new_counter.cc (which replaces operator new for the whole program).
+// Counts heap allocations in a test program that links operator_new_counter.cc: calls to the
+// global operator new (which it replaces), or under AddressSanitizer every allocation.
 #pragma once
 
 #include <cstddef>
