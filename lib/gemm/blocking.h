@@ -30,7 +30,10 @@ inline Blocking choose_blocking(size_t m, size_t n, size_t k, size_t mr, size_t 
                                 size_t element_size) {
   // Targets: KC x NR of B and MR x KC of A in L1 (32 KiB), MC x KC of A in L2 (>= 512 KiB),
   // KC x NC of B in the shared L3.
-  const size_t kc_limit = element_size == 4 ? 256 : 192;
+#ifndef SIMDGRAD_KC_F32
+#define SIMDGRAD_KC_F32 256
+#endif
+  const size_t kc_limit = element_size == 4 ? SIMDGRAD_KC_F32 : 192;
   const size_t mc_limit = 192;
   const size_t nc_limit = 3072;
   return Blocking{balanced_block(k, kc_limit, 1), balanced_block(m, mc_limit, mr),

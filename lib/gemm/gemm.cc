@@ -51,6 +51,20 @@ struct PackSource {
   const T* at(size_t w, size_t k) const { return data + w * stride_w + k * stride_k; }
 };
 
+// Packs one panel with the target's vector packs: a copy when the panel's lanes are
+// contiguous in memory, a transpose when they run along memory rows.
+template <class T>
+void pack(const detail::GemmKernels<T>& kernels, const PackSource<T>& source, size_t w, size_t k,
+          size_t valid, size_t width, size_t depth, T* dst) {
+  if (source.stride_w == 1) {
+    kernels.pack_contiguous(source.at(w, k), source.stride_k, valid, width, depth, dst);
+  } else if (source.stride_k == 1) {
+    kernels.pack_transposed(source.at(w, k), source.stride_w, valid, width, depth, dst);
+  } else {
+    detail::pack_panel(source.at(w, k), source.stride_w, source.stride_k, valid, width, depth, dst);
+  }
+}
+
 template <class T>
 std::string operand_shape(const char* name, Transpose t, MatrixView<const T> x) {
   return std::string(name) + " " + shape_string(x) + (t == Transpose::kYes ? " transposed" : "");
@@ -120,8 +134,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
 #pragma omp for schedule(static)
         for (size_t q = 0; q < n_panels; ++q) {
           const size_t col = q * nr;
-          detail::pack_panel(source_b.at(jc + col, pc), source_b.stride_w, source_b.stride_k,
-                             std::min(nr, nc - col), nr, kc, packed_b + q * nr * kc);
+          pack(kernels, source_b, jc + col, pc, std::min(nr, nc - col), nr, kc,
+               packed_b + q * nr * kc);
         }
 
         for (size_t ic = 0; ic < m; ic += block.mc) {
@@ -131,8 +145,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
 #pragma omp for schedule(static)
           for (size_t p = 0; p < m_panels; ++p) {
             const size_t row = p * mr;
-            detail::pack_panel(source_a.at(ic + row, pc), source_a.stride_w, source_a.stride_k,
-                               std::min(mr, mc - row), mr, kc, packed_a + p * mr * kc);
+            pack(kernels, source_a, ic + row, pc, std::min(mr, mc - row), mr, kc,
+                 packed_a + p * mr * kc);
           }
 
           // Tiles in JR-major order: a thread's contiguous share reuses each B panel across

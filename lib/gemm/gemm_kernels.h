@@ -30,6 +30,14 @@ struct GemmKernels {
   // a_panel: kc x MR, element (k, r) at a_panel[k*MR + r]; b_panel: kc x NR at b_panel[k*NR + c],
   // 64-byte aligned. Padding rows/columns of the panels hold zeros.
   void (*micro_kernel)(size_t kc, const T* a_panel, const T* b_panel, const TileOutput<T>& out);
+  // Packs a strip whose lanes are contiguous in memory (the copying case of pack_panel.h):
+  // dst[k*width + w] = src[k*stride + w] for w < valid, 0 for valid <= w < width.
+  void (*pack_contiguous)(const T* src, size_t stride, size_t valid, size_t width, size_t depth,
+                          T* dst);
+  // Packs a strip whose lanes run along memory rows (the transposing case of pack_panel.h):
+  // dst[k*width + w] = src[w*stride + k] for w < valid, 0 for valid <= w < width.
+  void (*pack_transposed)(const T* src, size_t stride, size_t valid, size_t width, size_t depth,
+                          T* dst);
 };
 
 const GemmKernels<float>& gemm_kernels_f32();

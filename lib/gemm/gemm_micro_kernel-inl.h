@@ -20,6 +20,7 @@
 
 #include "hwy/highway.h"
 #include "lib/gemm/gemm_kernels.h"
+#include "lib/gemm/pack_panel.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdgrad::detail {
@@ -123,10 +124,98 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT
   }
 }
 
+// The transposing pack, 128 bits at a time: a block of as many rows as a 128-bit vector has
+// lanes (4 floats, 2 doubles) and as many depths is loaded row by row, transposed in registers
+// and stored depth by depth: about one instruction per element against three or four for the
+// scalar element-by-element copy, which made the NT GEMM's packing a quarter of its time.
+template <class T>
+void PackTransposed(const T* HWY_RESTRICT src, size_t stride, size_t valid, size_t width,
+                    size_t depth, T* HWY_RESTRICT dst) {
+#if HWY_TARGET == HWY_SCALAR
+  pack_panel(src, stride, size_t{1}, valid, width, depth, dst);
+#else
+  const hn::Full128<T> d;
+  using V = hn::Vec<decltype(d)>;
+  constexpr size_t kLanes = 16 / sizeof(T);
+  const size_t full_depth = depth / kLanes * kLanes;
+  for (size_t w0 = 0; w0 < width; w0 += kLanes) {
+    const size_t columns = width - w0 < kLanes ? width - w0 : kLanes;  // of dst written
+    V rows[kLanes];
+    for (size_t k0 = 0; k0 < full_depth; k0 += kLanes) {
+      for (size_t i = 0; i < kLanes; ++i) {
+        rows[i] = w0 + i < valid ? hn::LoadU(d, src + (w0 + i) * stride + k0) : hn::Zero(d);
+      }
+      V columns_of[kLanes];
+      if constexpr (kLanes == 4) {
+        const V t0 = hn::InterleaveLower(d, rows[0], rows[1]);
+        const V t1 = hn::InterleaveLower(d, rows[2], rows[3]);
+        const V t2 = hn::InterleaveUpper(d, rows[0], rows[1]);
+        const V t3 = hn::InterleaveUpper(d, rows[2], rows[3]);
+        columns_of[0] = hn::ConcatLowerLower(d, t1, t0);
+        columns_of[1] = hn::ConcatUpperUpper(d, t1, t0);
+        columns_of[2] = hn::ConcatLowerLower(d, t3, t2);
+        columns_of[3] = hn::ConcatUpperUpper(d, t3, t2);
+      } else {
+        columns_of[0] = hn::InterleaveLower(d, rows[0], rows[1]);
+        columns_of[1] = hn::InterleaveUpper(d, rows[0], rows[1]);
+      }
+      for (size_t k = 0; k < kLanes; ++k) {
+        T* out = dst + (k0 + k) * width + w0;
+        if (columns == kLanes) {
+          hn::StoreU(columns_of[k], d, out);
+        } else {
+          HWY_ALIGN T staged[kLanes];
+          hn::Store(columns_of[k], d, staged);
+          for (size_t c = 0; c < columns; ++c) out[c] = staged[c];
+        }
+      }
+    }
+  }
+  if (full_depth < depth) {
+    pack_panel(src + full_depth, stride, size_t{1}, valid, width, depth - full_depth,
+               dst + full_depth * width);
+  }
+#endif
+}
+
+// The copying pack with vector loads and stores: a call to memcpy per depth of a 32-float
+// panel cost more than the copy itself.
+template <class T>
+void PackContiguous(const T* HWY_RESTRICT src, size_t stride, size_t valid, size_t width,
+                    size_t depth, T* HWY_RESTRICT dst) {
+#if HWY_TARGET == HWY_SCALAR
+  pack_panel(src, size_t{1}, stride, valid, width, depth, dst);
+#else
+  const hn::ScalableTag<T> d;
+  const hn::Full128<T> d128;
+  const size_t lanes = hn::Lanes(d), lanes128 = hn::Lanes(d128);
+  if (valid == width && width == kTileVectors * lanes) {
+    // A full B panel: a fixed number of vectors per depth (a variable-length copy loop is
+    // turned into a memcpy call by the compiler).
+    for (size_t k = 0; k < depth; ++k) {
+      for (size_t v = 0; v < kTileVectors; ++v) {
+        hn::StoreU(hn::LoadU(d, src + k * stride + v * lanes), d, dst + k * width + v * lanes);
+      }
+    }
+    return;
+  }
+  for (size_t k = 0; k < depth; ++k) {
+    const T* in = src + k * stride;
+    T* out = dst + k * width;
+    size_t w = 0;
+    for (; w + lanes <= valid; w += lanes) hn::StoreU(hn::LoadU(d, in + w), d, out + w);
+    for (; w + lanes128 <= valid; w += lanes128) hn::StoreU(hn::LoadU(d128, in + w), d128, out + w);
+    for (; w < valid; ++w) out[w] = in[w];
+    for (; w < width; ++w) out[w] = T(0);
+  }
+#endif
+}
+
 template <class T>
 GemmKernels<T> MakeGemmKernels() {
   const hn::ScalableTag<T> d;
-  return GemmKernels<T>{HWY_TARGET, kTileRows, kTileVectors * hn::Lanes(d), &MicroKernel<T>};
+  return GemmKernels<T>{HWY_TARGET,       kTileRows,          kTileVectors * hn::Lanes(d),
+                        &MicroKernel<T>, &PackContiguous<T>, &PackTransposed<T>};
 }
 
 }  // namespace HWY_NAMESPACE

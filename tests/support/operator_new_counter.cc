@@ -18,7 +18,10 @@ size_t operator_new_count() { return g_allocations.load(); }
 }  // namespace simdgrad::testing
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// From the sanitizer runtime's public interface (sanitizer/allocator_interface.h, which gcc's
+// packages do not always ship).
+extern "C" int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void*, size_t), void (*free_hook)(const volatile void*));
 
 namespace {
 void on_allocation(const volatile void*, size_t) {
