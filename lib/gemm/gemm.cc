@@ -12,6 +12,7 @@
 #include <string>
 
 #include "lib/aligned_memory.h"
+#include "lib/denormals.h"
 #include "lib/elementwise.h"
 #include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
@@ -120,6 +121,7 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
 
 #pragma omp parallel if (parallel)
   {
+    const FlushDenormals flush_denormals;  // on every worker, restored when the team is done
 #pragma omp single nowait
     record_team_size(omp_get_num_threads());
 

@@ -170,3 +170,25 @@ TEST_CASE("GEMM rejects shapes that do not chain, naming all three", "[kernels][
 }
 
 }  // namespace simdgrad::testing
+
+namespace simdgrad::testing {
+
+TEST_CASE("GEMM flushes denormals to zero and restores the caller's floating-point mode",
+          "[kernels][gemm]") {
+  const float tiny = std::numeric_limits<float>::denorm_min() * 1000;  // a denormal
+  REQUIRE(std::fpclassify(tiny) == FP_SUBNORMAL);
+  Matrix<float> a(16, 16), b(16, 16), c(16, 16);
+  for (size_t i = 0; i < 16; ++i) {
+    a(i, i) = tiny;  // read as 0 under DAZ
+    b(i, i) = 1.0f;
+  }
+  a(0, 1) = 1e-20f;  // 1e-20 * 1e-20 underflows to a denormal: written as 0 under FTZ
+  b(1, 0) = 1e-20f;
+  gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, a, b, 0.0f, c);
+  for (size_t i = 0; i < 16; ++i) REQUIRE(c(i, i) == 0.0f);
+  // Outside the GEMM, denormals are back: the caller's mode was restored.
+  volatile float half = 0.5f;
+  REQUIRE(std::fpclassify(tiny * half) == FP_SUBNORMAL);
+}
+
+}  // namespace simdgrad::testing
