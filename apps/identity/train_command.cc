@@ -63,6 +63,9 @@ std::string describe(const TrainConfig& c, size_t train, size_t test) {
 }  // namespace
 
 int run_train(const TrainOptions& options) {
+  // From the start: a signal during loading is honoured after the first step, once the
+  // epoch-0 checkpoint is on disk.
+  install_interrupt_handlers();
   TrainConfig config = options.config;
   Checkpoint checkpoint;
   if (!options.resume.empty()) {
@@ -88,7 +91,6 @@ int run_train(const TrainOptions& options) {
   }
   std::fflush(stdout);
   trainer.save(checkpoint_file);  // so an interrupted first epoch still leaves a checkpoint
-  install_interrupt_handlers();
   const bool tty = isatty(fileno(stdout));
   try {
     while (trainer.epoch() < config.epochs) {

@@ -114,3 +114,26 @@ TEST_CASE("a damaged checkpoint given to --resume exits 2 naming the file", "[ap
 }
 
 }  // namespace simdgrad::testing
+
+namespace simdgrad::testing {
+
+TEST_CASE("SIGINT stops training at a step boundary with exit 130 and a usable checkpoint",
+          "[app]") {
+  real_mnist();
+  const auto out = fresh_folder("cli-interrupt");
+  // Interrupted two seconds in: inside the first epochs of a run that would take a minute.
+  const std::string command = "timeout --preserve-status -s INT 2 " + std::string(IDENTITY_BINARY) +
+                              " train --epochs 20 --data " + kMnistFolder.string() + " --out " +
+                              out.string() + " >/dev/null 2>" + (out / "stderr").string();
+  const int status = std::system(command.c_str());
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 130);
+  std::stringstream err;
+  err << std::ifstream(out / "stderr").rdbuf();
+  REQUIRE(err.str().find("interrupted by SIGINT") != std::string::npos);
+  const Result eval = identity_cli("eval " + (out / "model.safetensors").string());
+  INFO(eval.err);
+  REQUIRE(eval.exit_code == 0);
+}
+
+}  // namespace simdgrad::testing
