@@ -25,6 +25,13 @@ namespace {
 // Below this many multiply-adds a fork/join costs more than it saves; the tiles are the same.
 constexpr size_t kParallelMinMultiplyAdds = size_t{1} << 18;
 
+// A row-major op(B) is read in place, without packing its full-width panels, when few A panels
+// reuse each B panel (M small): then copying B costs more than the strided reads it saves.
+#ifndef SIMDGRAD_B_IN_PLACE_MAX_ROWS
+#define SIMDGRAD_B_IN_PLACE_MAX_ROWS 256
+#endif
+constexpr size_t kBInPlaceMaxRows = SIMDGRAD_B_IN_PLACE_MAX_ROWS;
+
 // Packing buffers of the calling thread; they only grow, so steady-state training does not
 // allocate here.
 template <class T>
@@ -118,6 +125,7 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
   const T* const bias = epilogue.bias.empty() ? nullptr : epilogue.bias.data();
   const bool relu = epilogue.activation == Activation::kRelu;
   const bool parallel = !omp_in_parallel() && m * n * k >= kParallelMinMultiplyAdds;
+  const bool b_in_place = source_b.stride_w == 1 && m <= kBInPlaceMaxRows;
 
 #pragma omp parallel if (parallel)
   {
@@ -136,6 +144,7 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
 #pragma omp for schedule(static)
         for (size_t q = 0; q < n_panels; ++q) {
           const size_t col = q * nr;
+          if (b_in_place && col + nr <= nc) continue;  // read in place by the micro-kernel
           pack(kernels, source_b, jc + col, pc, std::min(nr, nc - col), nr, kc,
                packed_b + q * nr * kc);
         }
@@ -166,7 +175,10 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
                 first_depth_block ? beta : T(1),
                 last_depth_block && bias ? bias + col : nullptr,
                 last_depth_block && relu};
-            kernels.micro_kernel(kc, packed_a + p * mr * kc, packed_b + q * nr * kc, out);
+            const bool in_place = b_in_place && q * nr + nr <= nc;
+            kernels.micro_kernel(kc, packed_a + p * mr * kc,
+                                 in_place ? source_b.at(col, pc) : packed_b + q * nr * kc,
+                                 in_place ? source_b.stride_k : nr, out);
           }
         }
       }

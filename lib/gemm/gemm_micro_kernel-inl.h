@@ -1,8 +1,9 @@
 // The MR x NR GEMM micro-kernel, compiled once per Highway target.
 //
-// Assumptions (see GemmKernels in gemm_kernels.h): A and B arrive packed, A as kc x MR
-// (column of a panel contiguous per k), B as kc x NR with NR = kVectors full vectors, B panels
-// aligned to the vector size. Every tile is computed in full; padding rows and columns of the
+// Assumptions (see GemmKernels in gemm_kernels.h): A arrives packed as kc x MR (the MR values
+// of a depth contiguous), B as kc x NR with NR = kVectors full vectors per depth, either packed
+// or read in place from a row-major B (any alignment: unaligned loads cost nothing extra on
+// current x86 when the data is aligned). Every tile is computed in full; padding rows and columns of the
 // panels are zero, so an edge tile computes zeros there and only its store is partial.
 //
 // Tile shape per target: MR x (kVectors * lanes) accumulators must stay in registers next to
@@ -95,7 +96,7 @@ HWY_NOINLINE void StoreEdgeTile(D d, const V (&acc)[kMR][kNV],
 
 template <class T>
 void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT b_panel,
-                 const TileOutput<T>& out) {
+                 size_t b_stride, const TileOutput<T>& out) {
   constexpr size_t kMR = kTileRows;
   constexpr size_t kNV = kTileVectors;
   const hn::ScalableTag<T> d;
@@ -109,7 +110,7 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT
   }
   for (size_t k = 0; k < kc; ++k) {
     V b[kNV];
-    for (size_t v = 0; v < kNV; ++v) b[v] = hn::Load(d, b_panel + k * nr + v * lanes);
+    for (size_t v = 0; v < kNV; ++v) b[v] = hn::LoadU(d, b_panel + k * b_stride + v * lanes);
     const T* a = a_panel + k * kMR;
 #pragma GCC unroll 16
     for (size_t r = 0; r < kMR; ++r) {
