@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <map>
 
 #include "apps/identity/atomic_file.h"
 #include "apps/identity/commands.h"

@@ -19,8 +19,6 @@ constexpr size_t kEvaluationBatch = 1000;
 // The shuffling stream is the seed's, kept apart from the initializers' stream.
 constexpr uint64_t kShuffleStream = 0x5851f42d4c957f2dULL;
 
-autograd::Random initialized(uint64_t seed) { return autograd::Random(seed); }
-
 std::string join_state(const autograd::Random::State& s) {
   return std::to_string(s[0]) + "," + std::to_string(s[1]) + "," + std::to_string(s[2]) + "," +
          std::to_string(s[3]);
@@ -117,7 +115,7 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data)
                                    : data.train.images.rows()),
       rng_(config.seed ^ kShuffleStream),
       model_([&] {
-        autograd::Random init = initialized(config.seed);
+        autograd::Random init(config.seed);  // the initializers' stream
         return make_model<float>(config, data.train.images.cols(), init);
       }()),
       optimizer_(make_optimizer<float>(config, model_.parameters())),
