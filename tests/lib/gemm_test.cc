@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/gemm/gemm.h"
+#include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
@@ -189,6 +190,40 @@ TEST_CASE("GEMM flushes denormals to zero and restores the caller's floating-poi
   // Outside the GEMM, denormals are back: the caller's mode was restored.
   volatile float half = 0.5f;
   REQUIRE(std::fpclassify(tiny * half) == FP_SUBNORMAL);
+}
+
+}  // namespace simdgrad::testing
+
+namespace simdgrad::testing {
+
+TEST_CASE("GEMM is right on shapes straddling every tile and block boundary, on every target",
+          "[kernels][gemm]") {
+  // The boundaries come from the running target's tile and the driver's blocking, so the
+  // shapes follow them wherever they are: MR +- 1, NR +- 1, KC +- 1, MC +- 1, and N around the
+  // panel width B is read in place at.
+  auto check = [](auto zero) {
+    using T = decltype(zero);
+    for_each_target([&](const SimdTarget&) {
+      const auto& kernels = detail::gemm_kernels<T>();
+      const size_t mr = kernels.mr, nr = kernels.nr;
+      const auto block = detail::choose_blocking(4096, 4096, 4096, mr, nr, sizeof(T));
+      std::mt19937_64 rng(77);
+      std::vector<GemmCase> cases;
+      for (size_t m : {mr - 1, mr, mr + 1, block.mc - 1, block.mc + 1}) {
+        for (size_t n : {nr - 1, nr + 1, 2 * nr + 1}) {
+          for (size_t k : {size_t{3}, block.kc - 1, block.kc + 1}) {
+            const bool odd = (m + n + k) % 2;
+            cases.push_back({m, n, k, odd ? Transpose::kYes : Transpose::kNo,
+                             (m + k) % 2 ? Transpose::kYes : Transpose::kNo, 1.0, odd ? 0.5 : 0.0,
+                             odd, !odd, size_t(odd)});
+          }
+        }
+      }
+      for (const GemmCase& g : cases) check_gemm_case<T>(g, rng);
+    });
+  };
+  check(0.0f);
+  check(0.0);
 }
 
 }  // namespace simdgrad::testing
