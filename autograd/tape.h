@@ -38,7 +38,6 @@ class Var {
   bool requires_grad() const;
   Tape<T>& tape() const;
   uint32_t id() const { return id_; }
-  bool valid() const { return tape_ != nullptr; }
 
  private:
   friend class Tape<T>;
@@ -107,7 +106,6 @@ class Tape {
   // Gradient checking support: when on, ops with kinks (ReLU, |x|, clamps) append the side of
   // the kink each element is on, so gradcheck can tell whether a perturbation crossed one.
   void set_kink_tracking(bool on) { track_kinks_ = on; }
-  bool kink_tracking() const { return track_kinks_; }
   void record_kinks(MatrixView<const T> x, T at);
   const std::vector<uint8_t>& kink_pattern() const { return kink_pattern_; }
 

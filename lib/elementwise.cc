@@ -126,29 +126,23 @@ void log_softmax_rows(MatrixView<const T> x, MatrixView<T> y) {
   each_row("log_softmax_rows", x, y, kernels<T>().log_softmax_row);
 }
 
+// The kernels with a scalar parameter go through unary() with the scalar bound.
 template <class T>
 void clamp_min(T low, MatrixView<const T> x, MatrixView<T> y) {
-  require_same_shape("clamp_min", x, y);
   const auto& k = kernels<T>();
-  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y), [&](const Segment& s) {
-    k.clamp_min(low, segment_start(x, s), segment_start(y, s), s.length);
-  });
+  unary("clamp_min", x, y, [&](const T* in, T* out, size_t n) { k.clamp_min(low, in, out, n); });
 }
 
 template <class T>
 void scale(T s, MatrixView<const T> x, MatrixView<T> y) {
-  require_same_shape("scale", x, y);
   const auto& k = kernels<T>();
-  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
-                   [&](const Segment& seg) { k.scale(s, segment_start(x, seg), segment_start(y, seg), seg.length); });
+  unary("scale", x, y, [&](const T* in, T* out, size_t n) { k.scale(s, in, out, n); });
 }
 
 template <class T>
 void axpy(T a, MatrixView<const T> x, MatrixView<T> y) {
-  require_same_shape("axpy", x, y);
   const auto& k = kernels<T>();
-  for_each_segment(y.rows(), y.cols(), all_contiguous(x, y),
-                   [&](const Segment& s) { k.axpy(a, segment_start(x, s), segment_start(y, s), s.length); });
+  unary("axpy", x, y, [&](const T* in, T* out, size_t n) { k.axpy(a, in, out, n); });
 }
 
 namespace {

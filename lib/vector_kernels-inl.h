@@ -371,7 +371,6 @@ VectorKernels<T> MakeVectorKernels() {
   k.sum = &Sum<T>;
   k.sum_squares = &SumSquares<T>;
   k.max_abs = &MaxAbs<T>;
-  k.max = &Max<T>;
   k.sgd_momentum = &SgdMomentum<T>;
   k.rmsprop = &Rmsprop<T>;
   k.adam = &Adam<T>;

@@ -40,7 +40,6 @@ struct VectorKernels {
   T (*sum)(const T* x, size_t n);
   T (*sum_squares)(const T* x, size_t n);
   T (*max_abs)(const T* x, size_t n);
-  T (*max)(const T* x, size_t n);  // -inf for n == 0
 
   // Keras 2 SGD: v = momentum*v - lr*g; p += v, or with Nesterov p += momentum*v - lr*g.
   void (*sgd_momentum)(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov);

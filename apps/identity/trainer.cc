@@ -144,7 +144,6 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
 
   const double raw = raw_loss_factor(config_);
   const size_t batch = size_t(config_.batch), n = train_rows_;
-  std::vector<autograd::Parameter<float>*> params = model_.parameters();
   std::vector<double> grad_square_sums(model_.size(), 0.0);
   double loss_sum = 0, mape_sum = 0;
   size_t steps = 0;
