@@ -6,7 +6,7 @@
 // in L2; the B block (KC x NC) in the shared L3. The limits come from the cache sizes the
 // machine reports (cache_sizes()), so they depend on the machine, the shape and the tile, never
 // on the thread count. Blocks are balanced: a dimension of 784 with a KC limit of 256 becomes 4
-// blocks of 196, not 3 of 256 and one of 16.
+// blocks of about 196 (200, 200, 200, 184 with KC a multiple of 8), not 3 of 256 and one of 16.
 #pragma once
 
 #include <cstddef>
@@ -46,7 +46,8 @@ inline size_t balanced_block(size_t extent, size_t limit, size_t multiple) {
 inline Blocking choose_blocking(size_t m, size_t n, size_t k, size_t mr, size_t nr,
                                 size_t element_size) {
   const Blocking limit = blocking_limits(mr, nr, element_size, cache_sizes());
-  return Blocking{balanced_block(k, limit.kc, 1), balanced_block(m, limit.mc, mr),
+  // KC a multiple of 8: the transposing pack works in square blocks of up to 8 depths.
+  return Blocking{balanced_block(k, limit.kc, 8), balanced_block(m, limit.mc, mr),
                   balanced_block(n, limit.nc, nr)};
 }
 

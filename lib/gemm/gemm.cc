@@ -176,9 +176,11 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
                 last_depth_block && bias ? bias + col : nullptr,
                 last_depth_block && relu};
             const bool in_place = b_in_place && q * nr + nr <= nc;
-            kernels.micro_kernel(kc, packed_a + p * mr * kc,
-                                 in_place ? source_b.at(col, pc) : packed_b + q * nr * kc,
-                                 in_place ? source_b.stride_k : nr, out);
+            const auto micro_kernel = out.cols <= kernels.lanes ? kernels.micro_kernel_one_vector
+                                                                : kernels.micro_kernel;
+            micro_kernel(kc, packed_a + p * mr * kc,
+                         in_place ? source_b.at(col, pc) : packed_b + q * nr * kc,
+                         in_place ? source_b.stride_k : nr, out);
           }
         }
       }

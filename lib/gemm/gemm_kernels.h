@@ -27,11 +27,16 @@ struct GemmKernels {
   int64_t target;  // HWY_TARGET the table was compiled for
   size_t mr;       // rows of a tile (and of a packed A panel)
   size_t nr;       // columns of a tile (and of a packed B panel), a multiple of the lanes
+  size_t lanes;    // columns of the one-vector tile of micro_kernel_one_vector
   // a_panel: kc x MR, element (k, r) at a_panel[k*MR + r]; b_panel: kc x NR, element (k, c) at
   // b_panel[k*b_stride + c]: a packed panel (b_stride = NR, padding columns zero) or, for a
   // full-width strip of a row-major op(B), B itself (b_stride = its row stride).
   void (*micro_kernel)(size_t kc, const T* a_panel, const T* b_panel, size_t b_stride,
                        const TileOutput<T>& out);
+  // The same for an MR x lanes tile (the first `lanes` columns of the B panel): for a last
+  // panel of C with at most `lanes` valid columns.
+  void (*micro_kernel_one_vector)(size_t kc, const T* a_panel, const T* b_panel, size_t b_stride,
+                                  const TileOutput<T>& out);
   // Packs a strip whose lanes are contiguous in memory (the copying case of pack_panel.h):
   // dst[k*width + w] = src[k*stride + w] for w < valid, 0 for valid <= w < width.
   void (*pack_contiguous)(const T* src, size_t stride, size_t valid, size_t width, size_t depth,

@@ -44,38 +44,55 @@ inline constexpr size_t kTileVectors = 2;
 #endif
 
 // Writes one full MR x NR tile of accumulators to c (row stride ldc) with the output rules of
-// TileOutput. Edge tiles call it on an aligned scratch tile instead of C.
+// TileOutput. The rules are read into locals first: C is written through a T*, which could
+// alias `out` as far as the compiler knows, and would make it reload them for every vector.
 template <size_t kMR, size_t kNV, class D, class V>
-HWY_INLINE void StoreTile(D d, const V (&acc)[kMR][kNV], hn::TFromD<D>* c, size_t ldc,
-                          const TileOutput<hn::TFromD<D>>& out) {
+HWY_INLINE void StoreTile(D d, const V (&acc)[kMR][kNV], hn::TFromD<D>* HWY_RESTRICT c,
+                          size_t ldc, const TileOutput<hn::TFromD<D>>& out) {
+  using T = hn::TFromD<D>;
   const size_t lanes = hn::Lanes(d);
+  const T beta_value = out.beta;
+  const bool relu = out.relu;
+  const T* const bias_row = out.bias;
   const V alpha = hn::Set(d, out.alpha);
-  const V beta = hn::Set(d, out.beta);
+  const V beta = hn::Set(d, beta_value);
   V bias[kNV];
+#pragma GCC unroll 16
   for (size_t v = 0; v < kNV; ++v) {
-    bias[v] = out.bias ? hn::LoadU(d, out.bias + v * lanes) : hn::Zero(d);
+    bias[v] = bias_row ? hn::LoadU(d, bias_row + v * lanes) : hn::Zero(d);
   }
+#pragma GCC unroll 16
   for (size_t r = 0; r < kMR; ++r) {
+#pragma GCC unroll 16
     for (size_t v = 0; v < kNV; ++v) {
-      hn::TFromD<D>* dst = c + r * ldc + v * lanes;
+      T* dst = c + r * ldc + v * lanes;
       V x = hn::Mul(alpha, acc[r][v]);
-      if (out.beta != 0) x = hn::MulAdd(beta, hn::LoadU(d, dst), x);
-      if (out.bias) x = hn::Add(x, bias[v]);
-      if (out.relu) x = hn::Max(x, hn::Zero(d));
+      if (beta_value != T(0)) x = hn::MulAdd(beta, hn::LoadU(d, dst), x);
+      if (bias_row) x = hn::Add(x, bias[v]);
+      if (relu) x = hn::Max(x, hn::Zero(d));
       hn::StoreU(x, d, dst);
     }
   }
 }
 
-// Edge tile: stage C's valid part (and the bias) in an aligned full tile, store the whole tile
-// there with the same arithmetic as a full tile, and copy the valid part back. Out of line, so
-// the full-tile path keeps its stack frame (and its zeroing) small.
-template <size_t kMR, size_t kNV, class D, class V>
-HWY_NOINLINE void StoreEdgeTile(D d, const V (&acc)[kMR][kNV],
+// Edge tile: the accumulators arrive spilled to `spilled` (kMR x kNV vectors, row-major); C's
+// valid part (and the bias) is staged in an aligned full tile, the whole tile stored there
+// with the same arithmetic as a full tile, and the valid part copied back. Out of line and
+// fed from memory, so the full-tile path keeps its accumulators in registers.
+template <size_t kMR, size_t kNV, class D>
+HWY_NOINLINE void StoreEdgeTile(D d, const hn::TFromD<D>* HWY_RESTRICT spilled,
                                 const TileOutput<hn::TFromD<D>>& out) {
   using T = hn::TFromD<D>;
+  using V = hn::Vec<D>;
   constexpr size_t kMaxLanes = hn::MaxLanes(D());
-  const size_t nr = kNV * hn::Lanes(d);
+  const size_t lanes = hn::Lanes(d);
+  const size_t nr = kNV * lanes;
+  V acc[kMR][kNV];
+#pragma GCC unroll 16
+  for (size_t r = 0; r < kMR; ++r) {
+#pragma GCC unroll 16
+    for (size_t v = 0; v < kNV; ++v) acc[r][v] = hn::Load(d, spilled + (r * kNV + v) * lanes);
+  }
   HWY_ALIGN T tile[kMR * kNV * kMaxLanes] = {};
   HWY_ALIGN T bias[kNV * kMaxLanes] = {};
   TileOutput<T> staged = out;
@@ -94,80 +111,150 @@ HWY_NOINLINE void StoreEdgeTile(D d, const V (&acc)[kMR][kNV],
   }
 }
 
-template <class T>
+// kNV vectors wide: kTileVectors for the full tile, 1 for a last B panel no wider than one
+// vector (784 columns = 24 full panels of 32 + 16: computing that panel at full width wasted
+// 2% of the 128x784x784 GEMMs).
+template <class T, size_t kNV>
 void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT b_panel,
                  size_t b_stride, const TileOutput<T>& out) {
   constexpr size_t kMR = kTileRows;
-  constexpr size_t kNV = kTileVectors;
   const hn::ScalableTag<T> d;
   using V = hn::Vec<decltype(d)>;
   const size_t lanes = hn::Lanes(d);
   const size_t nr = kNV * lanes;
 
   V acc[kMR][kNV];
+#pragma GCC unroll 16
   for (size_t r = 0; r < kMR; ++r) {
+#pragma GCC unroll 16
     for (size_t v = 0; v < kNV; ++v) acc[r][v] = hn::Zero(d);
+  }
+  // C's tile is needed only after the whole depth loop: ask for its lines now, with intent to
+  // write, so the store (and the read when beta != 0) does not wait on L2/L3.
+  for (size_t r = 0; r < out.rows; ++r) {
+    for (size_t byte = 0; byte < nr * sizeof(T); byte += 64) {
+      __builtin_prefetch(reinterpret_cast<const char*>(out.c + r * out.ldc) + byte, 1, 3);
+    }
   }
   for (size_t k = 0; k < kc; ++k) {
     V b[kNV];
+#pragma GCC unroll 16
     for (size_t v = 0; v < kNV; ++v) b[v] = hn::LoadU(d, b_panel + k * b_stride + v * lanes);
     const T* a = a_panel + k * kMR;
 #pragma GCC unroll 16
     for (size_t r = 0; r < kMR; ++r) {
       const V a_r = hn::Set(d, a[r]);
+#pragma GCC unroll 16
       for (size_t v = 0; v < kNV; ++v) acc[r][v] = hn::MulAdd(a_r, b[v], acc[r][v]);
     }
   }
   if (out.rows == kMR && out.cols == nr) {
     StoreTile(d, acc, out.c, out.ldc, out);
   } else {
-    StoreEdgeTile(d, acc, out);
+    HWY_ALIGN T spilled[kMR * kNV * hn::MaxLanes(d)];
+#pragma GCC unroll 16
+    for (size_t r = 0; r < kMR; ++r) {
+#pragma GCC unroll 16
+      for (size_t v = 0; v < kNV; ++v) hn::Store(acc[r][v], d, spilled + (r * kNV + v) * lanes);
+    }
+    StoreEdgeTile<kMR, kNV>(d, spilled, out);
   }
 }
 
-// The transposing pack, 128 bits at a time: a block of as many rows as a 128-bit vector has
-// lanes (4 floats, 2 doubles) and as many depths is loaded row by row, transposed in registers
-// and stored depth by depth: about one instruction per element against three or four for the
-// scalar element-by-element copy, which made the NT GEMM's packing a quarter of its time.
+#if HWY_TARGET != HWY_SCALAR
+// Transposes a square block held in kL vectors of kL lanes: rows[i][j] -> columns[j][i]. The
+// steps interleave single lanes (within each 128-bit half), then lane pairs (for 8 lanes),
+// then combine vector halves.
+template <class D, class V, size_t kL>
+HWY_INLINE void TransposeBlock(D d, const V (&rows)[kL], V (&columns)[kL]) {
+  if constexpr (kL == 2) {
+    columns[0] = hn::InterleaveLower(d, rows[0], rows[1]);
+    columns[1] = hn::InterleaveUpper(d, rows[0], rows[1]);
+  } else if constexpr (kL == 4) {
+    const V t0 = hn::InterleaveLower(d, rows[0], rows[1]);
+    const V t1 = hn::InterleaveLower(d, rows[2], rows[3]);
+    const V t2 = hn::InterleaveUpper(d, rows[0], rows[1]);
+    const V t3 = hn::InterleaveUpper(d, rows[2], rows[3]);
+    if constexpr (sizeof(hn::TFromD<D>) == 4) {  // 128 bits: each half of t is one depth
+      columns[0] = hn::ConcatLowerLower(d, t1, t0);
+      columns[1] = hn::ConcatUpperUpper(d, t1, t0);
+      columns[2] = hn::ConcatLowerLower(d, t3, t2);
+      columns[3] = hn::ConcatUpperUpper(d, t3, t2);
+    } else {  // 256 bits: interleaving is per 128-bit half, so t0's halves hold depths 0 and 2
+      columns[0] = hn::ConcatLowerLower(d, t1, t0);
+      columns[1] = hn::ConcatLowerLower(d, t3, t2);
+      columns[2] = hn::ConcatUpperUpper(d, t1, t0);
+      columns[3] = hn::ConcatUpperUpper(d, t3, t2);
+    }
+  } else {
+    static_assert(kL == 8, "8 x 32-bit lanes in 256 bits");
+    const hn::Repartition<uint64_t, D> d64;
+    const auto lower_pairs = [&](V x, V y) {
+      return hn::BitCast(d, hn::InterleaveLower(d64, hn::BitCast(d64, x), hn::BitCast(d64, y)));
+    };
+    const auto upper_pairs = [&](V x, V y) {
+      return hn::BitCast(d, hn::InterleaveUpper(d64, hn::BitCast(d64, x), hn::BitCast(d64, y)));
+    };
+    V t[8], u[8];
+    for (size_t i = 0; i < 8; i += 2) {
+      t[i] = hn::InterleaveLower(d, rows[i], rows[i + 1]);      // lanes 0,1 | 4,5 of the pair
+      t[i + 1] = hn::InterleaveUpper(d, rows[i], rows[i + 1]);  // lanes 2,3 | 6,7
+    }
+    for (size_t h = 0; h < 8; h += 4) {  // rows 0-3, then 4-7
+      u[h + 0] = lower_pairs(t[h + 0], t[h + 2]);  // k = 0 | 4
+      u[h + 1] = upper_pairs(t[h + 0], t[h + 2]);  // k = 1 | 5
+      u[h + 2] = lower_pairs(t[h + 1], t[h + 3]);  // k = 2 | 6
+      u[h + 3] = upper_pairs(t[h + 1], t[h + 3]);  // k = 3 | 7
+    }
+    for (size_t k = 0; k < 4; ++k) {
+      columns[k] = hn::ConcatLowerLower(d, u[4 + k], u[k]);
+      columns[k + 4] = hn::ConcatUpperUpper(d, u[4 + k], u[k]);
+    }
+  }
+}
+#endif
+
+// The transposing pack, a square block at a time: as many rows as a 256-bit vector has lanes
+// (8 floats, 4 doubles; 128-bit on targets without 256-bit vectors) and as many depths are
+// loaded row by row, transposed in registers and stored depth by depth. The 128-bit 4 x 4
+// version took 13% of the NT 128x784x784 GEMM, bound by instruction count, not memory; the
+// 8 x 8 one needs 5 instructions per 8 elements instead of 4 per 4.
 template <class T>
 void PackTransposed(const T* HWY_RESTRICT src, size_t stride, size_t valid, size_t width,
                     size_t depth, T* HWY_RESTRICT dst) {
 #if HWY_TARGET == HWY_SCALAR
   pack_panel(src, stride, size_t{1}, valid, width, depth, dst);
 #else
+#if HWY_TARGET <= HWY_AVX2 && HWY_ARCH_X86
+  const hn::CappedTag<T, 32 / sizeof(T)> d;
+  constexpr size_t kL = 32 / sizeof(T);
+#else
   const hn::Full128<T> d;
+  constexpr size_t kL = 16 / sizeof(T);
+#endif
   using V = hn::Vec<decltype(d)>;
-  constexpr size_t kLanes = 16 / sizeof(T);
-  const size_t full_depth = depth / kLanes * kLanes;
-  for (size_t w0 = 0; w0 < width; w0 += kLanes) {
-    const size_t columns = width - w0 < kLanes ? width - w0 : kLanes;  // of dst written
-    V rows[kLanes];
-    for (size_t k0 = 0; k0 < full_depth; k0 += kLanes) {
-      for (size_t i = 0; i < kLanes; ++i) {
-        rows[i] = w0 + i < valid ? hn::LoadU(d, src + (w0 + i) * stride + k0) : hn::Zero(d);
-      }
-      V columns_of[kLanes];
-      if constexpr (kLanes == 4) {
-        const V t0 = hn::InterleaveLower(d, rows[0], rows[1]);
-        const V t1 = hn::InterleaveLower(d, rows[2], rows[3]);
-        const V t2 = hn::InterleaveUpper(d, rows[0], rows[1]);
-        const V t3 = hn::InterleaveUpper(d, rows[2], rows[3]);
-        columns_of[0] = hn::ConcatLowerLower(d, t1, t0);
-        columns_of[1] = hn::ConcatUpperUpper(d, t1, t0);
-        columns_of[2] = hn::ConcatLowerLower(d, t3, t2);
-        columns_of[3] = hn::ConcatUpperUpper(d, t3, t2);
+  const size_t full_depth = depth / kL * kL;
+  for (size_t w0 = 0; w0 < width; w0 += kL) {
+    const bool full_block = w0 + kL <= valid && w0 + kL <= width;
+    for (size_t k0 = 0; k0 < full_depth; k0 += kL) {
+      V rows[kL], columns[kL];
+      if (full_block) {
+        for (size_t i = 0; i < kL; ++i) rows[i] = hn::LoadU(d, src + (w0 + i) * stride + k0);
       } else {
-        columns_of[0] = hn::InterleaveLower(d, rows[0], rows[1]);
-        columns_of[1] = hn::InterleaveUpper(d, rows[0], rows[1]);
+        for (size_t i = 0; i < kL; ++i) {
+          rows[i] = w0 + i < valid ? hn::LoadU(d, src + (w0 + i) * stride + k0) : hn::Zero(d);
+        }
       }
-      for (size_t k = 0; k < kLanes; ++k) {
+      TransposeBlock(d, rows, columns);
+      const size_t written = width - w0 < kL ? width - w0 : kL;  // columns of dst in range
+      for (size_t k = 0; k < kL; ++k) {
         T* out = dst + (k0 + k) * width + w0;
-        if (columns == kLanes) {
-          hn::StoreU(columns_of[k], d, out);
+        if (written == kL) {
+          hn::StoreU(columns[k], d, out);
         } else {
-          HWY_ALIGN T staged[kLanes];
-          hn::Store(columns_of[k], d, staged);
-          for (size_t c = 0; c < columns; ++c) out[c] = staged[c];
+          HWY_ALIGN T staged[kL];
+          hn::Store(columns[k], d, staged);
+          for (size_t c = 0; c < written; ++c) out[c] = staged[c];
         }
       }
     }
@@ -215,8 +302,14 @@ void PackContiguous(const T* HWY_RESTRICT src, size_t stride, size_t valid, size
 template <class T>
 GemmKernels<T> MakeGemmKernels() {
   const hn::ScalableTag<T> d;
-  return GemmKernels<T>{HWY_TARGET,       kTileRows,          kTileVectors * hn::Lanes(d),
-                        &MicroKernel<T>, &PackContiguous<T>, &PackTransposed<T>};
+  return GemmKernels<T>{HWY_TARGET,
+                        kTileRows,
+                        kTileVectors * hn::Lanes(d),
+                        hn::Lanes(d),
+                        &MicroKernel<T, kTileVectors>,
+                        &MicroKernel<T, 1>,
+                        &PackContiguous<T>,
+                        &PackTransposed<T>};
 }
 
 }  // namespace HWY_NAMESPACE
