@@ -59,18 +59,32 @@ struct PackSource {
   const T* at(size_t w, size_t k) const { return data + w * stride_w + k * stride_k; }
 };
 
-// Packs one panel with the target's vector packs: a copy when the panel's lanes are
-// contiguous in memory, a transpose when they run along memory rows.
+// Packs the panels of `valid` lanes starting at lane w (ceil(valid / width) panels, the last
+// zero-padded) with the target's vector packs: neighbouring panels in one pass when their
+// lanes are contiguous in memory, a transpose per panel when they run along memory rows.
 template <class T>
-void pack(const detail::GemmKernels<T>& kernels, const PackSource<T>& source, size_t w, size_t k,
-          size_t valid, size_t width, size_t depth, T* dst) {
+void pack_panels(const detail::GemmKernels<T>& kernels, const PackSource<T>& source, size_t w,
+                 size_t k, size_t valid, size_t width, size_t depth, T* dst) {
   if (source.stride_w == 1) {
     kernels.pack_contiguous(source.at(w, k), source.stride_k, valid, width, depth, dst);
-  } else if (source.stride_k == 1) {
-    kernels.pack_transposed(source.at(w, k), source.stride_w, valid, width, depth, dst);
-  } else {
-    detail::pack_panel(source.at(w, k), source.stride_w, source.stride_k, valid, width, depth, dst);
+    return;
   }
+  for (size_t done = 0; done < valid; done += width) {
+    const size_t lanes = std::min(width, valid - done);
+    T* const panel = dst + done * depth;
+    if (source.stride_k == 1) {
+      kernels.pack_transposed(source.at(w + done, k), source.stride_w, lanes, width, depth, panel);
+    } else {
+      detail::pack_panel(source.at(w + done, k), source.stride_w, source.stride_k, lanes, width,
+                         depth, panel);
+    }
+  }
+}
+
+// Panels per packing task: enough that a copying pack reads at least 4 cache lines of each
+// source row in one run.
+constexpr size_t panels_per_pack_task(size_t width, size_t element_size) {
+  return std::max<size_t>(1, 256 / (width * element_size));
 }
 
 template <class T>
@@ -126,6 +140,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
   const bool relu = epilogue.activation == Activation::kRelu;
   const bool parallel = !omp_in_parallel() && m * n * k >= kParallelMinMultiplyAdds;
   const bool b_in_place = source_b.stride_w == 1 && m <= kBInPlaceMaxRows;
+  const size_t a_task = panels_per_pack_task(mr, sizeof(T));
+  const size_t b_task = panels_per_pack_task(nr, sizeof(T));
 
 #pragma omp parallel if (parallel)
   {
@@ -141,12 +157,14 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
         const bool first_depth_block = pc == 0;
         const bool last_depth_block = pc + kc == k;
 
+        // Full panels of an in-place B are read by the micro-kernel; only a ragged last one
+        // is packed.
+        const size_t first_packed_b = b_in_place ? nc / nr : 0;
 #pragma omp for schedule(static)
-        for (size_t q = 0; q < n_panels; ++q) {
+        for (size_t q = first_packed_b; q < n_panels; q += b_task) {
           const size_t col = q * nr;
-          if (b_in_place && col + nr <= nc) continue;  // read in place by the micro-kernel
-          pack(kernels, source_b, jc + col, pc, std::min(nr, nc - col), nr, kc,
-               packed_b + q * nr * kc);
+          pack_panels(kernels, source_b, jc + col, pc, std::min(b_task * nr, nc - col), nr, kc,
+                      packed_b + q * nr * kc);
         }
 
         for (size_t ic = 0; ic < m; ic += block.mc) {
@@ -154,10 +172,10 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
           const size_t m_panels = (mc + mr - 1) / mr;
 
 #pragma omp for schedule(static)
-          for (size_t p = 0; p < m_panels; ++p) {
+          for (size_t p = 0; p < m_panels; p += a_task) {
             const size_t row = p * mr;
-            pack(kernels, source_a, ic + row, pc, std::min(mr, mc - row), mr, kc,
-                 packed_a + p * mr * kc);
+            pack_panels(kernels, source_a, ic + row, pc, std::min(a_task * mr, mc - row), mr, kc,
+                        packed_a + p * mr * kc);
           }
 
           // Tiles in JR-major order: a thread's contiguous share reuses each B panel across

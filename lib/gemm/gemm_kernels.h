@@ -38,7 +38,9 @@ struct GemmKernels {
   void (*micro_kernel_one_vector)(size_t kc, const T* a_panel, const T* b_panel, size_t b_stride,
                                   const TileOutput<T>& out);
   // Packs a strip whose lanes are contiguous in memory (the copying case of pack_panel.h):
-  // dst[k*width + w] = src[k*stride + w] for w < valid, 0 for valid <= w < width.
+  // dst[k*width + w] = src[k*stride + w] for w < valid, 0 for valid <= w < width. `valid` may
+  // exceed `width`: then ceil(valid / width) neighbouring panels are packed, panel j at
+  // dst + j*width*depth, all in one pass over the source.
   void (*pack_contiguous)(const T* src, size_t stride, size_t valid, size_t width, size_t depth,
                           T* dst);
   // Packs a strip whose lanes run along memory rows (the transposing case of pack_panel.h):

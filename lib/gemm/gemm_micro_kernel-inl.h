@@ -17,8 +17,10 @@
 #define SIMDGRAD_LIB_GEMM_MICRO_KERNEL_INL_H_
 #endif
 
+#include <algorithm>
 #include <cstring>
 
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_panel.h"
@@ -214,29 +216,20 @@ HWY_INLINE void TransposeBlock(D d, const V (&rows)[kL], V (&columns)[kL]) {
 }
 #endif
 
-// The transposing pack, a square block at a time: as many rows as a 256-bit vector has lanes
-// (8 floats, 4 doubles; 128-bit on targets without 256-bit vectors) and as many depths are
-// loaded row by row, transposed in registers and stored depth by depth. The 128-bit 4 x 4
-// version took 13% of the NT 128x784x784 GEMM, bound by instruction count, not memory; the
-// 8 x 8 one needs 5 instructions per 8 elements instead of 4 per 4.
-template <class T>
-void PackTransposed(const T* HWY_RESTRICT src, size_t stride, size_t valid, size_t width,
-                    size_t depth, T* HWY_RESTRICT dst) {
-#if HWY_TARGET == HWY_SCALAR
-  pack_panel(src, stride, size_t{1}, valid, width, depth, dst);
-#else
-#if HWY_TARGET <= HWY_AVX2 && HWY_ARCH_X86
-  const hn::CappedTag<T, 32 / sizeof(T)> d;
-  constexpr size_t kL = 32 / sizeof(T);
-#else
-  const hn::Full128<T> d;
-  constexpr size_t kL = 16 / sizeof(T);
-#endif
-  using V = hn::Vec<decltype(d)>;
-  const size_t full_depth = depth / kL * kL;
-  for (size_t w0 = 0; w0 < width; w0 += kL) {
-    const bool full_block = w0 + kL <= valid && w0 + kL <= width;
-    for (size_t k0 = 0; k0 < full_depth; k0 += kL) {
+// Transposes lanes [w_begin, width) x depths [k_begin, k_end) of the panel in square blocks
+// of d's lane count; k_end - k_begin is a multiple of it, a last block of lanes may be
+// narrower (its stores are staged).
+template <class D>
+HWY_INLINE void PackTransposedBlocks(D d, const hn::TFromD<D>* HWY_RESTRICT src, size_t stride,
+                                     size_t valid, size_t w_begin, size_t width, size_t k_begin,
+                                     size_t k_end, hn::TFromD<D>* HWY_RESTRICT dst) {
+  using T = hn::TFromD<D>;
+  using V = hn::Vec<D>;
+  constexpr size_t kL = hn::MaxLanes(D());
+  for (size_t w0 = w_begin; w0 < width; w0 += kL) {
+    const bool full_block = w0 + kL <= valid;
+    const size_t written = width - w0 < kL ? width - w0 : kL;  // lanes of dst in the panel
+    for (size_t k0 = k_begin; k0 < k_end; k0 += kL) {
       V rows[kL], columns[kL];
       if (full_block) {
         for (size_t i = 0; i < kL; ++i) rows[i] = hn::LoadU(d, src + (w0 + i) * stride + k0);
@@ -246,7 +239,6 @@ void PackTransposed(const T* HWY_RESTRICT src, size_t stride, size_t valid, size
         }
       }
       TransposeBlock(d, rows, columns);
-      const size_t written = width - w0 < kL ? width - w0 : kL;  // columns of dst in range
       for (size_t k = 0; k < kL; ++k) {
         T* out = dst + (k0 + k) * width + w0;
         if (written == kL) {
@@ -259,42 +251,85 @@ void PackTransposed(const T* HWY_RESTRICT src, size_t stride, size_t valid, size
       }
     }
   }
-  if (full_depth < depth) {
-    pack_panel(src + full_depth, stride, size_t{1}, valid, width, depth - full_depth,
-               dst + full_depth * width);
+}
+
+// The transposing pack, a square block at a time: as many rows as a vector has lanes and as
+// many depths are loaded row by row, transposed in registers and stored depth by depth. The
+// first version moved 128 bits (4 x 4 floats) at a time and took 13% of the NT 128x784x784
+// GEMM, bound by instruction count; 8 x 8 blocks in 256 bits need 5 instructions per 8
+// elements instead of 4 per 4 (9% of that GEMM). 16 x 16 blocks in 512 bits were no faster
+// there and 20% slower on a 1024-float row stride: 16 rows 4 KiB apart overflow the 12 ways of
+// an L1 set. The last few depths go to the scalar pack.
+template <class T>
+void PackTransposed(const T* HWY_RESTRICT src, size_t stride, size_t valid, size_t width,
+                    size_t depth, T* HWY_RESTRICT dst) {
+#if HWY_TARGET == HWY_SCALAR
+  pack_panel(src, stride, size_t{1}, valid, width, depth, dst);
+#else
+#if HWY_TARGET <= HWY_AVX2 && HWY_ARCH_X86
+  const hn::CappedTag<T, 32 / sizeof(T)> d;
+#else
+  const hn::Full128<T> d;
+#endif
+  constexpr size_t kL = hn::MaxLanes(decltype(d)());
+  const size_t block_depth = depth / kL * kL;
+  PackTransposedBlocks(d, src, stride, valid, 0, width, 0, block_depth, dst);
+  if (block_depth < depth) {
+    pack_panel(src + block_depth, stride, size_t{1}, valid, width, depth - block_depth,
+               dst + block_depth * width);
   }
 #endif
 }
 
-// The copying pack with vector loads and stores: a call to memcpy per depth of a 32-float
-// panel cost more than the copy itself.
+// Copies one depth of a panel: `valid` lanes from `in`, zeros up to `width`. Full A and B
+// panels copy a fixed number of bytes (inlined, no loop); a variable-length copy becomes a
+// memcpy call that costs more than a 32-byte copy.
+template <class T>
+HWY_INLINE void CopyPanelDepth(const T* HWY_RESTRICT in, size_t valid, size_t width,
+                               T* HWY_RESTRICT out) {
+  const hn::ScalableTag<T> d;
+  const size_t lanes = hn::Lanes(d);
+  if (valid == width && width == kTileVectors * lanes) {
+    for (size_t v = 0; v < kTileVectors; ++v) {
+      hn::StoreU(hn::LoadU(d, in + v * lanes), d, out + v * lanes);
+    }
+  } else if (valid == width && width == kTileRows) {
+    std::memcpy(out, in, kTileRows * sizeof(T));
+  } else {
+    size_t w = 0;
+    for (; w < valid; ++w) out[w] = in[w];
+    for (; w < width; ++w) out[w] = T(0);
+  }
+}
+
+// The copying pack for ceil(valid / width) neighbouring panels at once, depth by depth: each
+// depth of the source is one run across all of them. Panel by panel, an A panel (8 floats,
+// 32 bytes per depth) read a new line per depth at the source's row stride, and the lines were
+// gone before the next panel wanted their other half: 1.3 elements/ns on a 1024 x 1024 TN.
 template <class T>
 void PackContiguous(const T* HWY_RESTRICT src, size_t stride, size_t valid, size_t width,
                     size_t depth, T* HWY_RESTRICT dst) {
+  const size_t panels = valid == 0 ? 1 : (valid + width - 1) / width;
 #if HWY_TARGET == HWY_SCALAR
-  pack_panel(src, size_t{1}, stride, valid, width, depth, dst);
-#else
-  const hn::ScalableTag<T> d;
-  const hn::Full128<T> d128;
-  const size_t lanes = hn::Lanes(d), lanes128 = hn::Lanes(d128);
-  if (valid == width && width == kTileVectors * lanes) {
-    // A full B panel: a fixed number of vectors per depth (a variable-length copy loop is
-    // turned into a memcpy call by the compiler).
-    for (size_t k = 0; k < depth; ++k) {
-      for (size_t v = 0; v < kTileVectors; ++v) {
-        hn::StoreU(hn::LoadU(d, src + k * stride + v * lanes), d, dst + k * width + v * lanes);
-      }
-    }
-    return;
+  for (size_t j = 0; j < panels; ++j) {
+    pack_panel(src + j * width, size_t{1}, stride, std::min(width, valid - j * width), width,
+               depth, dst + j * width * depth);
   }
+#else
+  // Each depth is a run in a different source row, often in a different 4 KiB page, where the
+  // hardware prefetcher does not follow: fetch the runs kPrefetchDepths ahead.
+  constexpr size_t kPrefetchDepths = 16;
+  const size_t run = panels * width;
   for (size_t k = 0; k < depth; ++k) {
     const T* in = src + k * stride;
-    T* out = dst + k * width;
-    size_t w = 0;
-    for (; w + lanes <= valid; w += lanes) hn::StoreU(hn::LoadU(d, in + w), d, out + w);
-    for (; w + lanes128 <= valid; w += lanes128) hn::StoreU(hn::LoadU(d128, in + w), d128, out + w);
-    for (; w < valid; ++w) out[w] = in[w];
-    for (; w < width; ++w) out[w] = T(0);
+    if (k + kPrefetchDepths < depth) {
+      const T* ahead = in + kPrefetchDepths * stride;
+      for (size_t w = 0; w < run; w += 64 / sizeof(T)) hwy::Prefetch(ahead + w);
+    }
+    for (size_t j = 0; j < panels; ++j) {
+      const size_t lanes_valid = valid > j * width ? std::min(width, valid - j * width) : 0;
+      CopyPanelDepth(in + j * width, lanes_valid, width, dst + j * width * depth + k * width);
+    }
   }
 #endif
 }
