@@ -50,14 +50,35 @@ class PackBuffer {
   size_t capacity_ = 0;
 };
 
-// op(X) as (pointer, stride along the panel's width, stride along the depth K).
+// op(X) as (pointer, stride along the panel's width, stride along the depth K), and an
+// optional ReLU mask laid out like X (its own row stride, the same roles).
 template <class T>
 struct PackSource {
   const T* data;
   size_t stride_w;
   size_t stride_k;
+  const T* relu_mask = nullptr;
+  size_t mask_stride_w = 0;
+  size_t mask_stride_k = 0;
   const T* at(size_t w, size_t k) const { return data + w * stride_w + k * stride_k; }
+  const T* mask_at(size_t w, size_t k) const {
+    return relu_mask ? relu_mask + w * mask_stride_w + k * mask_stride_k : nullptr;
+  }
 };
+
+// The packing view of a stored matrix (and its optional mask): its panels' lanes run along
+// its rows in memory (lanes_contiguous: op(A) = Aᵀ, op(B) = B) or down its columns.
+template <class T>
+PackSource<T> pack_source(MatrixView<const T> x, bool lanes_contiguous,
+                          MatrixView<const T> relu_mask) {
+  const size_t s = x.stride(), ms = relu_mask.empty() ? 0 : relu_mask.stride();
+  return PackSource<T>{x.data(),
+                       lanes_contiguous ? 1 : s,
+                       lanes_contiguous ? s : 1,
+                       relu_mask.empty() ? nullptr : relu_mask.data(),
+                       lanes_contiguous ? 1 : ms,
+                       lanes_contiguous ? ms : 1};
+}
 
 // Packs the panels of `valid` lanes starting at lane w (ceil(valid / width) panels, the last
 // zero-padded) with the target's vector packs: neighbouring panels in one pass when their
@@ -66,17 +87,22 @@ template <class T>
 void pack_panels(const detail::GemmKernels<T>& kernels, const PackSource<T>& source, size_t w,
                  size_t k, size_t valid, size_t width, size_t depth, T* dst) {
   if (source.stride_w == 1) {
-    kernels.pack_contiguous(source.at(w, k), source.stride_k, valid, width, depth, dst);
+    kernels.pack_contiguous({source.at(w, k), source.stride_k, source.mask_at(w, k),
+                             source.mask_stride_k},
+                            valid, width, depth, dst);
     return;
   }
   for (size_t done = 0; done < valid; done += width) {
     const size_t lanes = std::min(width, valid - done);
     T* const panel = dst + done * depth;
     if (source.stride_k == 1) {
-      kernels.pack_transposed(source.at(w + done, k), source.stride_w, lanes, width, depth, panel);
+      kernels.pack_transposed({source.at(w + done, k), source.stride_w, source.mask_at(w + done, k),
+                               source.mask_stride_w},
+                              lanes, width, depth, panel);
     } else {
       detail::pack_panel(source.at(w + done, k), source.stride_w, source.stride_k, lanes, width,
-                         depth, panel);
+                         depth, panel, source.mask_at(w + done, k), source.mask_stride_w,
+                         source.mask_stride_k);
     }
   }
 }
@@ -108,7 +134,8 @@ void scale_and_epilogue(T beta, MatrixView<T> c, const GemmEpilogue<T>& epilogue
 
 template <class T>
 void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
-          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmEpilogue<T>& epilogue) {
+          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmEpilogue<T>& epilogue,
+          const GemmPrologue<T>& prologue) {
   const bool ta = transpose_a == Transpose::kYes;
   const bool tb = transpose_b == Transpose::kYes;
   const size_t m = ta ? a.cols() : a.rows();
@@ -124,6 +151,11 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
     throw std::invalid_argument("gemm: bias must be 1x" + std::to_string(n) + ", got " +
                                 shape_string(epilogue.bias));
   }
+  const MatrixView<const T> mask = prologue.a_relu_mask;
+  if (!mask.empty() && (mask.rows() != a.rows() || mask.cols() != a.cols())) {
+    throw std::invalid_argument("gemm: the ReLU mask of A must have A's shape " + shape_string(a) +
+                                ", got " + shape_string(mask));
+  }
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == T(0)) return scale_and_epilogue(beta, c, epilogue);
 
@@ -134,8 +166,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
   T* const packed_a = a_buffer.reserve(block.mc * block.kc);
   T* const packed_b = b_buffer.reserve(block.nc * block.kc);
 
-  const PackSource<T> source_a{a.data(), ta ? 1 : a.stride(), ta ? a.stride() : 1};
-  const PackSource<T> source_b{b.data(), tb ? b.stride() : 1, tb ? 1 : b.stride()};
+  const PackSource<T> source_a = pack_source(a, ta, prologue.a_relu_mask);
+  const PackSource<T> source_b = pack_source(b, !tb, MatrixView<const T>());
   const T* const bias = epilogue.bias.empty() ? nullptr : epilogue.bias.data();
   const bool relu = epilogue.activation == Activation::kRelu;
   const bool parallel = !omp_in_parallel() && m * n * k >= kParallelMinMultiplyAdds;
@@ -208,9 +240,9 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
 
 template void gemm<float>(Transpose, Transpose, float, MatrixView<const float>,
                           MatrixView<const float>, float, MatrixView<float>,
-                          const GemmEpilogue<float>&);
+                          const GemmEpilogue<float>&, const GemmPrologue<float>&);
 template void gemm<double>(Transpose, Transpose, double, MatrixView<const double>,
                            MatrixView<const double>, double, MatrixView<double>,
-                           const GemmEpilogue<double>&);
+                           const GemmEpilogue<double>&, const GemmPrologue<double>&);
 
 }  // namespace simdgrad

@@ -1,4 +1,5 @@
-// General matrix multiply: C = act(alpha * op(A) * op(B) + beta * C + bias), float and double.
+// General matrix multiply: C = act(alpha * op(A) * op(B) + beta * C + bias), float and double,
+// with an optional ReLU mask on A (GemmPrologue).
 //
 // op(X) is X or its transpose; op(A) is M x K, op(B) is K x N, C is M x N, any sizes (0 too)
 // and any row strides. beta == 0 never reads C, so garbage or NaN there cannot leak into the
@@ -24,9 +25,19 @@ struct GemmEpilogue {
   Activation activation = Activation::kNone;
 };
 
+// Applied to A as it is packed, before any product. With a_relu_mask (A's stored shape, any
+// row stride) every element of A whose mask element is not > 0 is read as 0: the backward of
+// Y = relu(Z) feeds dZ = dY * [Y > 0] to both its GEMMs (dX = dZ W, dW = dZᵀ X) straight from
+// dY and Y, bitwise the same as relu_backward() followed by gemm(), without writing dZ.
+template <class T>
+struct GemmPrologue {
+  MatrixView<const T> a_relu_mask;
+};
+
 template <class T>
 void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<const T> a,
-          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmEpilogue<T>& epilogue = {});
+          MatrixView<const T> b, T beta, MatrixView<T> c, const GemmEpilogue<T>& epilogue = {},
+          const GemmPrologue<T>& prologue = {});
 
 // C = op(A) * op(B), the common case.
 template <class T>

@@ -22,6 +22,18 @@ struct TileOutput {
   bool relu;      // apply max(., 0) after the bias
 };
 
+// A strip of op(A) or op(B) to pack: its first element and the row stride that is not 1, and
+// optionally a ReLU mask laid out like it (with its own row stride): an element whose mask
+// element is not > 0 packs as 0. That forms dZ = dY * [Y > 0] of a ReLU layer's backward while
+// dY is packed, without writing dZ.
+template <class T>
+struct PackStrip {
+  const T* src;
+  size_t stride;
+  const T* relu_mask = nullptr;
+  size_t mask_stride = 0;
+};
+
 template <class T>
 struct GemmKernels {
   int64_t target;  // HWY_TARGET the table was compiled for
@@ -41,11 +53,11 @@ struct GemmKernels {
   // dst[k*width + w] = src[k*stride + w] for w < valid, 0 for valid <= w < width. `valid` may
   // exceed `width`: then ceil(valid / width) neighbouring panels are packed, panel j at
   // dst + j*width*depth, all in one pass over the source.
-  void (*pack_contiguous)(const T* src, size_t stride, size_t valid, size_t width, size_t depth,
+  void (*pack_contiguous)(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
                           T* dst);
   // Packs a strip whose lanes run along memory rows (the transposing case of pack_panel.h):
   // dst[k*width + w] = src[w*stride + k] for w < valid, 0 for valid <= w < width.
-  void (*pack_transposed)(const T* src, size_t stride, size_t valid, size_t width, size_t depth,
+  void (*pack_transposed)(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
                           T* dst);
 };
 

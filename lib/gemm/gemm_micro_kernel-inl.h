@@ -216,27 +216,36 @@ HWY_INLINE void TransposeBlock(D d, const V (&rows)[kL], V (&columns)[kL]) {
 }
 #endif
 
-// Transposes lanes [w_begin, width) x depths [k_begin, k_end) of the panel in square blocks
-// of d's lane count; k_end - k_begin is a multiple of it, a last block of lanes may be
-// narrower (its stores are staged).
-template <class D>
-HWY_INLINE void PackTransposedBlocks(D d, const hn::TFromD<D>* HWY_RESTRICT src, size_t stride,
-                                     size_t valid, size_t w_begin, size_t width, size_t k_begin,
-                                     size_t k_end, hn::TFromD<D>* HWY_RESTRICT dst) {
+// Loads one vector of a strip; with kMasked, lanes whose ReLU mask is not > 0 read as 0 (the
+// same select as relu_backward, so the packed values are bitwise those of dY * [Y > 0]).
+template <bool kMasked, class D>
+HWY_INLINE hn::Vec<D> LoadStrip(D d, const PackStrip<hn::TFromD<D>>& strip, size_t offset,
+                                size_t mask_offset) {
+  const auto x = hn::LoadU(d, strip.src + offset);
+  if constexpr (!kMasked) return x;
+  const auto active = hn::Gt(hn::LoadU(d, strip.relu_mask + mask_offset), hn::Zero(d));
+  return hn::IfThenElseZero(active, x);
+}
+
+#if HWY_TARGET != HWY_SCALAR
+// Transposes lanes [0, width) x depths [0, k_end) of the panel in square blocks of d's lane
+// count; k_end is a multiple of it, a last block of lanes may be narrower (stores staged).
+template <bool kMasked, class D>
+HWY_INLINE void PackTransposedBlocks(D d, const PackStrip<hn::TFromD<D>>& strip, size_t valid,
+                                     size_t width, size_t k_end,
+                                     hn::TFromD<D>* HWY_RESTRICT dst) {
   using T = hn::TFromD<D>;
   using V = hn::Vec<D>;
   constexpr size_t kL = hn::MaxLanes(D());
-  for (size_t w0 = w_begin; w0 < width; w0 += kL) {
-    const bool full_block = w0 + kL <= valid;
+  for (size_t w0 = 0; w0 < width; w0 += kL) {
     const size_t written = width - w0 < kL ? width - w0 : kL;  // lanes of dst in the panel
-    for (size_t k0 = k_begin; k0 < k_end; k0 += kL) {
+    for (size_t k0 = 0; k0 < k_end; k0 += kL) {
       V rows[kL], columns[kL];
-      if (full_block) {
-        for (size_t i = 0; i < kL; ++i) rows[i] = hn::LoadU(d, src + (w0 + i) * stride + k0);
-      } else {
-        for (size_t i = 0; i < kL; ++i) {
-          rows[i] = w0 + i < valid ? hn::LoadU(d, src + (w0 + i) * stride + k0) : hn::Zero(d);
-        }
+      for (size_t i = 0; i < kL; ++i) {
+        const size_t w = w0 + i;
+        rows[i] = w < valid ? LoadStrip<kMasked>(d, strip, w * strip.stride + k0,
+                                                 w * strip.mask_stride + k0)
+                            : hn::Zero(d);
       }
       TransposeBlock(d, rows, columns);
       for (size_t k = 0; k < kL; ++k) {
@@ -252,6 +261,7 @@ HWY_INLINE void PackTransposedBlocks(D d, const hn::TFromD<D>* HWY_RESTRICT src,
     }
   }
 }
+#endif
 
 // The transposing pack, a square block at a time: as many rows as a vector has lanes and as
 // many depths are loaded row by row, transposed in registers and stored depth by depth. The
@@ -260,11 +270,11 @@ HWY_INLINE void PackTransposedBlocks(D d, const hn::TFromD<D>* HWY_RESTRICT src,
 // elements instead of 4 per 4 (9% of that GEMM). 16 x 16 blocks in 512 bits were no faster
 // there and 20% slower on a 1024-float row stride: 16 rows 4 KiB apart overflow the 12 ways of
 // an L1 set. The last few depths go to the scalar pack.
-template <class T>
-void PackTransposed(const T* HWY_RESTRICT src, size_t stride, size_t valid, size_t width,
-                    size_t depth, T* HWY_RESTRICT dst) {
+template <bool kMasked, class T>
+void PackTransposedStrip(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
+                         T* HWY_RESTRICT dst) {
 #if HWY_TARGET == HWY_SCALAR
-  pack_panel(src, stride, size_t{1}, valid, width, depth, dst);
+  const size_t block_depth = 0;
 #else
 #if HWY_TARGET <= HWY_AVX2 && HWY_ARCH_X86
   const hn::CappedTag<T, 32 / sizeof(T)> d;
@@ -273,31 +283,46 @@ void PackTransposed(const T* HWY_RESTRICT src, size_t stride, size_t valid, size
 #endif
   constexpr size_t kL = hn::MaxLanes(decltype(d)());
   const size_t block_depth = depth / kL * kL;
-  PackTransposedBlocks(d, src, stride, valid, 0, width, 0, block_depth, dst);
-  if (block_depth < depth) {
-    pack_panel(src + block_depth, stride, size_t{1}, valid, width, depth - block_depth,
-               dst + block_depth * width);
-  }
+  PackTransposedBlocks<kMasked>(d, strip, valid, width, block_depth, dst);
 #endif
+  if (block_depth < depth) {
+    pack_panel(strip.src + block_depth, strip.stride, size_t{1}, valid, width,
+               depth - block_depth, dst + block_depth * width,
+               kMasked ? strip.relu_mask + block_depth : nullptr, strip.mask_stride, size_t{1});
+  }
 }
 
-// Copies one depth of a panel: `valid` lanes from `in`, zeros up to `width`. Full A and B
-// panels copy a fixed number of bytes (inlined, no loop); a variable-length copy becomes a
-// memcpy call that costs more than a 32-byte copy.
 template <class T>
-HWY_INLINE void CopyPanelDepth(const T* HWY_RESTRICT in, size_t valid, size_t width,
-                               T* HWY_RESTRICT out) {
+void PackTransposed(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
+                    T* HWY_RESTRICT dst) {
+  if (strip.relu_mask) {
+    PackTransposedStrip<true>(strip, valid, width, depth, dst);
+  } else {
+    PackTransposedStrip<false>(strip, valid, width, depth, dst);
+  }
+}
+
+// Copies one depth of a panel: `valid` lanes from the strip at `in` (the mask at `mask_in`),
+// zeros up to `width`. Full A and B panels copy a fixed number of vectors or bytes, inlined;
+// a variable-length copy becomes a memcpy call that costs more than a 32-byte copy.
+template <bool kMasked, class T>
+HWY_INLINE void CopyPanelDepth(const PackStrip<T>& strip, size_t in, size_t mask_in, size_t valid,
+                               size_t width, T* HWY_RESTRICT out) {
   const hn::ScalableTag<T> d;
   const size_t lanes = hn::Lanes(d);
   if (valid == width && width == kTileVectors * lanes) {
     for (size_t v = 0; v < kTileVectors; ++v) {
-      hn::StoreU(hn::LoadU(d, in + v * lanes), d, out + v * lanes);
+      hn::StoreU(LoadStrip<kMasked>(d, strip, in + v * lanes, mask_in + v * lanes), d,
+                 out + v * lanes);
     }
-  } else if (valid == width && width == kTileRows) {
-    std::memcpy(out, in, kTileRows * sizeof(T));
+  } else if (!kMasked && valid == width && width == kTileRows) {
+    std::memcpy(out, strip.src + in, kTileRows * sizeof(T));
   } else {
     size_t w = 0;
-    for (; w < valid; ++w) out[w] = in[w];
+    for (; w < valid; ++w) {
+      const T x = strip.src[in + w];
+      out[w] = kMasked && !(strip.relu_mask[mask_in + w] > T(0)) ? T(0) : x;
+    }
     for (; w < width; ++w) out[w] = T(0);
   }
 }
@@ -306,32 +331,36 @@ HWY_INLINE void CopyPanelDepth(const T* HWY_RESTRICT in, size_t valid, size_t wi
 // depth of the source is one run across all of them. Panel by panel, an A panel (8 floats,
 // 32 bytes per depth) read a new line per depth at the source's row stride, and the lines were
 // gone before the next panel wanted their other half: 1.3 elements/ns on a 1024 x 1024 TN.
-template <class T>
-void PackContiguous(const T* HWY_RESTRICT src, size_t stride, size_t valid, size_t width,
-                    size_t depth, T* HWY_RESTRICT dst) {
+template <bool kMasked, class T>
+void PackContiguousStrip(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
+                         T* HWY_RESTRICT dst) {
   const size_t panels = valid == 0 ? 1 : (valid + width - 1) / width;
-#if HWY_TARGET == HWY_SCALAR
-  for (size_t j = 0; j < panels; ++j) {
-    pack_panel(src + j * width, size_t{1}, stride, std::min(width, valid - j * width), width,
-               depth, dst + j * width * depth);
-  }
-#else
   // Each depth is a run in a different source row, often in a different 4 KiB page, where the
   // hardware prefetcher does not follow: fetch the runs kPrefetchDepths ahead.
   constexpr size_t kPrefetchDepths = 16;
   const size_t run = panels * width;
   for (size_t k = 0; k < depth; ++k) {
-    const T* in = src + k * stride;
     if (k + kPrefetchDepths < depth) {
-      const T* ahead = in + kPrefetchDepths * stride;
+      const T* ahead = strip.src + (k + kPrefetchDepths) * strip.stride;
       for (size_t w = 0; w < run; w += 64 / sizeof(T)) hwy::Prefetch(ahead + w);
     }
     for (size_t j = 0; j < panels; ++j) {
       const size_t lanes_valid = valid > j * width ? std::min(width, valid - j * width) : 0;
-      CopyPanelDepth(in + j * width, lanes_valid, width, dst + j * width * depth + k * width);
+      CopyPanelDepth<kMasked>(strip, k * strip.stride + j * width,
+                              k * strip.mask_stride + j * width, lanes_valid, width,
+                              dst + j * width * depth + k * width);
     }
   }
-#endif
+}
+
+template <class T>
+void PackContiguous(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
+                    T* HWY_RESTRICT dst) {
+  if (strip.relu_mask) {
+    PackContiguousStrip<true>(strip, valid, width, depth, dst);
+  } else {
+    PackContiguousStrip<false>(strip, valid, width, depth, dst);
+  }
 }
 
 template <class T>
