@@ -77,24 +77,29 @@ void matmul_backward(Tape<T>& tape, const Node<T>& node) {
 template <class T>
 void linear_backward(Tape<T>& tape, const Node<T>& node) {
   const uint32_t x = node.inputs[0], w = node.inputs[1], b = node.inputs[2];
-  ConstView<T> dz = tape.grad(node.output);
-  if (node.flags & kReluOutput) {
-    const View<T> masked = tape.allocate(dz.rows(), dz.cols());
-    relu_backward<T>(tape.value(node.output), dz, masked);
-    dz = masked;
-  }
+  // With a ReLU, dZ = dY * [Y > 0] is never written: both GEMMs apply the mask while they pack
+  // dY, and the bias gradient sums the masked columns directly.
+  const ConstView<T> dy = tape.grad(node.output);
+  const bool relu = node.flags & kReluOutput;
+  const GemmPrologue<T> mask_dy{relu ? tape.value(node.output) : ConstView<T>()};
   if (tape.needs_grad(x)) {
     T beta;
     const View<T> dx = tape.grad_target(x, &beta);
-    gemm<T>(Transpose::kNo, Transpose::kNo, T(1), dz, tape.value(w), beta, dx);
+    gemm<T>(Transpose::kNo, Transpose::kNo, T(1), dy, tape.value(w), beta, dx, {}, mask_dy);
   }
   if (tape.needs_grad(w)) {
     T beta;
     const View<T> dw = tape.grad_target(w, &beta);
-    gemm<T>(Transpose::kYes, Transpose::kNo, T(1), dz, tape.value(x), beta, dw);
+    gemm<T>(Transpose::kYes, Transpose::kNo, T(1), dy, tape.value(x), beta, dw, {}, mask_dy);
   }
   if (tape.needs_grad(b)) {
-    tape.accumulate(b, [&](View<T> dst) { column_sums<T>(dz, dst); });
+    tape.accumulate(b, [&](View<T> dst) {
+      if (relu) {
+        relu_backward_column_sums<T>(tape.value(node.output), dy, dst);
+      } else {
+        column_sums<T>(dy, dst);
+      }
+    });
   }
 }
 

@@ -179,6 +179,20 @@ void column_sums(MatrixView<const T> x, MatrixView<T> out) {
   });
 }
 
+template <class T>
+void relu_backward_column_sums(MatrixView<const T> x, MatrixView<const T> g, MatrixView<T> out) {
+  require_same_shape("relu_backward_column_sums", x, g);
+  require_row_vector("relu_backward_column_sums", MatrixView<const T>(out), x.cols());
+  const auto& k = kernels<T>();
+  k.fill(T(0), out.data(), out.cols());
+  // The same column-range segments and row order as column_sums.
+  for_each_segment(1, x.cols(), false, [&](const Segment& s) {
+    for (size_t r = 0; r < x.rows(); ++r) {
+      k.add_relu_backward(x.row(r) + s.col, g.row(r) + s.col, out.data() + s.col, s.length);
+    }
+  });
+}
+
 #define SIMDGRAD_INSTANTIATE(T)                                                             \
   template void fill<T>(MatrixView<T>, T);                                                  \
   template void copy<T>(MatrixView<const T>, MatrixView<T>);                                \
@@ -191,6 +205,8 @@ void column_sums(MatrixView<const T> x, MatrixView<T> out) {
   template void relu_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);  \
   template void add_row_vector<T>(MatrixView<const T>, MatrixView<T>);                      \
   template void column_sums<T>(MatrixView<const T>, MatrixView<T>);                         \
+  template void relu_backward_column_sums<T>(MatrixView<const T>, MatrixView<const T>,       \
+                                             MatrixView<T>);                                \
   template void div<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
   template void abs<T>(MatrixView<const T>, MatrixView<T>);                                 \
   template void sign<T>(MatrixView<const T>, MatrixView<T>);                                \

@@ -47,5 +47,9 @@ template <class T> void log_softmax_rows(MatrixView<const T> x, MatrixView<T> y)
 template <class T> void add_row_vector(MatrixView<const T> bias, MatrixView<T> y);
 // out[c] = sum over r of x[r][c]: out is 1 x x.cols() (the gradient of a bias).
 template <class T> void column_sums(MatrixView<const T> x, MatrixView<T> out);
+// out[c] = sum over r of g[r][c]*[x[r][c] > 0]: the bias gradient of a ReLU layer from its
+// output x and output gradient g, bitwise column_sums(relu_backward(x, g)) without forming it.
+template <class T>
+void relu_backward_column_sums(MatrixView<const T> x, MatrixView<const T> g, MatrixView<T> out);
 
 }  // namespace simdgrad

@@ -138,6 +138,18 @@ void ReluBackward(const T* x, const T* g, T* y, size_t n) {
   });
 }
 
+// acc + g*[x > 0], the same select and add as relu_backward then add, fused.
+template <class T>
+void AddReluBackward(const T* x, const T* g, T* acc, size_t n) {
+  const hn::ScalableTag<T> d;
+  const auto zero = hn::Zero(d);
+  StreamLanes<2, 1>(d, n, {x, g}, {acc}, [&](const auto& in, const auto& out) HWY_ATTR {
+    const auto active = hn::Gt(hn::LoadU(d, in[0]), zero);
+    const auto masked = hn::IfThenElseZero(active, hn::LoadU(d, in[1]));
+    hn::StoreU(hn::Add(hn::LoadU(d, out[0]), masked), d, out[0]);
+  });
+}
+
 // Folds every vector of x into four accumulators with `step(acc, v)`, merges them lanewise in
 // a fixed order with `merge`, and reduces the lanes with `lanes_of` (a Highway *OfLanes op,
 // which returns the result broadcast to every lane). Accumulators start at `neutral` and the
@@ -357,6 +369,7 @@ VectorKernels<T> MakeVectorKernels() {
   k.axpy = &Axpy<T>;
   k.relu = &Relu<T>;
   k.relu_backward = &ReluBackward<T>;
+  k.add_relu_backward = &AddReluBackward<T>;
   k.div = &Div<T>;
   k.abs = &Abs<T>;
   k.sign = &Sign<T>;

@@ -24,6 +24,7 @@ struct VectorKernels {
   void (*axpy)(T a, const T* x, T* y, size_t n);          // y += a*x
   void (*relu)(const T* x, T* y, size_t n);               // y = max(x, 0)
   void (*relu_backward)(const T* x, const T* g, T* y, size_t n);  // y = g*[x > 0]
+  void (*add_relu_backward)(const T* x, const T* g, T* acc, size_t n);  // acc += g*[x > 0]
   void (*div)(const T* a, const T* b, T* y, size_t n);
   void (*abs)(const T* x, T* y, size_t n);
   void (*sign)(const T* x, T* y, size_t n);                  // -1, 0 or +1

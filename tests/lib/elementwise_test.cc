@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -216,12 +218,42 @@ TEMPLATE_TEST_CASE("add_row_vector adds the bias to every row and column_sums in
   });
 }
 
+TEMPLATE_TEST_CASE("relu_backward_column_sums is bitwise column_sums of relu_backward",
+                   "[kernels]", float, double) {
+  std::mt19937_64 rng(8);
+  for_each_target([&](const SimdTarget&) {
+    for (size_t cols : {1, 5, 16, 17, 67, 784}) {
+      for (size_t rows : {1, 3, 128}) {
+        PlacedMatrix<TestType> x(rows, cols, 1, 3), g(rows, cols, 2, 1);
+        fill_uniform(x.view(), rng);
+        fill_uniform(g.view(), rng);
+        x.view()(0, 0) = TestType(0);                                  // no gradient at the kink
+        x.view()(rows - 1, cols - 1) = std::numeric_limits<TestType>::quiet_NaN();
+        g.view()(rows - 1, cols - 1) = std::numeric_limits<TestType>::infinity();  // masked
+        Matrix<TestType> dz(rows, cols), want(1, cols), got(1, cols);
+        relu_backward(x.cview(), g.cview(), dz.view());
+        column_sums(MatrixView<const TestType>(dz), want.view());
+        relu_backward_column_sums(x.cview(), g.cview(), got.view());
+        size_t differing = 0;
+        for (size_t c = 0; c < cols; ++c) {
+          differing += std::memcmp(&got(0, c), &want(0, c), sizeof(TestType)) != 0;
+        }
+        INFO(rows << "x" << cols);
+        REQUIRE(std::isfinite(double(got(0, cols - 1))));
+        REQUIRE(differing == 0);
+      }
+    }
+  });
+}
+
 TEST_CASE("elementwise kernels reject mismatched shapes naming both", "[kernels]") {
   Matrix<float> a(2, 3), b(3, 2), y(2, 3), bias(1, 4);
   REQUIRE_THROWS_WITH(add<float>(a, b, y), "add: shape mismatch, 2x3 vs 3x2");
   REQUIRE_THROWS_WITH(relu<float>(a, b), "relu: shape mismatch, 2x3 vs 3x2");
   REQUIRE_THROWS_WITH(add_row_vector<float>(bias, y),
                       "add_row_vector: expected a 1x3 row vector, got 1x4");
+  REQUIRE_THROWS_WITH(relu_backward_column_sums<float>(a, b, bias),
+                      "relu_backward_column_sums: shape mismatch, 2x3 vs 3x2");
 }
 
 }  // namespace simdgrad::testing
