@@ -117,9 +117,12 @@ int main(int argc, char** argv) {
         ->UseRealTime();
   }
   // The identity network's training GEMMs (forward, input gradient: 128x784x784; weight
-  // gradient: 784x784x128), then squares.
-  const std::vector<Shape> shapes = {{128, 784, 784}, {784, 784, 128}, {256, 256, 256},
-                                     {512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048}};
+  // gradient: 784x784x128), squares, then small shapes where packing and set-up weigh most
+  // (and a thin classifier head, 128 x 10 from 784 inputs).
+  const std::vector<Shape> shapes = {{128, 784, 784},    {784, 784, 128},  {256, 256, 256},
+                                     {512, 512, 512},    {1024, 1024, 1024}, {2048, 2048, 2048},
+                                     {16, 16, 16},       {32, 32, 32},     {64, 64, 64},
+                                     {128, 10, 784}};
   register_gemm<float>("f32", shapes, thread_counts);
   register_gemm<double>("f64", shapes, thread_counts);
 

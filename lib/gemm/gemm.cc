@@ -16,7 +16,7 @@
 #include "lib/elementwise.h"
 #include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
-#include "lib/gemm/pack_panel.h"
+#include "lib/gemm/pack_source.h"
 #include "lib/threading.h"
 
 namespace simdgrad {
@@ -50,67 +50,104 @@ class PackBuffer {
   size_t capacity_ = 0;
 };
 
-// op(X) as (pointer, stride along the panel's width, stride along the depth K), and an
-// optional ReLU mask laid out like X (its own row stride, the same roles).
+// Everything a team member needs to run its share of one GEMM.
 template <class T>
-struct PackSource {
-  const T* data;
-  size_t stride_w;
-  size_t stride_k;
-  const T* relu_mask = nullptr;
-  size_t mask_stride_w = 0;
-  size_t mask_stride_k = 0;
-  const T* at(size_t w, size_t k) const { return data + w * stride_w + k * stride_k; }
-  const T* mask_at(size_t w, size_t k) const {
-    return relu_mask ? relu_mask + w * mask_stride_w + k * mask_stride_k : nullptr;
-  }
+struct GemmPlan {
+  const detail::GemmKernels<T>& kernels;
+  detail::Blocking block;
+  size_t m, n, k;
+  detail::PackSource<T> source_a, source_b;
+  T* packed_a;  // MC x KC, shared by the team
+  T* packed_b;  // KC x NC, shared by the team
+  MatrixView<T> c;
+  T alpha, beta;
+  const T* bias;
+  bool relu;
+  bool b_in_place;  // full panels of a row-major op(B) are read by the micro-kernel
 };
 
-// The packing view of a stored matrix (and its optional mask): its panels' lanes run along
-// its rows in memory (lanes_contiguous: op(A) = Aᵀ, op(B) = B) or down its columns.
-template <class T>
-PackSource<T> pack_source(MatrixView<const T> x, bool lanes_contiguous,
-                          MatrixView<const T> relu_mask) {
-  const size_t s = x.stride(), ms = relu_mask.empty() ? 0 : relu_mask.stride();
-  return PackSource<T>{x.data(),
-                       lanes_contiguous ? 1 : s,
-                       lanes_contiguous ? s : 1,
-                       relu_mask.empty() ? nullptr : relu_mask.data(),
-                       lanes_contiguous ? 1 : ms,
-                       lanes_contiguous ? ms : 1};
+// Member `id`'s share of `count` work items in a team of `size`: contiguous and balanced, as
+// OpenMP's static schedule, so a thread's tiles are neighbours.
+struct Share {
+  size_t begin, end;
+};
+inline Share share_of(size_t count, int id, int size) {
+  return {count * size_t(id) / size_t(size), count * size_t(id + 1) / size_t(size)};
 }
 
-// Packs the panels of `valid` lanes starting at lane w (ceil(valid / width) panels, the last
-// zero-padded) with the target's vector packs: neighbouring panels in one pass when their
-// lanes are contiguous in memory, a transpose per panel when they run along memory rows.
-template <class T>
-void pack_panels(const detail::GemmKernels<T>& kernels, const PackSource<T>& source, size_t w,
-                 size_t k, size_t valid, size_t width, size_t depth, T* dst) {
-  if (source.stride_w == 1) {
-    kernels.pack_contiguous({source.at(w, k), source.stride_k, source.mask_at(w, k),
-                             source.mask_stride_k},
-                            valid, width, depth, dst);
-    return;
+// Waits for the whole team (nothing to wait for alone, and no OpenMP call then).
+inline void team_barrier(int size) {
+  if (size > 1) {
+#pragma omp barrier
   }
-  for (size_t done = 0; done < valid; done += width) {
-    const size_t lanes = std::min(width, valid - done);
-    T* const panel = dst + done * depth;
-    if (source.stride_k == 1) {
-      kernels.pack_transposed({source.at(w + done, k), source.stride_w, source.mask_at(w + done, k),
-                               source.mask_stride_w},
-                              lanes, width, depth, panel);
-    } else {
-      detail::pack_panel(source.at(w + done, k), source.stride_w, source.stride_k, lanes, width,
-                         depth, panel, source.mask_at(w + done, k), source.mask_stride_w,
-                         source.mask_stride_k);
+}
+
+// One team member's part of the BLIS loops. Every member runs the same loops; the packing of
+// each block and its tiles are split in shares, with a barrier after each phase.
+template <class T>
+void run_team_member(const GemmPlan<T>& plan, int id, int size) {
+  const FlushDenormals flush_denormals;  // on every member, restored when it is done
+  const detail::GemmKernels<T>& kernels = plan.kernels;
+  const size_t mr = kernels.mr, nr = kernels.nr;
+  const size_t m = plan.m, n = plan.n, k = plan.k;
+  const size_t a_task = detail::panels_per_pack_task(mr, sizeof(T));
+  const size_t b_task = detail::panels_per_pack_task(nr, sizeof(T));
+  for (size_t jc = 0; jc < n; jc += plan.block.nc) {
+    const size_t nc = std::min(plan.block.nc, n - jc);
+    const size_t n_panels = (nc + nr - 1) / nr;
+    for (size_t pc = 0; pc < k; pc += plan.block.kc) {
+      const size_t kc = std::min(plan.block.kc, k - pc);
+      const bool first_depth_block = pc == 0;
+      const bool last_depth_block = pc + kc == k;
+
+      // Full panels of an in-place B are read by the micro-kernel; only a ragged last one is
+      // packed.
+      const size_t first_packed_b = plan.b_in_place ? nc / nr : 0;
+      const size_t b_tasks = (n_panels - first_packed_b + b_task - 1) / b_task;
+      for (auto [t, end] = share_of(b_tasks, id, size); t < end; ++t) {
+        const size_t q = first_packed_b + t * b_task, col = q * nr;
+        detail::pack_panels(kernels, plan.source_b, jc + col, pc, std::min(b_task * nr, nc - col),
+                            nr, kc, plan.packed_b + q * nr * kc);
+      }
+      team_barrier(size);
+
+      for (size_t ic = 0; ic < m; ic += plan.block.mc) {
+        const size_t mc = std::min(plan.block.mc, m - ic);
+        const size_t m_panels = (mc + mr - 1) / mr;
+        const size_t a_tasks = (m_panels + a_task - 1) / a_task;
+        for (auto [t, end] = share_of(a_tasks, id, size); t < end; ++t) {
+          const size_t p = t * a_task, row = p * mr;
+          detail::pack_panels(kernels, plan.source_a, ic + row, pc,
+                              std::min(a_task * mr, mc - row), mr, kc,
+                              plan.packed_a + p * mr * kc);
+        }
+        team_barrier(size);
+
+        // Tiles in JR-major order: a member's contiguous share reuses each B panel across the
+        // A panels while it is hot in L1.
+        for (auto [t, end] = share_of(n_panels * m_panels, id, size); t < end; ++t) {
+          const size_t q = t / m_panels, p = t % m_panels;
+          const size_t row = ic + p * mr, col = jc + q * nr;
+          const detail::TileOutput<T> out{
+              plan.c.row(row) + col,
+              plan.c.stride(),
+              std::min(mr, m - row),
+              std::min(nr, n - col),
+              plan.alpha,
+              first_depth_block ? plan.beta : T(1),
+              last_depth_block && plan.bias ? plan.bias + col : nullptr,
+              last_depth_block && plan.relu};
+          const bool in_place = plan.b_in_place && q * nr + nr <= nc;
+          const auto micro_kernel = out.cols <= kernels.lanes ? kernels.micro_kernel_one_vector
+                                                              : kernels.micro_kernel;
+          micro_kernel(kc, plan.packed_a + p * mr * kc,
+                       in_place ? plan.source_b.at(col, pc) : plan.packed_b + q * nr * kc,
+                       in_place ? plan.source_b.stride_k : nr, out);
+        }
+        team_barrier(size);  // before the next block's packing overwrites the panels
+      }
     }
   }
-}
-
-// Panels per packing task: enough that a copying pack reads at least 4 cache lines of each
-// source row in one run.
-constexpr size_t panels_per_pack_task(size_t width, size_t element_size) {
-  return std::max<size_t>(1, 256 / (width * element_size));
 }
 
 template <class T>
@@ -163,78 +200,36 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
   const size_t mr = kernels.mr, nr = kernels.nr;
   const detail::Blocking block = detail::choose_blocking(m, n, k, mr, nr, sizeof(T));
   thread_local PackBuffer<T> a_buffer, b_buffer;
-  T* const packed_a = a_buffer.reserve(block.mc * block.kc);
-  T* const packed_b = b_buffer.reserve(block.nc * block.kc);
+  const detail::PackSource<T> source_b = detail::pack_source(b, !tb, MatrixView<const T>());
+  const GemmPlan<T> plan{kernels,
+                         block,
+                         m,
+                         n,
+                         k,
+                         detail::pack_source(a, ta, prologue.a_relu_mask),
+                         source_b,
+                         a_buffer.reserve(block.mc * block.kc),
+                         b_buffer.reserve(block.nc * block.kc),
+                         c,
+                         alpha,
+                         beta,
+                         epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
+                         epilogue.activation == Activation::kRelu,
+                         source_b.stride_w == 1 && m <= kBInPlaceMaxRows};
 
-  const PackSource<T> source_a = pack_source(a, ta, prologue.a_relu_mask);
-  const PackSource<T> source_b = pack_source(b, !tb, MatrixView<const T>());
-  const T* const bias = epilogue.bias.empty() ? nullptr : epilogue.bias.data();
-  const bool relu = epilogue.activation == Activation::kRelu;
-  const bool parallel = !omp_in_parallel() && m * n * k >= kParallelMinMultiplyAdds;
-  const bool b_in_place = source_b.stride_w == 1 && m <= kBInPlaceMaxRows;
-  const size_t a_task = panels_per_pack_task(mr, sizeof(T));
-  const size_t b_task = panels_per_pack_task(nr, sizeof(T));
-
-#pragma omp parallel if (parallel)
+  // A small GEMM, or one called from inside a parallel region, runs on this thread without
+  // touching OpenMP: even a parallel region with if(false) cost about 1 us here (libgomp sets
+  // up a team, with futex calls), 8 times a 16x16x16 GEMM.
+  if (omp_in_parallel() || m * n * k < kParallelMinMultiplyAdds) {
+    record_team_size(1);
+    run_team_member(plan, 0, 1);
+    return;
+  }
+#pragma omp parallel
   {
-    const FlushDenormals flush_denormals;  // on every worker, restored when the team is done
-#pragma omp single nowait
-    record_team_size(omp_get_num_threads());
-
-    for (size_t jc = 0; jc < n; jc += block.nc) {
-      const size_t nc = std::min(block.nc, n - jc);
-      const size_t n_panels = (nc + nr - 1) / nr;
-      for (size_t pc = 0; pc < k; pc += block.kc) {
-        const size_t kc = std::min(block.kc, k - pc);
-        const bool first_depth_block = pc == 0;
-        const bool last_depth_block = pc + kc == k;
-
-        // Full panels of an in-place B are read by the micro-kernel; only a ragged last one
-        // is packed.
-        const size_t first_packed_b = b_in_place ? nc / nr : 0;
-#pragma omp for schedule(static)
-        for (size_t q = first_packed_b; q < n_panels; q += b_task) {
-          const size_t col = q * nr;
-          pack_panels(kernels, source_b, jc + col, pc, std::min(b_task * nr, nc - col), nr, kc,
-                      packed_b + q * nr * kc);
-        }
-
-        for (size_t ic = 0; ic < m; ic += block.mc) {
-          const size_t mc = std::min(block.mc, m - ic);
-          const size_t m_panels = (mc + mr - 1) / mr;
-
-#pragma omp for schedule(static)
-          for (size_t p = 0; p < m_panels; p += a_task) {
-            const size_t row = p * mr;
-            pack_panels(kernels, source_a, ic + row, pc, std::min(a_task * mr, mc - row), mr, kc,
-                        packed_a + p * mr * kc);
-          }
-
-          // Tiles in JR-major order: a thread's contiguous share reuses each B panel across
-          // the A panels while it is hot in L1.
-#pragma omp for schedule(static)
-          for (size_t t = 0; t < n_panels * m_panels; ++t) {
-            const size_t q = t / m_panels, p = t % m_panels;
-            const size_t row = ic + p * mr, col = jc + q * nr;
-            const detail::TileOutput<T> out{
-                c.row(row) + col,
-                c.stride(),
-                std::min(mr, m - row),
-                std::min(nr, n - col),
-                alpha,
-                first_depth_block ? beta : T(1),
-                last_depth_block && bias ? bias + col : nullptr,
-                last_depth_block && relu};
-            const bool in_place = b_in_place && q * nr + nr <= nc;
-            const auto micro_kernel = out.cols <= kernels.lanes ? kernels.micro_kernel_one_vector
-                                                                : kernels.micro_kernel;
-            micro_kernel(kc, packed_a + p * mr * kc,
-                         in_place ? source_b.at(col, pc) : packed_b + q * nr * kc,
-                         in_place ? source_b.stride_k : nr, out);
-          }
-        }
-      }
-    }
+    const int id = omp_get_thread_num(), size = omp_get_num_threads();
+    if (id == 0) record_team_size(size);
+    run_team_member(plan, id, size);
   }
 }
 
