@@ -32,6 +32,13 @@ constexpr size_t kParallelMinMultiplyAdds = size_t{1} << 18;
 #endif
 constexpr size_t kBInPlaceMaxRows = SIMDGRAD_B_IN_PLACE_MAX_ROWS;
 
+// op(A) is read in place, without packing its full panels, when C has at most this many B
+// panels of columns: each A panel then serves so few tiles that copying it costs more than the
+// strided broadcasts it saves. Measured (float, one thread): +10-60% at 1-4 panels (N <= 128)
+// on every transpose pair; at 8 panels +5% for A row-major but -8% for a transposed A with a
+// 4 KiB row stride; neutral to -3% at 25 panels (N = 784).
+constexpr size_t kAInPlaceMaxPanels = 4;
+
 // Packing buffers of the calling thread; they only grow, so steady-state training does not
 // allocate here.
 template <class T>
@@ -64,6 +71,7 @@ struct GemmPlan {
   const T* bias;
   bool relu;
   bool b_in_place;  // full panels of a row-major op(B) are read by the micro-kernel
+  bool a_in_place;  // full panels of op(A) are read by the micro-kernel
 };
 
 // Member `id`'s share of `count` work items in a team of `size`: contiguous and balanced, as
@@ -114,9 +122,12 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
       for (size_t ic = 0; ic < m; ic += plan.block.mc) {
         const size_t mc = std::min(plan.block.mc, m - ic);
         const size_t m_panels = (mc + mr - 1) / mr;
-        const size_t a_tasks = (m_panels + a_task - 1) / a_task;
+        // Full panels of an in-place A are read by the micro-kernel; only a ragged last one is
+        // packed.
+        const size_t first_packed_a = plan.a_in_place ? mc / mr : 0;
+        const size_t a_tasks = (m_panels - first_packed_a + a_task - 1) / a_task;
         for (auto [t, end] = share_of(a_tasks, id, size); t < end; ++t) {
-          const size_t p = t * a_task, row = p * mr;
+          const size_t p = first_packed_a + t * a_task, row = p * mr;
           detail::pack_panels(kernels, plan.source_a, ic + row, pc,
                               std::min(a_task * mr, mc - row), mr, kc,
                               plan.packed_a + p * mr * kc);
@@ -137,12 +148,15 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
               first_depth_block ? plan.beta : T(1),
               last_depth_block && plan.bias ? plan.bias + col : nullptr,
               last_depth_block && plan.relu};
-          const bool in_place = plan.b_in_place && q * nr + nr <= nc;
-          const auto micro_kernel = out.cols <= kernels.lanes ? kernels.micro_kernel_one_vector
-                                                              : kernels.micro_kernel;
-          micro_kernel(kc, plan.packed_a + p * mr * kc,
-                       in_place ? plan.source_b.at(col, pc) : plan.packed_b + q * nr * kc,
-                       in_place ? plan.source_b.stride_k : nr, out);
+          const bool b_in_place = plan.b_in_place && q * nr + nr <= nc;
+          const bool a_in_place = plan.a_in_place && p * mr + mr <= mc;
+          const detail::PackSource<T>& a = plan.source_a;
+          const bool row_major_a = a_in_place && a.stride_k == 1;
+          const auto micro_kernel = kernels.micro_kernels[row_major_a][out.cols <= kernels.lanes];
+          micro_kernel(kc, a_in_place ? a.at(row, pc) : plan.packed_a + p * mr * kc,
+                       a_in_place ? (row_major_a ? a.stride_w : a.stride_k) : mr,
+                       b_in_place ? plan.source_b.at(col, pc) : plan.packed_b + q * nr * kc,
+                       b_in_place ? plan.source_b.stride_k : nr, out);
         }
         team_barrier(size);  // before the next block's packing overwrites the panels
       }
@@ -215,7 +229,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
                          beta,
                          epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
                          epilogue.activation == Activation::kRelu,
-                         source_b.stride_w == 1 && m <= kBInPlaceMaxRows};
+                         source_b.stride_w == 1 && m <= kBInPlaceMaxRows,
+                         prologue.a_relu_mask.empty() && (n + nr - 1) / nr <= kAInPlaceMaxPanels};
 
   // A small GEMM, or one called from inside a parallel region, runs on this thread without
   // touching OpenMP: even a parallel region with if(false) cost about 1 us here (libgomp sets

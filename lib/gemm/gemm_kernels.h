@@ -40,15 +40,17 @@ struct GemmKernels {
   size_t mr;       // rows of a tile (and of a packed A panel)
   size_t nr;       // columns of a tile (and of a packed B panel), a multiple of the lanes
   size_t lanes;    // columns of the one-vector tile of micro_kernel_one_vector
-  // a_panel: kc x MR, element (k, r) at a_panel[k*MR + r]; b_panel: kc x NR, element (k, c) at
-  // b_panel[k*b_stride + c]: a packed panel (b_stride = NR, padding columns zero) or, for a
-  // full-width strip of a row-major op(B), B itself (b_stride = its row stride).
-  void (*micro_kernel)(size_t kc, const T* a_panel, const T* b_panel, size_t b_stride,
-                       const TileOutput<T>& out);
-  // The same for an MR x lanes tile (the first `lanes` columns of the B panel): for a last
-  // panel of C with at most `lanes` valid columns.
-  void (*micro_kernel_one_vector)(size_t kc, const T* a_panel, const T* b_panel, size_t b_stride,
-                                  const TileOutput<T>& out);
+  // micro_kernels[a_layout][tile]: C's MR x NR tile (tile 0) or MR x lanes tile (tile 1, for
+  // a last panel of C with at most `lanes` valid columns; it reads the first `lanes` columns
+  // of the B panel) += A's tile times B's, over kc depths.
+  // A's element (k, r): a_layout 0 at a[k*a_stride + r], a packed panel (a_stride = MR,
+  // padding rows zero) or op(A) = Aᵀ read in place (lda); a_layout 1 at a[r*a_stride + k],
+  // op(A) = A read in place. In place only for full tiles: every row is read.
+  // B's element (k, c) at b_panel[k*b_stride + c]: a packed panel (b_stride = NR, padding
+  // columns zero) or, for a full-width strip of a row-major op(B), B itself (its row stride).
+  using MicroKernel = void (*)(size_t kc, const T* a, size_t a_stride, const T* b_panel,
+                               size_t b_stride, const TileOutput<T>& out);
+  MicroKernel micro_kernels[2][2];
   // Packs a strip whose lanes are contiguous in memory (the copying case of pack_panel.h):
   // dst[k*width + w] = src[k*stride + w] for w < valid, 0 for valid <= w < width. `valid` may
   // exceed `width`: then ceil(valid / width) neighbouring panels are packed, panel j at

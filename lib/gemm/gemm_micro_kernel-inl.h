@@ -116,9 +116,14 @@ HWY_NOINLINE void StoreEdgeTile(D d, const hn::TFromD<D>* HWY_RESTRICT spilled,
 // kNV vectors wide: kTileVectors for the full tile, 1 for a last B panel no wider than one
 // vector (784 columns = 24 full panels of 32 + 16: computing that panel at full width wasted
 // 2% of the 128x784x784 GEMMs).
-template <class T, size_t kNV>
-void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT b_panel,
-                 size_t b_stride, const TileOutput<T>& out) {
+//
+// kRowMajorA: A's element (k, r) is at a[r * a_stride + k] (op(A) = A read in place); else at
+// a[k * a_stride + r] (a packed panel, a_stride = MR, or op(A) = Aᵀ read in place, lda). Two
+// instantiations rather than two runtime strides: with both strides variable the compiler
+// ran out of registers in the depth loop (2% slower).
+template <class T, size_t kNV, bool kRowMajorA>
+void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride,
+                 const T* HWY_RESTRICT b_panel, size_t b_stride, const TileOutput<T>& out) {
   constexpr size_t kMR = kTileRows;
   const hn::ScalableTag<T> d;
   using V = hn::Vec<decltype(d)>;
@@ -138,14 +143,16 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a_panel, const T* HWY_RESTRICT
       __builtin_prefetch(reinterpret_cast<const char*>(out.c + r * out.ldc) + byte, 1, 3);
     }
   }
+  const size_t a_row_stride = kRowMajorA ? a_stride : 1;
+  const size_t a_depth_stride = kRowMajorA ? 1 : a_stride;
   for (size_t k = 0; k < kc; ++k) {
     V b[kNV];
 #pragma GCC unroll 16
     for (size_t v = 0; v < kNV; ++v) b[v] = hn::LoadU(d, b_panel + k * b_stride + v * lanes);
-    const T* a = a_panel + k * kMR;
+    const T* a_k = a + k * a_depth_stride;
 #pragma GCC unroll 16
     for (size_t r = 0; r < kMR; ++r) {
-      const V a_r = hn::Set(d, a[r]);
+      const V a_r = hn::Set(d, a_k[r * a_row_stride]);
 #pragma GCC unroll 16
       for (size_t v = 0; v < kNV; ++v) acc[r][v] = hn::MulAdd(a_r, b[v], acc[r][v]);
     }
@@ -318,11 +325,18 @@ HWY_INLINE void CopyPanelDepth(const PackStrip<T>& strip, size_t in, size_t mask
   } else if (!kMasked && valid == width && width == kTileRows) {
     std::memcpy(out, strip.src + in, kTileRows * sizeof(T));
   } else {
+    // A ragged panel: whole vectors, then lanes one by one, then vectors of zeros (a plain
+    // loop here is turned into memmove and memset calls, which cost more than the copy).
     size_t w = 0;
+    for (; w + lanes <= valid; w += lanes) {
+      hn::StoreU(LoadStrip<kMasked>(d, strip, in + w, mask_in + w), d, out + w);
+    }
     for (; w < valid; ++w) {
       const T x = strip.src[in + w];
       out[w] = kMasked && !(strip.relu_mask[mask_in + w] > T(0)) ? T(0) : x;
     }
+    for (; w < width && w % lanes != 0; ++w) out[w] = T(0);
+    for (; w + lanes <= width; w += lanes) hn::StoreU(hn::Zero(d), d, out + w);
     for (; w < width; ++w) out[w] = T(0);
   }
 }
@@ -370,8 +384,8 @@ GemmKernels<T> MakeGemmKernels() {
                         kTileRows,
                         kTileVectors * hn::Lanes(d),
                         hn::Lanes(d),
-                        &MicroKernel<T, kTileVectors>,
-                        &MicroKernel<T, 1>,
+                        {{&MicroKernel<T, kTileVectors, false>, &MicroKernel<T, 1, false>},
+                         {&MicroKernel<T, kTileVectors, true>, &MicroKernel<T, 1, true>}},
                         &PackContiguous<T>,
                         &PackTransposed<T>};
 }

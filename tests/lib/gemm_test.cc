@@ -200,8 +200,9 @@ TEST_CASE("GEMM is right on shapes straddling every tile and block boundary, on 
           "[kernels][gemm]") {
   // The boundaries come from the running target's tile and the driver's blocking, so the
   // shapes follow them wherever they are: MR +- 1, NR +- 1, KC +- 1, MC +- 1, N around the
-  // panel width B is read in place at, and last panels on either side of one vector (the
-  // one-vector micro-kernel).
+  // panel width B is read in place at, last panels on either side of one vector (the
+  // one-vector micro-kernel), and N on both sides of the 4 panels up to which A is read in
+  // place.
   auto check = [](auto zero) {
     using T = decltype(zero);
     for_each_target([&](const SimdTarget&) {
@@ -211,7 +212,7 @@ TEST_CASE("GEMM is right on shapes straddling every tile and block boundary, on 
       std::mt19937_64 rng(77);
       std::vector<GemmCase> cases;
       for (size_t m : {mr - 1, mr, mr + 1, block.mc - 1, block.mc + 1}) {
-        for (size_t n : {lanes + 1, nr - 1, nr + 1, nr + lanes, 2 * nr + 1}) {
+        for (size_t n : {lanes + 1, nr - 1, nr + 1, nr + lanes, 2 * nr + 1, 4 * nr + 1}) {
           for (size_t k : {size_t{3}, block.kc - 1, block.kc + 1}) {
             const bool odd = (m + n + k) % 2;
             cases.push_back({m, n, k, odd ? Transpose::kYes : Transpose::kNo,
