@@ -108,9 +108,15 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
       const bool first_depth_block = pc == 0;
       const bool last_depth_block = pc + kc == k;
 
-      // Full panels of an in-place B are read by the micro-kernel; only a ragged last one is
-      // packed.
-      const size_t first_packed_b = plan.b_in_place ? nc / nr : 0;
+      // An in-place B's panels are read by the micro-kernel where the tile reads only valid
+      // columns: full panels, and a last panel of exactly one vector (784 = 24 x 32 + 16).
+      // Only another ragged last panel is packed.
+      const size_t last_panel_columns = nc - (n_panels - 1) * nr;
+      const size_t b_in_place_panels =
+          !plan.b_in_place ? 0
+          : last_panel_columns == nr || last_panel_columns == kernels.lanes ? n_panels
+                                                                            : n_panels - 1;
+      const size_t first_packed_b = b_in_place_panels;
       const size_t b_tasks = (n_panels - first_packed_b + b_task - 1) / b_task;
       for (auto [t, end] = share_of(b_tasks, id, size); t < end; ++t) {
         const size_t q = first_packed_b + t * b_task, col = q * nr;
@@ -148,7 +154,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
               first_depth_block ? plan.beta : T(1),
               last_depth_block && plan.bias ? plan.bias + col : nullptr,
               last_depth_block && plan.relu};
-          const bool b_in_place = plan.b_in_place && q * nr + nr <= nc;
+          const bool b_in_place = q < b_in_place_panels;
           const bool a_in_place = plan.a_in_place && p * mr + mr <= mc;
           const detail::PackSource<T>& a = plan.source_a;
           const bool row_major_a = a_in_place && a.stride_k == 1;
