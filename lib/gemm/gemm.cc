@@ -170,6 +170,46 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
   }
 }
 
+// C has few rows and op(B) is transposed (NT, TT): C is computed as Cᵀ = op(B)ᵀ op(A)ᵀ, where
+// op(B)ᵀ is B itself and is read in place by the micro-kernel (A's in-place rule, C's rows
+// being the swapped problem's columns) instead of being transposed panel by panel on every
+// call, which took 9% of the 128x784x784 forward GEMM; only the small op(A) is packed. A
+// transposing pass then writes C with the epilogue. The choice depends on the shape only.
+bool computes_transposed(bool tb, size_t m, size_t n, size_t nr, bool masked_a) {
+  return tb && !masked_a && (m + nr - 1) / nr <= kAInPlaceMaxPanels && n > m;
+}
+
+template <class T>
+void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T> b, T beta,
+                     MatrixView<T> c, const GemmEpilogue<T>& epilogue) {
+  const size_t m = c.rows(), n = c.cols();
+  const size_t k = ta ? a.rows() : a.cols();
+  thread_local PackBuffer<T> transposed_buffer;  // Cᵀ, n x m
+  const MatrixView<T> ct(transposed_buffer.reserve(n * m), n, m, m);
+  gemm<T>(Transpose::kNo, ta ? Transpose::kNo : Transpose::kYes, alpha, b, a, T(0), ct);
+
+  const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
+  const T* const bias = epilogue.bias.empty() ? nullptr : epilogue.bias.data();
+  const bool relu = epilogue.activation == Activation::kRelu;
+  constexpr size_t kRowsPerTask = 64;
+  const size_t tasks = (m + kRowsPerTask - 1) / kRowsPerTask;
+  const auto run_member = [&](int id, int size) {
+    const FlushDenormals flush_denormals;
+    for (auto [t, end] = share_of(tasks, id, size); t < end; ++t) {
+      const size_t row = t * kRowsPerTask;
+      kernels.transpose_epilogue(ct.data() + row, ct.stride(),
+                                 {c.row(row), c.stride(), std::min(kRowsPerTask, m - row), n,
+                                  T(1), beta, bias, relu});
+    }
+  };
+  if (omp_in_parallel() || m * n * k < kParallelMinMultiplyAdds) {
+    run_member(0, 1);
+    return;
+  }
+#pragma omp parallel
+  run_member(omp_get_thread_num(), omp_get_num_threads());
+}
+
 template <class T>
 std::string operand_shape(const char* name, Transpose t, MatrixView<const T> x) {
   return std::string(name) + " " + shape_string(x) + (t == Transpose::kYes ? " transposed" : "");
@@ -218,6 +258,9 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
 
   const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
   const size_t mr = kernels.mr, nr = kernels.nr;
+  if (computes_transposed(tb, m, n, nr, !mask.empty())) {
+    return gemm_transposed(ta, alpha, a, b, beta, c, epilogue);
+  }
   const detail::Blocking block = detail::choose_blocking(m, n, k, mr, nr, sizeof(T));
   thread_local PackBuffer<T> a_buffer, b_buffer;
   const detail::PackSource<T> source_b = detail::pack_source(b, !tb, MatrixView<const T>());

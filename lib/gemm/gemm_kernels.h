@@ -61,6 +61,10 @@ struct GemmKernels {
   // dst[k*width + w] = src[w*stride + k] for w < valid, 0 for valid <= w < width.
   void (*pack_transposed)(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
                           T* dst);
+  // out.c = act(alpha * Sᵀ + beta * out.c + bias) over out.rows x out.cols of C, where S is
+  // out.cols x out.rows (row stride lds) and bias holds the entries of out's columns: the
+  // output pass of a GEMM computed transposed.
+  void (*transpose_epilogue)(const T* s, size_t lds, const TileOutput<T>& out);
 };
 
 const GemmKernels<float>& gemm_kernels_f32();

@@ -377,6 +377,54 @@ void PackContiguous(const PackStrip<T>& strip, size_t valid, size_t width, size_
   }
 }
 
+// out.c = act(alpha * Sᵀ + beta * out.c + bias) over out.rows x out.cols, S being out.cols x
+// out.rows with row stride lds: the output pass of a GEMM computed as Cᵀ (gemm.cc). Square
+// blocks go through the pack's register transpose and StoreTile's arithmetic; the ragged
+// border element by element.
+template <class T>
+void TransposeEpilogue(const T* HWY_RESTRICT s, size_t lds, const TileOutput<T>& out) {
+  const auto store = [&](size_t i, size_t j, T x) {
+    T* dst = out.c + i * out.ldc + j;
+    x = out.alpha * x;
+    if (out.beta != T(0)) x = out.beta * *dst + x;
+    if (out.bias) x = x + out.bias[j];
+    if (out.relu) x = x > T(0) ? x : T(0);
+    *dst = x;
+  };
+  size_t full_rows = 0, full_cols = 0;
+#if HWY_TARGET != HWY_SCALAR
+#if HWY_TARGET <= HWY_AVX2 && HWY_ARCH_X86
+  const hn::CappedTag<T, 32 / sizeof(T)> d;
+#else
+  const hn::Full128<T> d;
+#endif
+  using V = hn::Vec<decltype(d)>;
+  constexpr size_t kL = hn::MaxLanes(decltype(d)());
+  full_rows = out.rows / kL * kL;
+  full_cols = out.cols / kL * kL;
+  const V alpha = hn::Set(d, out.alpha), beta = hn::Set(d, out.beta);
+  for (size_t i0 = 0; i0 < full_rows; i0 += kL) {
+    for (size_t j0 = 0; j0 < full_cols; j0 += kL) {
+      V in[kL], rows[kL];
+      for (size_t q = 0; q < kL; ++q) in[q] = hn::LoadU(d, s + (j0 + q) * lds + i0);
+      TransposeBlock(d, in, rows);
+      const V bias = out.bias ? hn::LoadU(d, out.bias + j0) : hn::Zero(d);
+      for (size_t p = 0; p < kL; ++p) {
+        T* dst = out.c + (i0 + p) * out.ldc + j0;
+        V x = hn::Mul(alpha, rows[p]);
+        if (out.beta != T(0)) x = hn::MulAdd(beta, hn::LoadU(d, dst), x);
+        if (out.bias) x = hn::Add(x, bias);
+        if (out.relu) x = hn::Max(x, hn::Zero(d));
+        hn::StoreU(x, d, dst);
+      }
+    }
+  }
+#endif
+  for (size_t i = 0; i < out.rows; ++i) {
+    for (size_t j = i < full_rows ? full_cols : 0; j < out.cols; ++j) store(i, j, s[j * lds + i]);
+  }
+}
+
 template <class T>
 GemmKernels<T> MakeGemmKernels() {
   const hn::ScalableTag<T> d;
@@ -387,7 +435,8 @@ GemmKernels<T> MakeGemmKernels() {
                         {{&MicroKernel<T, kTileVectors, false>, &MicroKernel<T, 1, false>},
                          {&MicroKernel<T, kTileVectors, true>, &MicroKernel<T, 1, true>}},
                         &PackContiguous<T>,
-                        &PackTransposed<T>};
+                        &PackTransposed<T>,
+                        &TransposeEpilogue<T>};
 }
 
 }  // namespace HWY_NAMESPACE
