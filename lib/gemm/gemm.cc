@@ -123,7 +123,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
         detail::pack_panels(kernels, plan.source_b, jc + col, pc, std::min(b_task * nr, nc - col),
                             nr, kc, plan.packed_b + q * nr * kc);
       }
-      team_barrier(size);
+      if (b_tasks > 0) team_barrier(size);  // the same decision on every member
 
       for (size_t ic = 0; ic < m; ic += plan.block.mc) {
         const size_t mc = std::min(plan.block.mc, m - ic);
@@ -138,7 +138,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
                               std::min(a_task * mr, mc - row), mr, kc,
                               plan.packed_a + p * mr * kc);
         }
-        team_barrier(size);
+        if (a_tasks > 0) team_barrier(size);
 
         // Tiles in JR-major order: a member's contiguous share reuses each B panel across the
         // A panels while it is hot in L1.
