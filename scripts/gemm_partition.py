@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """How the GEMM driver splits the identity network's training GEMMs across threads.
 
-Mirrors lib/gemm/blocking.h (balanced KC/MC/NC blocks) and lib/gemm/gemm.cc (per block, the
-JR x IR tiles are cut into equal contiguous shares, one per thread). Prints, for 2..64 threads,
-the tiles per block, the largest share, the load balance (useful tiles / (threads x largest
-share)), and the work per thread between two barriers.
+Mirrors lib/gemm/blocking.h (balanced KC/MC/NC blocks, KC a multiple of 8) and
+lib/gemm/gemm.cc (per block: B's panels packed unless read in place, A's panels packed unless
+read in place, then the JR x IR tiles cut into equal contiguous shares, one per thread, with a
+barrier after each phase that did something; an NT product with few rows of C is computed as
+Cᵀ). Prints, for 2..64 threads, the tiles per block, the largest share, the load balance
+(useful tiles / (threads x largest share)), and the work per thread between two barriers.
 
-    scripts/gemm_partition.py [MR NR]      (default: the AVX-512 float tile, 8 x 32)
+    scripts/gemm_partition.py [MR NR LANES]   (default: the AVX-512 float tile, 8 x 32, 16)
 """
 import math
 import sys
@@ -14,6 +16,8 @@ import sys
 # The limits blocking_limits() derives on the reference machine (Zen 5: 48 KiB L1d, 1 MiB L2,
 # 32 MiB L3) for the AVX-512 float tile.
 KC_LIMIT, MC_LIMIT, NC_LIMIT = 256, 192, 8192
+B_IN_PLACE_MAX_ROWS = 256  # gemm.cc kBInPlaceMaxRows
+A_IN_PLACE_MAX_PANELS = 4  # gemm.cc kAInPlaceMaxPanels
 
 
 def balanced(extent, limit, multiple):
@@ -22,18 +26,34 @@ def balanced(extent, limit, multiple):
     return math.ceil(even / multiple) * multiple
 
 
-def main(mr, nr):
-    shapes = [("forward / input gradient", 128, 784, 784), ("weight gradient", 784, 784, 128)]
-    print(f"Tile MR x NR = {mr} x {nr}.\n")
-    for name, m, n, k in shapes:
-        kc, mc, nc = balanced(k, KC_LIMIT, 1), balanced(m, MC_LIMIT, mr), balanced(n, NC_LIMIT, nr)
+def computed_columns(n, nr, lanes):
+    """Columns the micro-kernels compute: full panels, a last panel of <= one vector as one."""
+    full, rest = divmod(n, nr)
+    return full * nr + (0 if rest == 0 else lanes if rest <= lanes else nr)
+
+
+def main(mr, nr, lanes):
+    # (name, M, N, K as the driver runs them, B row-major?)
+    shapes = [
+        ("forward, NT 128 x 784 x 784, run as Cᵀ = W Xᵀ", 784, 128, 784, False),
+        ("input gradient, NN", 128, 784, 784, True),
+        ("weight gradient, TN", 784, 784, 128, True),
+    ]
+    print(f"Tile MR x NR = {mr} x {nr} ({lanes} lanes).\n")
+    for name, m, n, k, b_row_major in shapes:
+        kc, mc, nc = balanced(k, KC_LIMIT, 8), balanced(m, MC_LIMIT, mr), balanced(n, NC_LIMIT, nr)
         m_panels, n_panels = math.ceil(mc / mr), math.ceil(min(nc, n) / nr)
         tiles = m_panels * n_panels
         blocks = math.ceil(m / mc) * math.ceil(n / nc) * math.ceil(k / kc)
-        useful = m * n / (mr * nr * math.ceil(m / mr) * math.ceil(n / nr))
+        useful = m * n / (mr * math.ceil(m / mr) * computed_columns(n, nr, lanes))
+        a_in_place = math.ceil(n / nr) <= A_IN_PLACE_MAX_PANELS and m % mr == 0
+        b_in_place = b_row_major and m <= B_IN_PLACE_MAX_ROWS and n % nr in (0, lanes)
+        barriers = 1 + (not a_in_place) + (not b_in_place)
+        packed = [x for x, in_place in (("A", a_in_place), ("B", b_in_place)) if not in_place]
         print(f"### {name}: M x N x K = {m} x {n} x {k}\n")
-        print(f"KC {kc}, MC {mc}, NC {nc}: {blocks} blocks of {m_panels} x {n_panels} = {tiles} tiles "
-              f"(edge padding wastes {100 * (1 - useful):.1f}%), 3 barriers per block.\n")
+        print(f"KC {kc}, MC {mc}, NC {nc}: {blocks} blocks of {m_panels} x {n_panels} = {tiles} "
+              f"tiles (edge padding wastes {100 * (1 - useful):.1f}%); packed: "
+              f"{', '.join(packed) or 'nothing'}; {barriers} barrier(s) per block.\n")
         print("| threads | largest share (tiles) | load balance | multiply-adds per thread between barriers |")
         print("|---|---|---|---|")
         for t in (2, 4, 8, 16, 32, 64):
@@ -45,5 +65,5 @@ def main(mr, nr):
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:3]] or [8, 32]
+    args = [int(a) for a in sys.argv[1:4]] or [8, 32, 16]
     main(*args)
