@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
@@ -299,14 +300,23 @@ void PackTransposedStrip(const PackStrip<T>& strip, size_t valid, size_t width, 
   }
 }
 
+// Calls pack(std::true_type) when the strip has a ReLU mask, pack(std::false_type) otherwise:
+// the packs are instantiated both ways so the mask test stays out of their loops.
+template <class T, class Pack>
+HWY_INLINE void WithMaskFlag(const PackStrip<T>& strip, const Pack& pack) {
+  if (strip.relu_mask) {
+    pack(std::true_type());
+  } else {
+    pack(std::false_type());
+  }
+}
+
 template <class T>
 void PackTransposed(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
                     T* HWY_RESTRICT dst) {
-  if (strip.relu_mask) {
-    PackTransposedStrip<true>(strip, valid, width, depth, dst);
-  } else {
-    PackTransposedStrip<false>(strip, valid, width, depth, dst);
-  }
+  WithMaskFlag(strip, [&](auto masked) {
+    PackTransposedStrip<decltype(masked)::value>(strip, valid, width, depth, dst);
+  });
 }
 
 // Copies one depth of a panel: `valid` lanes from the strip at `in` (the mask at `mask_in`),
@@ -370,11 +380,9 @@ void PackContiguousStrip(const PackStrip<T>& strip, size_t valid, size_t width, 
 template <class T>
 void PackContiguous(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
                     T* HWY_RESTRICT dst) {
-  if (strip.relu_mask) {
-    PackContiguousStrip<true>(strip, valid, width, depth, dst);
-  } else {
-    PackContiguousStrip<false>(strip, valid, width, depth, dst);
-  }
+  WithMaskFlag(strip, [&](auto masked) {
+    PackContiguousStrip<decltype(masked)::value>(strip, valid, width, depth, dst);
+  });
 }
 
 // out.c = act(alpha * Sᵀ + beta * out.c + bias) over out.rows x out.cols, S being out.cols x
