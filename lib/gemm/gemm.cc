@@ -142,9 +142,11 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
 
         // Tiles in JR-major order: a member's contiguous share reuses each B panel across the
         // A panels while it is hot in L1.
+        // (q, p) of the first tile is divided out once, then counted: a division per tile
+        // cost ~1%.
         const Share tiles = share_of(n_panels * m_panels, id, size);
-        size_t q = tiles.begin / m_panels, p = tiles.begin % m_panels;  // then counted: a
-        for (size_t t = tiles.begin; t < tiles.end; ++t) {  // division per tile cost ~1%
+        size_t q = tiles.begin / m_panels, p = tiles.begin % m_panels;
+        for (size_t t = tiles.begin; t < tiles.end; ++t) {
           const size_t row = ic + p * mr, col = jc + q * nr;
           const detail::TileOutput<T> out{
               plan.c.row(row) + col,
