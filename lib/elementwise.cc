@@ -165,17 +165,26 @@ void add_row_vector(MatrixView<const T> bias, MatrixView<T> y) {
   });
 }
 
+namespace {
+// out = 0, then out[c..] += each row's contribution row by row: `add_row(r, col, dst, n)` adds
+// row r's columns [col, col + n) into dst. Segments are column ranges; each sums its rows top to
+// bottom, so every output element sees the same additions in the same order whatever the
+// thread count.
+template <class T, class AddRow>
+void sum_rows_into(size_t rows, MatrixView<T> out, const AddRow& add_row) {
+  kernels<T>().fill(T(0), out.data(), out.cols());
+  for_each_segment(1, out.cols(), false, [&](const Segment& s) {
+    for (size_t r = 0; r < rows; ++r) add_row(r, s.col, out.data() + s.col, s.length);
+  });
+}
+}  // namespace
+
 template <class T>
 void column_sums(MatrixView<const T> x, MatrixView<T> out) {
   require_row_vector("column_sums", MatrixView<const T>(out), x.cols());
   const auto& k = kernels<T>();
-  k.fill(T(0), out.data(), out.cols());
-  // Segments are column ranges; each sums its rows top to bottom, so every output element
-  // sees the same additions in the same order whatever the thread count.
-  for_each_segment(1, x.cols(), false, [&](const Segment& s) {
-    for (size_t r = 0; r < x.rows(); ++r) {
-      k.add(out.data() + s.col, x.row(r) + s.col, out.data() + s.col, s.length);
-    }
+  sum_rows_into(x.rows(), out, [&](size_t r, size_t col, T* dst, size_t n) {
+    k.add(dst, x.row(r) + col, dst, n);
   });
 }
 
@@ -184,12 +193,8 @@ void relu_backward_column_sums(MatrixView<const T> x, MatrixView<const T> g, Mat
   require_same_shape("relu_backward_column_sums", x, g);
   require_row_vector("relu_backward_column_sums", MatrixView<const T>(out), x.cols());
   const auto& k = kernels<T>();
-  k.fill(T(0), out.data(), out.cols());
-  // The same column-range segments and row order as column_sums.
-  for_each_segment(1, x.cols(), false, [&](const Segment& s) {
-    for (size_t r = 0; r < x.rows(); ++r) {
-      k.add_relu_backward(x.row(r) + s.col, g.row(r) + s.col, out.data() + s.col, s.length);
-    }
+  sum_rows_into(x.rows(), out, [&](size_t r, size_t col, T* dst, size_t n) {
+    k.add_relu_backward(x.row(r) + col, g.row(r) + col, dst, n);
   });
 }
 

@@ -83,6 +83,25 @@ inline Share share_of(size_t count, int id, int size) {
   return {count * size_t(id) / size_t(size), count * size_t(id + 1) / size_t(size)};
 }
 
+// Runs body(id, size) on every member of a team: the calling thread alone, without touching
+// OpenMP, for a small GEMM or inside a parallel region (even a parallel region with if(false)
+// cost about 1 us in libgomp, with futex calls: 8 times a 16x16x16 GEMM), otherwise an OpenMP
+// team. Records the team size.
+template <class Body>
+void run_on_team(size_t multiply_adds, const Body& body) {
+  if (omp_in_parallel() || multiply_adds < kParallelMinMultiplyAdds) {
+    record_team_size(1);
+    body(0, 1);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int id = omp_get_thread_num(), size = omp_get_num_threads();
+    if (id == 0) record_team_size(size);
+    body(id, size);
+  }
+}
+
 // Waits for the whole team (nothing to wait for alone, and no OpenMP call then).
 inline void team_barrier(int size) {
   if (size > 1) {
@@ -209,12 +228,7 @@ void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T
                                   T(1), beta, bias, relu});
     }
   };
-  if (omp_in_parallel() || m * n * k < kParallelMinMultiplyAdds) {
-    run_member(0, 1);
-    return;
-  }
-#pragma omp parallel
-  run_member(omp_get_thread_num(), omp_get_num_threads());
+  run_on_team(m * n * k, run_member);
 }
 
 template <class T>
@@ -288,20 +302,7 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
                          source_b.stride_w == 1 && m <= kBInPlaceMaxRows,
                          prologue.a_relu_mask.empty() && (n + nr - 1) / nr <= kAInPlaceMaxPanels};
 
-  // A small GEMM, or one called from inside a parallel region, runs on this thread without
-  // touching OpenMP: even a parallel region with if(false) cost about 1 us here (libgomp sets
-  // up a team, with futex calls), 8 times a 16x16x16 GEMM.
-  if (omp_in_parallel() || m * n * k < kParallelMinMultiplyAdds) {
-    record_team_size(1);
-    run_team_member(plan, 0, 1);
-    return;
-  }
-#pragma omp parallel
-  {
-    const int id = omp_get_thread_num(), size = omp_get_num_threads();
-    if (id == 0) record_team_size(size);
-    run_team_member(plan, id, size);
-  }
+  run_on_team(m * n * k, [&](int id, int size) { run_team_member(plan, id, size); });
 }
 
 template void gemm<float>(Transpose, Transpose, float, MatrixView<const float>,
