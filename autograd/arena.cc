@@ -1,9 +1,9 @@
-#include "autograd/arena.h"
+#include "simdgrad/autograd/arena.h"
 
 #include <algorithm>
 #include <new>
 
-#include "lib/aligned_memory.h"
+#include "simdgrad/aligned_memory.h"
 
 namespace simdgrad::autograd {
 

@@ -1,11 +1,11 @@
-#include "autograd/gradcheck.h"
+#include "simdgrad/autograd/gradcheck.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-#include "autograd/random.h"
-#include "lib/elementwise.h"
+#include "simdgrad/autograd/random.h"
+#include "simdgrad/elementwise.h"
 
 namespace simdgrad::autograd {
 namespace {

@@ -1,8 +1,8 @@
-#include "autograd/initializers.h"
+#include "simdgrad/autograd/initializers.h"
 
 #include <cmath>
 
-#include "lib/elementwise.h"
+#include "simdgrad/elementwise.h"
 
 namespace simdgrad::autograd {
 

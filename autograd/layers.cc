@@ -1,4 +1,4 @@
-#include "autograd/layers.h"
+#include "simdgrad/autograd/layers.h"
 
 #include <stdexcept>
 

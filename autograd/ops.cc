@@ -2,12 +2,12 @@
 // output; each input's contribution goes through Tape::accumulate (elementwise kernels) or
 // Tape::grad_target (GEMMs, which accumulate through beta), so an input used twice sums its
 // contributions.
-#include "autograd/ops.h"
+#include "simdgrad/autograd/ops.h"
 
 #include <string>
 
-#include "lib/elementwise.h"
-#include "lib/reductions.h"
+#include "simdgrad/elementwise.h"
+#include "simdgrad/reductions.h"
 
 namespace simdgrad::autograd {
 namespace {

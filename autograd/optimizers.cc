@@ -1,7 +1,7 @@
-#include "autograd/optimizers.h"
+#include "simdgrad/autograd/optimizers.h"
 
-#include "lib/elementwise.h"
-#include "lib/optimizer_updates.h"
+#include "simdgrad/elementwise.h"
+#include "simdgrad/optimizer_updates.h"
 
 namespace simdgrad::autograd {
 

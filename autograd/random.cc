@@ -1,4 +1,4 @@
-#include "autograd/random.h"
+#include "simdgrad/autograd/random.h"
 
 #include <cmath>
 #include <numbers>

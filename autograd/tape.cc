@@ -1,6 +1,6 @@
-#include "autograd/tape.h"
+#include "simdgrad/autograd/tape.h"
 
-#include "lib/elementwise.h"
+#include "simdgrad/elementwise.h"
 
 namespace simdgrad::autograd {
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "lib/elementwise.h"
-#include "lib/optimizer_updates.h"
+#include "simdgrad/elementwise.h"
+#include "simdgrad/optimizer_updates.h"
 #include "bench/bench_main.h"
-#include "lib/threading.h"
+#include "simdgrad/threading.h"
 
 namespace simdgrad::bench {
 namespace {

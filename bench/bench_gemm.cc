@@ -14,9 +14,9 @@
 
 #include "bench/fma_peak.h"
 #include "bench/openblas_reference.h"
-#include "lib/gemm/gemm.h"
+#include "simdgrad/gemm.h"
 #include "bench/bench_main.h"
-#include "lib/threading.h"
+#include "simdgrad/threading.h"
 
 namespace simdgrad::bench {
 namespace {

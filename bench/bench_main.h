@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "lib/targets.h"
+#include "simdgrad/targets.h"
 
 namespace simdgrad::bench {
 

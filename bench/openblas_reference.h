@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "lib/gemm/gemm.h"
+#include "simdgrad/gemm.h"
 
 namespace simdgrad::bench {
 

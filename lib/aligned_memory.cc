@@ -1,4 +1,4 @@
-#include "lib/aligned_memory.h"
+#include "simdgrad/aligned_memory.h"
 
 #include <atomic>
 

@@ -1,4 +1,4 @@
-#include "lib/elementwise.h"
+#include "simdgrad/elementwise.h"
 
 #include <omp.h>
 

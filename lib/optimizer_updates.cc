@@ -1,4 +1,4 @@
-#include "lib/optimizer_updates.h"
+#include "simdgrad/optimizer_updates.h"
 
 #include <cmath>
 #include <stdexcept>

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "lib/threading.h"
+#include "simdgrad/threading.h"
 
 namespace simdgrad {
 

@@ -1,4 +1,4 @@
-#include "lib/reductions.h"
+#include "simdgrad/reductions.h"
 
 #include <algorithm>
 #include <vector>

@@ -1,7 +1,8 @@
-#include "lib/targets.h"
+#include "simdgrad/targets.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "hwy/highway.h"
@@ -27,12 +28,53 @@ int64_t cpu_supported_targets() {
   return mask;
 }
 
+bool explicitly_pinned = false;
+
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
 }
 
+// The runnable target called `name` (any case); throws naming `who` and the runnable names.
+int64_t runnable_target_bit(const std::string& name, const std::string& who) {
+  std::string known;
+  for (const SimdTarget& t : runnable_targets()) {
+    if (upper(name) == t.name) return t.bit;
+    known += (known.empty() ? "" : ", ") + t.name;
+  }
+  throw std::invalid_argument(who + ": unknown or unsupported SIMD target '" + name +
+                              "'; this CPU runs: " + known);
+}
+
+// SIMDGRAD_TARGET's bit, 0 when unset or empty. A bad value throws on every call, so no kernel
+// ever runs on a target the user did not ask for.
+int64_t environment_target() {
+  static const int64_t bit = [] {
+    const char* name = std::getenv(kTargetEnvironmentVariable);
+    if (name == nullptr || *name == '\0') return int64_t{0};
+    return runnable_target_bit(name, std::string(kTargetEnvironmentVariable) + "=" + name);
+  }();
+  return bit;
+}
+
 }  // namespace
+
+namespace detail {
+void apply_environment_target() {
+  static const bool applied = [] {
+    if (const int64_t bit = environment_target()) hwy::SetSupportedTargetsForTest(bit);
+    return true;
+  }();
+  (void)applied;
+}
+}  // namespace detail
+
+std::string target_choice() {
+  detail::apply_environment_target();
+  if (explicitly_pinned) return "pinned by pin_target()";
+  if (environment_target() != 0) return std::string("pinned by ") + kTargetEnvironmentVariable;
+  return "automatic (best runnable)";
+}
 
 std::vector<SimdTarget> compiled_targets() { return targets_in(HWY_TARGETS); }
 
@@ -41,6 +83,7 @@ std::vector<SimdTarget> runnable_targets() {
 }
 
 SimdTarget active_target() {
+  detail::apply_environment_target();
   const int64_t bit = detail::vector_kernels_f32().target;
   return {bit, hwy::TargetName(bit)};
 }
@@ -50,19 +93,17 @@ void pin_target(int64_t target) {
     throw std::invalid_argument("pin_target: target " + std::string(hwy::TargetName(target)) +
                                 " is not compiled in or not supported by this CPU");
   }
+  // The environment is read first, so that its pin, applied lazily, cannot undo this one.
+  detail::apply_environment_target();
   hwy::SetSupportedTargetsForTest(target);
+  explicitly_pinned = true;
 }
 
-void pin_target(const std::string& name) {
-  std::string known;
-  for (const SimdTarget& t : runnable_targets()) {
-    if (upper(name) == t.name) return pin_target(t.bit);
-    known += (known.empty() ? "" : ", ") + t.name;
-  }
-  throw std::invalid_argument("pin_target: unknown or unsupported SIMD target '" + name +
-                              "'; this CPU runs: " + known);
-}
+void pin_target(const std::string& name) { pin_target(runnable_target_bit(name, "pin_target")); }
 
-void unpin_target() { hwy::SetSupportedTargetsForTest(0); }
+void unpin_target() {
+  hwy::SetSupportedTargetsForTest(environment_target());
+  explicitly_pinned = false;
+}
 
 }  // namespace simdgrad

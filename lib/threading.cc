@@ -1,4 +1,4 @@
-#include "lib/threading.h"
+#include "simdgrad/threading.h"
 
 #include <omp.h>
 

@@ -4,6 +4,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "simdgrad/targets.h"
 #include "lib/vector_kernels-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -29,8 +30,14 @@ namespace simdgrad::detail {
 HWY_EXPORT(VectorKernelsF32);
 HWY_EXPORT(VectorKernelsF64);
 
-const VectorKernels<float>& vector_kernels_f32() { return *HWY_DYNAMIC_DISPATCH(VectorKernelsF32)(); }
-const VectorKernels<double>& vector_kernels_f64() { return *HWY_DYNAMIC_DISPATCH(VectorKernelsF64)(); }
+const VectorKernels<float>& vector_kernels_f32() {
+  apply_environment_target();
+  return *HWY_DYNAMIC_DISPATCH(VectorKernelsF32)();
+}
+const VectorKernels<double>& vector_kernels_f64() {
+  apply_environment_target();
+  return *HWY_DYNAMIC_DISPATCH(VectorKernelsF64)();
+}
 
 }  // namespace simdgrad::detail
 #endif

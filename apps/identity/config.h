@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/identity/mnist.h"
-#include "autograd/initializers.h"
-#include "lib/gemm/gemm.h"
+#include "simdgrad/autograd/initializers.h"
+#include "simdgrad/gemm.h"
 
 namespace simdgrad::identity {
 

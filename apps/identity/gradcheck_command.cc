@@ -4,7 +4,7 @@
 
 #include "apps/identity/commands.h"
 #include "apps/identity/model.h"
-#include "autograd/gradcheck.h"
+#include "simdgrad/autograd/gradcheck.h"
 
 namespace simdgrad::identity {
 

@@ -8,7 +8,8 @@
 #include <map>
 
 #include "apps/identity/commands.h"
-#include "lib/threading.h"
+#include "simdgrad/build_info.h"
+#include "simdgrad/threading.h"
 
 namespace {
 
@@ -81,7 +82,12 @@ void forbid_with_resume(const CLI::App& cmd) {
 int main(int argc, char** argv) {
   CLI::App app{"identity: train an MLP to reproduce MNIST images, as in the Keras experiment, "
                "and measure why it is hard"};
-  app.set_version_flag("--version", SIMDGRAD_VERSION);
+  // The library's build report: version, compiler, Highway, OpenMP, SIMD targets, threads.
+  app.set_version_flag("--version", [] {
+    std::string report = to_string(build_info());
+    report.pop_back();  // CLI11 ends the line itself
+    return report;
+  });
   app.require_subcommand(1);
 
   TrainOptions train;
@@ -124,9 +130,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "identity: %s (see identity --help)\n", e.what());
     return 2;
+  } catch (const std::invalid_argument& e) {  // --version with a bad SIMDGRAD_TARGET
+    std::fprintf(stderr, "identity: %s\n", e.what());
+    return 2;
   }
 
   try {
+    // A bad SIMDGRAD_TARGET is reported before anything is read or written.
+    active_target();
     if (threads > 0) set_num_threads(threads);
     if (*train_cmd) {
       train.epochs_given = train_cmd->count("--epochs") > 0;

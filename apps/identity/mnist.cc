@@ -1,185 +1,20 @@
 #include "apps/identity/mnist.h"
 
-#include <zlib.h>
-
-#include <array>
-#include <cstring>
 #include <stdexcept>
 
 namespace simdgrad::identity {
-namespace {
 
-namespace fs = std::filesystem;
-
-[[noreturn]] void bad_file(const fs::path& file, const std::string& what, uint64_t offset) {
-  throw std::runtime_error(file.string() + ": " + what + " (at byte offset " +
-                           std::to_string(offset) + ")");
-}
-
-bool is_gzip(const fs::path& file) {
-  FILE* f = std::fopen(file.c_str(), "rb");
-  if (!f) return false;
-  unsigned char magic[2] = {0, 0};
-  const size_t got = std::fread(magic, 1, 2, f);
-  std::fclose(f);
-  return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-}
-
-// The uncompressed length: the file size, or a gzip file's ISIZE trailer (its length mod 2^32,
-// exact for anything below 4 GiB, which every IDX file here is).
-uint64_t content_length(const fs::path& file, bool gzip) {
-  std::error_code ec;
-  const uint64_t size = fs::file_size(file, ec);
-  if (ec) throw std::runtime_error(file.string() + ": cannot read: " + ec.message());
-  if (!gzip) return size;
-  if (size < 18) bad_file(file, "too short to be a gzip file", 0);
-  FILE* f = std::fopen(file.c_str(), "rb");
-  unsigned char trailer[4];
-  std::fseek(f, long(size - 4), SEEK_SET);
-  const size_t got = std::fread(trailer, 1, 4, f);
-  std::fclose(f);
-  if (got != 4) bad_file(file, "cannot read the gzip trailer", size - 4);
-  return uint64_t(trailer[0]) | uint64_t(trailer[1]) << 8 | uint64_t(trailer[2]) << 16 |
-         uint64_t(trailer[3]) << 24;
-}
-
-// gzread reads raw and compressed files alike.
-class GzFile {
- public:
-  explicit GzFile(const fs::path& file) : file_(file), handle_(gzopen(file.c_str(), "rb")) {
-    if (!handle_) throw std::runtime_error(file.string() + ": cannot open");
-  }
-  ~GzFile() { gzclose(handle_); }
-  GzFile(const GzFile&) = delete;
-  GzFile& operator=(const GzFile&) = delete;
-
-  // Reads exactly n bytes or throws naming the offset where the data ran out.
-  void read(void* out, size_t n, const char* what) {
-    size_t done = 0;
-    while (done < n) {
-      const unsigned chunk = unsigned(std::min<size_t>(n - done, 1u << 30));
-      const int got = gzread(handle_, static_cast<char*>(out) + done, chunk);
-      if (got < 0) {
-        int code;
-        bad_file(file_, std::string("corrupt compressed data: ") + gzerror(handle_, &code),
-                 offset_ + done);
-      }
-      if (got == 0) {
-        bad_file(file_, std::string("file ends inside the ") + what + ", " +
-                            std::to_string(n - done) + " bytes short",
-                 offset_ + done);
-      }
-      done += size_t(got);
-    }
-    offset_ += n;
-  }
-  uint64_t offset() const { return offset_; }
-  bool at_end() {
-    char extra;
-    return gzread(handle_, &extra, 1) == 0;
-  }
-
- private:
-  fs::path file_;
-  gzFile handle_;
-  uint64_t offset_ = 0;
-};
-
-}  // namespace
-
-IdxArray read_idx(const fs::path& file) {
-  const bool gzip = is_gzip(file);
-  const uint64_t length = content_length(file, gzip);
-  GzFile in(file);
-  if (length < 4) bad_file(file, "too short for an IDX header", 0);
-  unsigned char magic[4];
-  in.read(magic, 4, "IDX magic number");
-  if (magic[0] != 0 || magic[1] != 0) {
-    bad_file(file, "not an IDX file: the magic number must start with two zero bytes", 0);
-  }
-  if (magic[2] != 0x08) {
-    char hex[8];
-    std::snprintf(hex, sizeof hex, "0x%02x", magic[2]);
-    bad_file(file, std::string("unsupported IDX element type ") + hex + " (expected 0x08, unsigned byte)", 2);
-  }
-  const unsigned rank = magic[3];
-  if (rank == 0 || rank > 4) {
-    bad_file(file, "unsupported number of IDX dimensions " + std::to_string(rank), 3);
-  }
-  const uint64_t header = 4 + 4ull * rank;
-  if (length < header) bad_file(file, "file ends inside the IDX header", length);
-  IdxArray out;
-  uint64_t elements = 1;
-  for (unsigned d = 0; d < rank; ++d) {
-    unsigned char be[4];
-    in.read(be, 4, "IDX dimensions");
-    const uint32_t dim = uint32_t(be[0]) << 24 | uint32_t(be[1]) << 16 | uint32_t(be[2]) << 8 | be[3];
-    if (dim == 0) bad_file(file, "dimension " + std::to_string(d) + " is 0", 4 + 4 * d);
-    out.dims.push_back(dim);
-    elements *= dim;
-    if (elements > (uint64_t(1) << 34)) {
-      bad_file(file, "dimensions declare more than 16 GiB of data", 4 + 4 * d);
-    }
-  }
-  if (length - header != elements) {
-    std::string shape;
-    for (uint32_t d : out.dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-    bad_file(file,
-             "the header declares " + shape + " = " + std::to_string(elements) +
-                 " bytes of data but the file holds " + std::to_string(length - header),
-             header);
-  }
-  out.data.resize(elements);
-  in.read(out.data.data(), elements, "data");
-  if (!in.at_end()) bad_file(file, "unexpected bytes after the data", header + elements);
-  return out;
-}
-
-namespace {
-
-fs::path find_idx(const fs::path& folder, const std::string& name) {
-  for (const fs::path& candidate : {folder / name, folder / (name + ".gz")}) {
-    if (fs::exists(candidate)) return candidate;
-  }
-  throw std::runtime_error(folder.string() + ": neither " + name + " nor " + name +
-                           ".gz is there (a folder of MNIST-format IDX files is expected)");
-}
-
-MnistSplit load_split(const fs::path& folder, const std::string& prefix, PixelScale scale) {
-  const fs::path images_file = find_idx(folder, prefix + "-images-idx3-ubyte");
-  const fs::path labels_file = find_idx(folder, prefix + "-labels-idx1-ubyte");
-  const IdxArray images = read_idx(images_file);
-  const IdxArray labels = read_idx(labels_file);
-  if (images.dims.size() != 3) {
-    throw std::runtime_error(images_file.string() + ": expected 3 dimensions (count, rows, "
-                             "cols), got " + std::to_string(images.dims.size()));
-  }
-  if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
-    throw std::runtime_error(labels_file.string() + ": " + std::to_string(labels.dims[0]) +
-                             " labels for " + std::to_string(images.dims[0]) + " images in " +
-                             images_file.filename().string());
-  }
-  const size_t n = images.dims[0], pixels = size_t(images.dims[1]) * images.dims[2];
-  MnistSplit split{Matrix<float>(n, pixels), labels.data};
-  const float factor = scale == PixelScale::kUnit ? 1.0f / 255.0f : 1.0f;
-  for (size_t i = 0; i < n * pixels; ++i) split.images.data()[i] = float(images.data[i]) * factor;
-  return split;
-}
-
-}  // namespace
-
-Mnist load_mnist(const fs::path& folder, PixelScale scale) {
-  if (!fs::is_directory(folder)) {
+Mnist load_mnist(const std::filesystem::path& folder, PixelScale scale) {
+  if (!std::filesystem::is_directory(folder)) {
     throw std::runtime_error(folder.string() + ": no such folder (pass --data DIR, or run "
                              "./run.sh, which fetches MNIST into data/mnist)");
   }
-  Mnist m{load_split(folder, "train", scale), load_split(folder, "t10k", scale), folder};
-  if (m.train.images.cols() != m.test.images.cols()) {
-    throw std::runtime_error(folder.string() + ": train images have " +
-                             std::to_string(m.train.images.cols()) + " pixels, test images " +
-                             std::to_string(m.test.images.cols()));
-  }
-  return m;
+  MnistDataset data = load_mnist_folder(folder);
+  const float factor = scale == PixelScale::kUnit ? 1.0f / 255.0f : 1.0f;
+  auto split = [&](LabeledImages& set) {
+    return MnistSplit{images_to_matrix(set, factor), std::move(set.labels)};
+  };
+  return Mnist{split(data.train), split(data.test), folder};
 }
 
 }  // namespace simdgrad::identity

@@ -1,28 +1,15 @@
-// MNIST-format data: the IDX reader and the loader of a folder of the four standard files.
-//
-// IDX: two zero bytes, a type byte (0x08 = unsigned byte), the number of dimensions, each
-// dimension as a big-endian 32-bit integer, then the data. A file may be raw or gzip-compressed
-// (zlib). The reader checks the header and the data size against the file's length *before*
-// allocating, and reports a bad file as: which file, what is wrong, at which byte offset
-// (std::runtime_error; the app exits 2 on it).
+// The experiment's data: MNIST (or any MNIST-format folder) read with the library's IDX
+// reader, pixels as float, raw 0..255 as in the seed experiment or scaled to 0..1.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
-#include <string>
 #include <vector>
 
-#include "lib/matrix.h"
+#include "simdgrad/idx_reader.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::identity {
-
-struct IdxArray {
-  std::vector<uint32_t> dims;
-  std::vector<uint8_t> data;  // row-major, product(dims) bytes
-};
-
-// Reads an IDX file of unsigned bytes, raw or .gz.
-IdxArray read_idx(const std::filesystem::path& file);
 
 enum class PixelScale { kRaw, kUnit };  // 0..255 as in the seed experiment, or 0..1
 
@@ -37,9 +24,7 @@ struct Mnist {
   std::filesystem::path folder;
 };
 
-// Finds each of train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
-// t10k-labels-idx1-ubyte in `folder`, raw or with .gz appended, and checks that they agree
-// (image counts equal label counts, train and test images of the same size).
+// load_mnist_folder() with the pixels converted; a missing folder's message says how to get one.
 Mnist load_mnist(const std::filesystem::path& folder, PixelScale scale);
 
 }  // namespace simdgrad::identity

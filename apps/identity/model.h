@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "apps/identity/config.h"
-#include "autograd/layers.h"
-#include "autograd/optimizers.h"
+#include "simdgrad/autograd/layers.h"
+#include "simdgrad/autograd/optimizers.h"
 
 namespace simdgrad::identity {
 

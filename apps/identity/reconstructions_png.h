@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::identity {
 

@@ -6,9 +6,7 @@
 #include "apps/identity/atomic_file.h"
 #include "apps/identity/loss_plot_svg.h"
 #include "apps/identity/reconstructions_png.h"
-#include "hwy/highway.h"
-#include "lib/targets.h"
-#include "lib/threading.h"
+#include "simdgrad/build_info.h"
 
 namespace simdgrad::identity {
 
@@ -41,16 +39,18 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
 }
 
 nlohmann::json environment_json() {
+  const BuildInfo info = build_info();
   nlohmann::json targets = nlohmann::json::array();
-  for (const auto& t : runnable_targets()) targets.push_back(t.name);
-  return {{"threads", num_threads()},
-          {"simd_target", active_target().name},
+  for (const auto& t : info.runnable_targets) targets.push_back(t.name);
+  return {{"threads", info.threads},
+          {"simd_target", info.active_target.name},
+          {"simd_target_choice", info.target_choice},
           {"simd_targets_runnable", targets},
           {"versions",
-           {{"simdgrad", SIMDGRAD_VERSION},
-            {"highway", std::to_string(HWY_MAJOR) + "." + std::to_string(HWY_MINOR) + "." +
-                            std::to_string(HWY_PATCH)},
-            {"compiler", __VERSION__}}}};
+           {{"simdgrad", info.version},
+            {"highway", info.highway_version},
+            {"openmp", info.openmp_version},
+            {"compiler", info.compiler}}}};
 }
 
 void write_reconstructions(const std::filesystem::path& file, Trainer& trainer, const Mnist& data) {

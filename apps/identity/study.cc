@@ -9,7 +9,7 @@
 #include "apps/identity/loss_plot_svg.h"
 #include "apps/identity/run_files.h"
 #include "apps/identity/trainer.h"
-#include "lib/reductions.h"
+#include "simdgrad/reductions.h"
 
 namespace simdgrad::identity {
 namespace {

@@ -12,8 +12,8 @@
 #include "apps/identity/progress_bar.h"
 #include "apps/identity/run_files.h"
 #include "apps/identity/trainer.h"
-#include "lib/targets.h"
-#include "lib/threading.h"
+#include "simdgrad/targets.h"
+#include "simdgrad/threading.h"
 
 namespace simdgrad::identity {
 namespace {

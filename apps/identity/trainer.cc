@@ -7,9 +7,9 @@
 
 #include "apps/identity/interrupt.h"
 #include "apps/identity/model.h"
-#include "autograd/ops.h"
-#include "lib/elementwise.h"
-#include "lib/reductions.h"
+#include "simdgrad/autograd/ops.h"
+#include "simdgrad/elementwise.h"
+#include "simdgrad/reductions.h"
 
 namespace simdgrad::identity {
 namespace {

@@ -16,9 +16,9 @@
 #include "apps/identity/checkpoint.h"
 #include "apps/identity/config.h"
 #include "apps/identity/mnist.h"
-#include "autograd/layers.h"
-#include "autograd/optimizers.h"
-#include "autograd/random.h"
+#include "simdgrad/autograd/layers.h"
+#include "simdgrad/autograd/optimizers.h"
+#include "simdgrad/autograd/random.h"
 
 namespace simdgrad::identity {
 

@@ -1,6 +1,7 @@
-// simdgrad-info: what this machine gets from simdgrad. The SIMD targets compiled in and the
-// one chosen at run time, the thread count, and a quick GEMM and ReLU throughput line.
-// Exit codes: 0 done, 2 bad flag or value.
+// simdgrad-info: what this machine gets from simdgrad. The build report (version, compiler,
+// Highway, OpenMP, the SIMD targets compiled in and the one chosen at run time, threads), then
+// a quick GEMM and ReLU throughput line. Exit codes: 0 done, 2 bad flag or value (a bad
+// --target or SIMDGRAD_TARGET included).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -8,10 +9,11 @@
 #include <cstdio>
 #include <random>
 
-#include "lib/elementwise.h"
-#include "lib/gemm/gemm.h"
-#include "lib/targets.h"
-#include "lib/threading.h"
+#include "simdgrad/build_info.h"
+#include "simdgrad/elementwise.h"
+#include "simdgrad/gemm.h"
+#include "simdgrad/targets.h"
+#include "simdgrad/threading.h"
 
 namespace {
 
@@ -29,19 +31,9 @@ double best_seconds(int repetitions, Fn&& fn) {
   return best;
 }
 
-std::string names(const std::vector<simdgrad::SimdTarget>& targets) {
-  std::string out;
-  for (const auto& t : targets) out += (out.empty() ? "" : " ") + t.name;
-  return out;
-}
-
 void report() {
   using namespace simdgrad;
-  std::printf("simdgrad %s\n", SIMDGRAD_VERSION);
-  std::printf("SIMD targets compiled: %s\n", names(compiled_targets()).c_str());
-  std::printf("SIMD targets runnable: %s\n", names(runnable_targets()).c_str());
-  std::printf("SIMD target in use:    %s\n", active_target().name.c_str());
-  std::printf("threads:               %d\n", num_threads());
+  std::fputs(to_string(build_info()).c_str(), stdout);
 
   // The forward GEMM of one identity-network layer: batch 128 x 784 inputs, W 784 x 784.
   const size_t m = 128, n = 784, k = 784;
@@ -69,11 +61,12 @@ int main(int argc, char** argv) {
   std::string target;
   app.add_option("--threads", threads, "threads to use (default: all cores)")
       ->check(CLI::Range(1, 1024));
-  app.add_option("--target", target, "pin a SIMD target by name, e.g. AVX2");
+  app.add_option("--target", target, "pin a SIMD target by name, e.g. AVX2 (as SIMDGRAD_TARGET does)");
   try {
     app.parse(argc, argv);
     if (threads > 0) simdgrad::set_num_threads(threads);
     if (!target.empty()) simdgrad::pin_target(target);
+    simdgrad::active_target();  // a bad SIMDGRAD_TARGET fails here, before any output
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {

@@ -4,20 +4,20 @@
 // > IR (MR). B's KC x NC block is packed once per (JC, PC), A's MC x KC block once per IC, and
 // the team splits the packing and the JR x IR tiles. PC is never split: every element of C
 // sums its K products in the same order, whatever the thread count.
-#include "lib/gemm/gemm.h"
+#include "simdgrad/gemm.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <string>
 
-#include "lib/aligned_memory.h"
+#include "simdgrad/aligned_memory.h"
 #include "lib/denormals.h"
-#include "lib/elementwise.h"
+#include "simdgrad/elementwise.h"
 #include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_source.h"
-#include "lib/threading.h"
+#include "simdgrad/threading.h"
 
 namespace simdgrad {
 namespace {

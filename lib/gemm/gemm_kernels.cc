@@ -4,6 +4,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "simdgrad/targets.h"
 #include "lib/gemm/gemm_micro_kernel-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -29,8 +30,14 @@ namespace simdgrad::detail {
 HWY_EXPORT(GemmKernelsF32);
 HWY_EXPORT(GemmKernelsF64);
 
-const GemmKernels<float>& gemm_kernels_f32() { return *HWY_DYNAMIC_DISPATCH(GemmKernelsF32)(); }
-const GemmKernels<double>& gemm_kernels_f64() { return *HWY_DYNAMIC_DISPATCH(GemmKernelsF64)(); }
+const GemmKernels<float>& gemm_kernels_f32() {
+  apply_environment_target();
+  return *HWY_DYNAMIC_DISPATCH(GemmKernelsF32)();
+}
+const GemmKernels<double>& gemm_kernels_f64() {
+  apply_environment_target();
+  return *HWY_DYNAMIC_DISPATCH(GemmKernelsF64)();
+}
 
 }  // namespace simdgrad::detail
 #endif

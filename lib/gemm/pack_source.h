@@ -8,7 +8,7 @@
 
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_panel.h"
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::detail {
 

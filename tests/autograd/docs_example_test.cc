@@ -1,9 +1,9 @@
 // The training loop shown in docs/autograd.md, compiled and run, so the docs cannot rot.
 #include <catch2/catch.hpp>
 
-#include "autograd/layers.h"
-#include "autograd/ops.h"
-#include "autograd/optimizers.h"
+#include "simdgrad/autograd/layers.h"
+#include "simdgrad/autograd/ops.h"
+#include "simdgrad/autograd/optimizers.h"
 #include "tests/support/random_parameter.h"
 
 namespace simdgrad::testing {

@@ -4,10 +4,10 @@
 
 #include <iostream>
 
-#include "autograd/gradcheck.h"
-#include "autograd/layers.h"
-#include "autograd/ops.h"
-#include "lib/elementwise.h"
+#include "simdgrad/autograd/gradcheck.h"
+#include "simdgrad/autograd/layers.h"
+#include "simdgrad/autograd/ops.h"
+#include "simdgrad/elementwise.h"
 #include "tests/support/random_parameter.h"
 
 namespace simdgrad::testing {

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "autograd/initializers.h"
+#include "simdgrad/autograd/initializers.h"
 
 namespace simdgrad::testing {
 

@@ -2,8 +2,8 @@
 // that are not multiples of any vector width (1x1, odd sizes).
 #include <catch2/catch.hpp>
 
-#include "autograd/gradcheck.h"
-#include "autograd/ops.h"
+#include "simdgrad/autograd/gradcheck.h"
+#include "simdgrad/autograd/ops.h"
 #include "tests/support/random_parameter.h"
 
 namespace simdgrad::testing {

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "autograd/optimizers.h"
-#include "lib/elementwise.h"
+#include "simdgrad/autograd/optimizers.h"
+#include "simdgrad/elementwise.h"
 
 namespace simdgrad::testing {
 

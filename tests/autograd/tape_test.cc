@@ -1,11 +1,11 @@
 // The tape's lifetime rules, gradient accumulation, NoGrad, and zero allocations per step.
 #include <catch2/catch.hpp>
 
-#include "autograd/layers.h"
-#include "autograd/ops.h"
-#include "autograd/optimizers.h"
-#include "lib/aligned_memory.h"
-#include "lib/elementwise.h"
+#include "simdgrad/autograd/layers.h"
+#include "simdgrad/autograd/ops.h"
+#include "simdgrad/autograd/optimizers.h"
+#include "simdgrad/aligned_memory.h"
+#include "simdgrad/elementwise.h"
 #include "tests/support/operator_new_counter.h"
 #include "tests/support/random_parameter.h"
 

@@ -4,10 +4,10 @@
 
 #include <cstring>
 
-#include "autograd/layers.h"
-#include "autograd/ops.h"
-#include "autograd/optimizers.h"
-#include "lib/threading.h"
+#include "simdgrad/autograd/layers.h"
+#include "simdgrad/autograd/ops.h"
+#include "simdgrad/autograd/optimizers.h"
+#include "simdgrad/threading.h"
 #include "tests/support/random_parameter.h"
 
 namespace simdgrad::testing {

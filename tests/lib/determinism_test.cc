@@ -5,10 +5,10 @@
 #include <cstring>
 #include <random>
 
-#include "lib/elementwise.h"
-#include "lib/gemm/gemm.h"
-#include "lib/reductions.h"
-#include "lib/threading.h"
+#include "simdgrad/elementwise.h"
+#include "simdgrad/gemm.h"
+#include "simdgrad/reductions.h"
+#include "simdgrad/threading.h"
 #include "tests/support/random_matrix.h"
 
 namespace simdgrad::testing {

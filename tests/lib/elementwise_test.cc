@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "lib/elementwise.h"
+#include "simdgrad/elementwise.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
 #include "tests/support/tolerance.h"

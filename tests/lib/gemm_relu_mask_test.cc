@@ -9,9 +9,9 @@
 #include <random>
 #include <stdexcept>
 
-#include "lib/elementwise.h"
+#include "simdgrad/elementwise.h"
 #include "lib/gemm/blocking.h"
-#include "lib/gemm/gemm.h"
+#include "simdgrad/gemm.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "lib/gemm/gemm.h"
+#include "simdgrad/gemm.h"
 #include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "tests/support/for_each_target.h"

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::testing {
 

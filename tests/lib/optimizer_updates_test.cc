@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "lib/optimizer_updates.h"
+#include "simdgrad/optimizer_updates.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
 #include "tests/support/tolerance.h"

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <random>
 
-#include "lib/reductions.h"
+#include "simdgrad/reductions.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
 #include "tests/support/tolerance.h"

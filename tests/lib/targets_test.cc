@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "lib/targets.h"
+#include "simdgrad/targets.h"
 
 namespace simdgrad::testing {
 

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "lib/targets.h"
+#include "simdgrad/targets.h"
 
 namespace simdgrad::testing {
 

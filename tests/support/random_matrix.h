@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::testing {
 

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "autograd/parameter.h"
-#include "autograd/random.h"
+#include "simdgrad/autograd/parameter.h"
+#include "simdgrad/autograd/random.h"
 
 namespace simdgrad::testing {
 

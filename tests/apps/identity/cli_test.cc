@@ -8,7 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/apps/identity/idx_files.h"
+#include "simdgrad/build_info.h"
+#include "tests/support/idx_files.h"
 #include "tests/apps/identity/real_mnist.h"
 
 namespace simdgrad::testing {
@@ -19,12 +20,13 @@ struct Result {
   std::string out, err;
 };
 
-// Runs the identity binary with `args` (a shell-quoted string) and captures both streams.
-Result identity_cli(const std::string& args) {
+// Runs the identity binary with `args` (a shell-quoted string) and `environment` (NAME=value
+// assignments, or nothing) and captures both streams.
+Result identity_cli_with_environment(const std::string& environment, const std::string& args) {
   const auto folder = std::filesystem::temp_directory_path();
   const auto out = folder / "simdgrad-cli.out", err = folder / "simdgrad-cli.err";
-  const std::string command = std::string(IDENTITY_BINARY) + " " + args + " >" + out.string() +
-                              " 2>" + err.string();
+  const std::string command = environment + " " + std::string(IDENTITY_BINARY) + " " + args +
+                              " >" + out.string() + " 2>" + err.string();
   const int status = std::system(command.c_str());
   auto slurp = [](const std::filesystem::path& p) {
     std::stringstream s;
@@ -33,6 +35,8 @@ Result identity_cli(const std::string& args) {
   };
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
+
+Result identity_cli(const std::string& args) { return identity_cli_with_environment("", args); }
 
 size_t lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
 
@@ -98,6 +102,27 @@ TEST_CASE("bad flags and values exit 2 with a one-line message", "[app]") {
     REQUIRE(lines(r.err) == 1);
     REQUIRE(r.err.rfind("identity: ", 0) == 0);
   }
+}
+
+TEST_CASE("identity --version prints the library's build report", "[app]") {
+  const Result r = identity_cli("--version");
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out == to_string(build_info()));
+}
+
+TEST_CASE("an unknown SIMDGRAD_TARGET exits 2 before anything is written", "[app]") {
+  const auto out = fresh_folder("cli-bad-target");
+  const Result r = identity_cli_with_environment(
+      "SIMDGRAD_TARGET=NEON", "train --epochs 1 --out " + (out / "run").string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 2);
+  REQUIRE(lines(r.err) == 1);
+  REQUIRE(r.err.rfind("identity: SIMDGRAD_TARGET=NEON: unknown or unsupported SIMD target", 0) == 0);
+  REQUIRE_FALSE(std::filesystem::exists(out / "run"));
+  const Result pinned = identity_cli_with_environment("SIMDGRAD_TARGET=ssse3", "--version");
+  REQUIRE(pinned.exit_code == 0);
+  REQUIRE(pinned.out.find("SIMD target in use:    SSSE3, pinned by SIMDGRAD_TARGET\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("a damaged checkpoint given to --resume exits 2 naming the file", "[app]") {

@@ -7,8 +7,8 @@
 
 #include "apps/identity/checkpoint.h"
 #include "apps/identity/trainer.h"
-#include "lib/threading.h"
-#include "tests/apps/identity/idx_files.h"
+#include "simdgrad/threading.h"
+#include "tests/support/idx_files.h"
 #include "tests/apps/identity/real_mnist.h"
 
 namespace simdgrad::testing {

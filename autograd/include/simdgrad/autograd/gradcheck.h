@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/ops.h"
-#include "autograd/parameter.h"
+#include "simdgrad/autograd/ops.h"
+#include "simdgrad/autograd/parameter.h"
 
 namespace simdgrad::autograd {
 

@@ -6,7 +6,7 @@
 // vector width sums in a different order), never between thread counts.
 #pragma once
 
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::autograd {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/parameter.h"
+#include "simdgrad/autograd/parameter.h"
 
 namespace simdgrad::autograd {
 

@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "lib/aligned_memory.h"
+#include "simdgrad/aligned_memory.h"
 
 namespace simdgrad {
 

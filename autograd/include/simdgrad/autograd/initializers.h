@@ -2,8 +2,8 @@
 // the values depend on the seed only. Weights are out x in (fan_out = rows, fan_in = cols).
 #pragma once
 
-#include "autograd/random.h"
-#include "lib/matrix.h"
+#include "simdgrad/autograd/random.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::autograd {
 

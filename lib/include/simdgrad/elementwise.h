@@ -5,7 +5,7 @@
 // the same view as an input; partially overlapping views are not supported.
 #pragma once
 
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad {
 

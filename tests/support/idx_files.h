@@ -1,4 +1,4 @@
-// Writes small IDX files (raw or gzip) for the reader's tests.
+// Writes small IDX files (raw or gzip) and MNIST-like folders for the reader's tests.
 #pragma once
 
 #include <zlib.h>
@@ -36,6 +36,25 @@ inline std::filesystem::path fresh_folder(const std::string& name) {
   const auto folder = std::filesystem::temp_directory_path() / ("simdgrad-test-" + name);
   std::filesystem::remove_all(folder);
   std::filesystem::create_directories(folder);
+  return folder;
+}
+
+inline std::vector<uint8_t> bytes_0_to(size_t n) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = uint8_t(i * 7);
+  return v;
+}
+
+// Writes a 3-image 2x2 MNIST-like folder (test split: 2 images), compressed or not.
+inline std::filesystem::path tiny_mnist(const std::string& name, bool gzip) {
+  const auto folder = fresh_folder(name);
+  auto write = [&](const std::string& file, const std::string& bytes) {
+    gzip ? write_gzip(folder / (file + ".gz"), bytes) : write_raw(folder / file, bytes);
+  };
+  write("train-images-idx3-ubyte", idx_bytes({3, 2, 2}, bytes_0_to(12)));
+  write("train-labels-idx1-ubyte", idx_bytes({3}, {1, 2, 3}));
+  write("t10k-images-idx3-ubyte", idx_bytes({2, 2, 2}, bytes_0_to(8)));
+  write("t10k-labels-idx1-ubyte", idx_bytes({2}, {4, 5}));
   return folder;
 }
 

@@ -2,7 +2,7 @@
 // The parameter, its gradient and its state tensors must have the same shape.
 #pragma once
 
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad {
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/arena.h"
-#include "autograd/parameter.h"
-#include "lib/matrix.h"
+#include "simdgrad/autograd/arena.h"
+#include "simdgrad/autograd/parameter.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::autograd {
 

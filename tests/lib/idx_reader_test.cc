@@ -2,35 +2,12 @@
 // what is wrong and the byte offset.
 #include <catch2/catch.hpp>
 
-#include "apps/identity/mnist.h"
-#include "tests/apps/identity/idx_files.h"
+#include "simdgrad/idx_reader.h"
+#include "tests/support/idx_files.h"
 
 namespace simdgrad::testing {
 
-using identity::read_idx;
-
-namespace {
-std::vector<uint8_t> bytes_0_to(size_t n) {
-  std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = uint8_t(i * 7);
-  return v;
-}
-
-// Writes a 3-image 2x2 MNIST-like folder, compressed or not.
-std::filesystem::path tiny_mnist(const std::string& name, bool gzip) {
-  const auto folder = fresh_folder(name);
-  auto write = [&](const std::string& file, const std::string& bytes) {
-    gzip ? write_gzip(folder / (file + ".gz"), bytes) : write_raw(folder / file, bytes);
-  };
-  write("train-images-idx3-ubyte", idx_bytes({3, 2, 2}, bytes_0_to(12)));
-  write("train-labels-idx1-ubyte", idx_bytes({3}, {1, 2, 3}));
-  write("t10k-images-idx3-ubyte", idx_bytes({2, 2, 2}, bytes_0_to(8)));
-  write("t10k-labels-idx1-ubyte", idx_bytes({2}, {4, 5}));
-  return folder;
-}
-}  // namespace
-
-TEST_CASE("read_idx reads raw and gzipped files to the same array", "[app]") {
+TEST_CASE("read_idx reads raw and gzipped files to the same array", "[idx]") {
   const auto folder = fresh_folder("idx-valid");
   const std::string bytes = idx_bytes({4, 3, 2}, bytes_0_to(24));
   write_raw(folder / "raw", bytes);
@@ -42,7 +19,7 @@ TEST_CASE("read_idx reads raw and gzipped files to the same array", "[app]") {
   }
 }
 
-TEST_CASE("read_idx names the file, the fault and the offset of a corrupted file", "[app]") {
+TEST_CASE("read_idx names the file, the fault and the offset of a corrupted file", "[idx]") {
   const auto folder = fresh_folder("idx-bad");
   const auto file = folder / "bad";
   auto error_of = [&](const std::string& bytes, bool gzip = false) {
@@ -71,41 +48,58 @@ TEST_CASE("read_idx names the file, the fault and the offset of a corrupted file
   REQUIRE(error_of("ab") == f + "too short for an IDX header (at byte offset 0)");
 }
 
-TEST_CASE("load_mnist takes a folder of raw or gzipped files, scaled raw or to unit", "[app]") {
+TEST_CASE("load_mnist_folder takes a folder of raw or gzipped files, as stored", "[idx]") {
   for (bool gzip : {false, true}) {
     const auto folder = tiny_mnist(gzip ? "mnist-gz" : "mnist-raw", gzip);
-    const auto raw = identity::load_mnist(folder, identity::PixelScale::kRaw);
-    REQUIRE(raw.train.images.rows() == 3);
-    REQUIRE(raw.train.images.cols() == 4);
-    REQUIRE(raw.train.images(2, 3) == float(uint8_t(11 * 7)));
-    REQUIRE(raw.test.labels == std::vector<uint8_t>{4, 5});
-    const auto unit = identity::load_mnist(folder, identity::PixelScale::kUnit);
-    REQUIRE(unit.train.images(2, 3) == float(uint8_t(11 * 7)) / 255.0f);
+    const MnistDataset m = load_mnist_folder(folder);
+    REQUIRE(m.train.count == 3);
+    REQUIRE(m.train.rows == 2);
+    REQUIRE(m.train.cols == 2);
+    REQUIRE(m.train.pixels == bytes_0_to(12));
+    REQUIRE(m.train.labels == std::vector<uint8_t>{1, 2, 3});
+    REQUIRE(m.test.count == 2);
+    REQUIRE(m.test.labels == std::vector<uint8_t>{4, 5});
   }
 }
 
-TEST_CASE("load_mnist reports a missing file and mismatched label counts", "[app]") {
+TEST_CASE("images_to_matrix puts one scaled image per row", "[idx]") {
+  const MnistDataset m = load_mnist_folder(tiny_mnist("mnist-matrix", false));
+  const Matrix<float> raw = images_to_matrix(m.train, 1.0f);
+  REQUIRE(raw.rows() == 3);
+  REQUIRE(raw.cols() == 4);
+  REQUIRE(raw(2, 3) == float(uint8_t(11 * 7)));
+  const Matrix<double> unit = images_to_matrix(m.train, 1.0 / 255.0);
+  REQUIRE(unit(2, 3) == double(uint8_t(11 * 7)) / 255.0);
+  LabeledImages short_of_pixels = m.train;
+  short_of_pixels.pixels.pop_back();
+  REQUIRE_THROWS_WITH(images_to_matrix(short_of_pixels, 1.0f),
+                      "images_to_matrix: 11 pixels for 3 images of 2x2");
+}
+
+TEST_CASE("load_mnist_folder reports a missing file and mismatched label counts", "[idx]") {
   const auto folder = tiny_mnist("mnist-mismatch", false);
   write_raw(folder / "train-labels-idx1-ubyte", idx_bytes({2}, {1, 2}));
-  REQUIRE_THROWS_WITH(identity::load_mnist(folder, identity::PixelScale::kRaw),
+  REQUIRE_THROWS_WITH(load_mnist_folder(folder),
                       (folder / "train-labels-idx1-ubyte").string() +
                           ": 2 labels for 3 images in train-images-idx3-ubyte");
   std::filesystem::remove(folder / "t10k-images-idx3-ubyte");
+  REQUIRE_THROWS_WITH(load_mnist_folder(folder / "nowhere"),
+                      (folder / "nowhere").string() + ": no such folder");
   write_raw(folder / "train-labels-idx1-ubyte", idx_bytes({3}, {1, 2, 3}));
-  REQUIRE_THROWS_WITH(identity::load_mnist(folder, identity::PixelScale::kRaw),
+  REQUIRE_THROWS_WITH(load_mnist_folder(folder),
                       folder.string() + ": neither t10k-images-idx3-ubyte nor "
                                         "t10k-images-idx3-ubyte.gz is there (a folder of "
                                         "MNIST-format IDX files is expected)");
 }
 
-TEST_CASE("Debian's Fashion-MNIST package loads like MNIST", "[app]") {
+TEST_CASE("Debian's Fashion-MNIST package loads like MNIST", "[idx]") {
   const std::filesystem::path folder = "/usr/share/datasets/fashion-mnist";
   // test.sh installs dataset-fashion-mnist; without it this test fails rather than passes.
   REQUIRE(std::filesystem::exists(folder / "train-images-idx3-ubyte.gz"));
-  const auto m = identity::load_mnist(folder, identity::PixelScale::kRaw);
-  REQUIRE(m.train.images.rows() == 60000);
-  REQUIRE(m.train.images.cols() == 784);
-  REQUIRE(m.test.images.rows() == 10000);
+  const auto m = load_mnist_folder(folder);
+  REQUIRE(m.train.count == 60000);
+  REQUIRE(m.train.pixels_per_image() == 784);
+  REQUIRE(m.test.count == 10000);
   REQUIRE(m.train.labels.size() == 60000);
 }
 

@@ -12,7 +12,7 @@
 // calling thread. Shape mismatches throw std::invalid_argument naming the shapes.
 #pragma once
 
-#include "lib/matrix.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad {
 

@@ -3,8 +3,8 @@
 // docs/autograd.md). All inputs must come from the same tape and step.
 #pragma once
 
-#include "autograd/tape.h"
-#include "lib/gemm/gemm.h"
+#include "simdgrad/autograd/tape.h"
+#include "simdgrad/gemm.h"
 
 namespace simdgrad::autograd {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/initializers.h"
-#include "autograd/ops.h"
-#include "autograd/parameter.h"
+#include "simdgrad/autograd/initializers.h"
+#include "simdgrad/autograd/ops.h"
+#include "simdgrad/autograd/parameter.h"
 
 namespace simdgrad::autograd {
 
