@@ -1,12 +1,20 @@
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "bench/fma_peak.cc"
+#define HWY_TARGET_INCLUDE "lib/fma_peak.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "bench/fma_peak.h"
+#include "simdgrad/fma_peak.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+
 #include "hwy/highway.h"
+#include "simdgrad/targets.h"
+#include "simdgrad/threading.h"
 
 HWY_BEFORE_NAMESPACE();
-namespace simdgrad::bench {
+namespace simdgrad {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
@@ -31,12 +39,34 @@ double FmaLoop(size_t iterations) {
 }
 
 }  // namespace HWY_NAMESPACE
-}  // namespace simdgrad::bench
+}  // namespace simdgrad
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
-namespace simdgrad::bench {
+namespace simdgrad {
 HWY_EXPORT(FmaLoop);
-double run_fma_loop(size_t iterations) { return HWY_DYNAMIC_DISPATCH(FmaLoop)(iterations); }
-}  // namespace simdgrad::bench
+
+double run_fma_loop(size_t iterations) {
+  detail::apply_environment_target();
+  return HWY_DYNAMIC_DISPATCH(FmaLoop)(iterations);
+}
+
+double measure_fma_peak_gflops(int threads, int repetitions) {
+  if (threads < 1) threads = num_threads();
+  // About 20 ms per run at 100 GFLOP/s per core, whatever the vector width.
+  const size_t iterations = size_t(2e9 / run_fma_loop(1));
+  double best = 0;
+  for (int r = 0; r < std::max(1, repetitions); ++r) {
+    double flops = 0;
+    const auto start = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads) reduction(+ : flops)
+    flops += run_fma_loop(iterations);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, flops / seconds * 1e-9);
+  }
+  return best;
+}
+
+}  // namespace simdgrad
 #endif
