@@ -6,6 +6,7 @@
 #include "simdgrad/aligned_memory.h"
 #include "simdgrad/build_info.h"
 #include "simdgrad/elementwise.h"
+#include "simdgrad/fma_peak.h"
 #include "simdgrad/gemm.h"
 #include "simdgrad/idx_reader.h"
 #include "simdgrad/matrix.h"

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# simdgrad used from other projects, the way its users do it: install into a prefix, then build
+# and run the examples of docs/examples against it (CMake package, pkg-config), and from the
+# source tree (add_subdirectory, FetchContent, shared libraries).
+#
+#   consumer_test.sh STEP SOURCE_DIR BUILD_DIR WORK_DIR
+#
+# STEP: install | headers | cmake-package | pkg-config | add-subdirectory | fetchcontent | shared
+# BUILD_DIR is the configured, built simdgrad tree to install from; WORK_DIR is scratch space
+# (the prefix is WORK_DIR/prefix, written by `install` and read by the steps after it).
+set -euo pipefail
+step=$1 source_dir=$2 build_dir=$3 work=$4
+prefix=$work/prefix
+examples=$source_dir/docs/examples
+mnist=$source_dir/data/mnist
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_exit CODE COMMAND...: runs COMMAND, shows its output, requires its exit code.
+expect_exit() {
+  local want=$1 got=0
+  shift
+  echo "+ $*"
+  "$@" || got=$?
+  [ "$got" = "$want" ] || fail "$* exited $got, expected $want"
+}
+
+# Runs the three examples built in folder $1 (each in $1/<name>/ or $1/): quick settings.
+run_examples() {
+  local dir=$1 epochs=$2 accuracy=$3
+  local bin
+  bin() { if [ -x "$dir/$1/$1" ]; then echo "$dir/$1/$1"; else echo "$dir/$1"; fi; }
+  expect_exit 0 "$(bin gemm_throughput)" 2
+  expect_exit 0 "$(bin custom_op)"
+  expect_exit 1 "$(bin custom_op)" --wrong
+  expect_exit 0 "$(bin mnist_classifier)" --data "$mnist" --epochs "$epochs" --require-accuracy "$accuracy"
+  expect_exit 2 "$(bin mnist_classifier)" --data "$work/no-such-folder"
+}
+
+cmake_example() {  # cmake_example NAME BUILD_FOLDER [ARGS...]
+  local name=$1 out=$2
+  shift 2
+  cmake -S "$examples/$name" -B "$out" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$out" -j2 >/dev/null
+}
+
+case "$step" in
+  install)
+    rm -rf "$prefix"
+    cmake --install "$build_dir" --prefix "$prefix" >/dev/null
+    # Public headers only: everything under include/ is include/simdgrad/**.h and no SIMD body.
+    others=$(cd "$prefix/include" && find . -type f ! -path './simdgrad/*.h')
+    [ -z "$others" ] || fail "installed files outside include/simdgrad/*.h: $others"
+    ! find "$prefix/include" -name '*-inl.h' | grep -q . || fail "a -inl.h body was installed"
+    for f in lib/libsimdgrad_core.a lib/libsimdgrad_autograd.a lib/pkgconfig/simdgrad.pc \
+             lib/cmake/simdgrad/simdgrad-config.cmake lib/cmake/simdgrad/simdgrad-config-version.cmake \
+             lib/cmake/simdgrad/simdgrad-targets.cmake include/simdgrad/simdgrad.h; do
+      [ -f "$prefix/$f" ] || fail "$f is not installed"
+    done
+    echo "installed into $prefix: $(find "$prefix" -type f | wc -l) files"
+    ;;
+  headers)
+    # Every installed header compiles on its own, with nothing but the installed flags.
+    cflags=$(pkg-config --cflags simdgrad)
+    count=0
+    for header in $(cd "$prefix/include" && find simdgrad -name '*.h' | sort); do
+      # shellcheck disable=SC2086
+      echo "#include <$header>" | g++ -fsyntax-only -Wall -Wextra $cflags -x c++ - ||
+        fail "$header does not compile on its own"
+      count=$((count + 1))
+    done
+    echo "$count installed headers compile on their own"
+    ;;
+  cmake-package)
+    for name in gemm_throughput custom_op mnist_classifier; do
+      cmake_example "$name" "$work/cmake-package/$name" -DCMAKE_PREFIX_PATH="$prefix"
+    done
+    # An incompatible version request must be refused (SameMajorVersion).
+    mkdir -p "$work/version-check"
+    printf 'cmake_minimum_required(VERSION 3.25)\nproject(v CXX)\nfind_package(simdgrad 1.0 REQUIRED)\n' \
+      >"$work/version-check/CMakeLists.txt"
+    ! cmake -S "$work/version-check" -B "$work/version-check/build" -DCMAKE_PREFIX_PATH="$prefix" \
+      >/dev/null 2>&1 || fail "find_package(simdgrad 1.0) accepted version 0.x"
+    run_examples "$work/cmake-package" 2 0.96
+    ;;
+  pkg-config)
+    mkdir -p "$work/pkg-config"
+    for name in gemm_throughput custom_op mnist_classifier; do
+      # shellcheck disable=SC2046
+      g++ -O2 "$examples/$name/main.cc" -o "$work/pkg-config/$name" $(pkg-config --cflags --libs simdgrad)
+    done
+    run_examples "$work/pkg-config" 1 0.94
+    ;;
+  add-subdirectory | fetchcontent)
+    out=$work/$step
+    use_fetch=OFF
+    [ "$step" = fetchcontent ] && use_fetch=ON
+    cmake -S "$examples" -B "$out" -DCMAKE_BUILD_TYPE=Release -DSIMDGRAD_USE_FETCHCONTENT=$use_fetch >/dev/null
+    cmake --build "$out" -j2 >/dev/null
+    # Only the libraries were built from simdgrad's tree: none of its apps or tests.
+    ! find "$out" -name identity -type f | grep -q . || fail "simdgrad's apps were built as a subproject"
+    run_examples "$out" 1 0.94
+    ;;
+  shared)
+    out=$work/shared
+    cmake -S "$source_dir" -B "$out/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+      -DSIMDGRAD_BUILD_APPS=OFF -DSIMDGRAD_BUILD_TESTS=OFF -DSIMDGRAD_BUILD_BENCH=OFF >/dev/null
+    cmake --build "$out/build" -j2 >/dev/null
+    cmake --install "$out/build" --prefix "$out/prefix" >/dev/null
+    for lib in core autograd; do
+      so=$(find "$out/prefix" -name "libsimdgrad_$lib.so.*.*.*" | head -1)
+      [ -n "$so" ] || fail "libsimdgrad_$lib.so.<version> is not installed"
+      readelf -d "$so" | grep -q "SONAME.*\[libsimdgrad_$lib\.so\.0\]" || fail "$so has no SONAME libsimdgrad_$lib.so.0"
+    done
+    cmake_example custom_op "$out/custom_op" -DCMAKE_PREFIX_PATH="$out/prefix"
+    ldd "$out/custom_op/custom_op" | grep -q "libsimdgrad_autograd.so.0 => $out/prefix" ||
+      fail "custom_op is not linked against the installed shared library"
+    expect_exit 0 "$out/custom_op/custom_op"
+    ;;
+  *)
+    fail "unknown step $step"
+    ;;
+esac
+echo "PASS: $step"
