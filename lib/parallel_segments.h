@@ -56,7 +56,7 @@ void for_each_segment(size_t rows, size_t cols, bool flat, Body&& body) {
 #pragma omp parallel
   {
 #pragma omp single nowait
-    record_team_size(omp_get_num_threads());
+    detail::record_team_size(omp_get_num_threads());
 #pragma omp for schedule(static)
     for (size_t s = 0; s < segments; ++s) run(s);
   }

@@ -23,6 +23,6 @@ int num_threads() { return omp_get_max_threads(); }
 
 int last_team_size() { return g_last_team_size.load(std::memory_order_relaxed); }
 
-void record_team_size(int n) { g_last_team_size.store(n, std::memory_order_relaxed); }
+void detail::record_team_size(int n) { g_last_team_size.store(n, std::memory_order_relaxed); }
 
 }  // namespace simdgrad

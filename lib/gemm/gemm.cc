@@ -90,14 +90,14 @@ inline Share share_of(size_t count, int id, int size) {
 template <class Body>
 void run_on_team(size_t multiply_adds, const Body& body) {
   if (omp_in_parallel() || multiply_adds < kParallelMinMultiplyAdds) {
-    record_team_size(1);
+    detail::record_team_size(1);
     body(0, 1);
     return;
   }
 #pragma omp parallel
   {
     const int id = omp_get_thread_num(), size = omp_get_num_threads();
-    if (id == 0) record_team_size(size);
+    if (id == 0) detail::record_team_size(size);
     body(id, size);
   }
 }

@@ -17,12 +17,16 @@ int num_threads();
 // The number of threads the last parallel kernel actually ran with (for tests that must prove
 // a team of the requested size ran).
 int last_team_size();
-void record_team_size(int n);
 
 // Elements per piece of an elementwise or reduction kernel. Below kParallelMinElements a
 // kernel runs on the calling thread: a fork/join costs more than it saves there (measured:
 // a 128x784 ReLU takes ~2 us on one core and is no faster on two).
 inline constexpr size_t kChunkElements = 16384;
 inline constexpr size_t kParallelMinElements = size_t{1} << 18;
+
+namespace detail {
+// Called by each parallel kernel with the size of the team that ran it.
+void record_team_size(int n);
+}  // namespace detail
 
 }  // namespace simdgrad
