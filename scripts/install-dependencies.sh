@@ -18,6 +18,7 @@ simdgrad_packages=(
 )
 simdgrad_test_packages=(
   dataset-fashion-mnist     # a second MNIST-format data set, gzipped, for the loader's tests
+  pkgconf                   # the examples built through simdgrad.pc (tests/install)
 )
 
 simdgrad_missing_packages() {
