@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -23,8 +24,11 @@ struct Result {
 // Runs the identity binary with `args` (a shell-quoted string) and `environment` (NAME=value
 // assignments, or nothing) and captures both streams.
 Result identity_cli_with_environment(const std::string& environment, const std::string& args) {
+  // Per process: CTest runs test cases as separate processes, two at a time.
   const auto folder = std::filesystem::temp_directory_path();
-  const auto out = folder / "simdgrad-cli.out", err = folder / "simdgrad-cli.err";
+  const std::string tag = std::to_string(getpid());
+  const auto out = folder / ("simdgrad-cli-" + tag + ".out");
+  const auto err = folder / ("simdgrad-cli-" + tag + ".err");
   const std::string command = environment + " " + std::string(IDENTITY_BINARY) + " " + args +
                               " >" + out.string() + " 2>" + err.string();
   const int status = std::system(command.c_str());
@@ -33,7 +37,10 @@ Result identity_cli_with_environment(const std::string& environment, const std::
     s << std::ifstream(p).rdbuf();
     return s.str();
   };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  Result result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return result;
 }
 
 Result identity_cli(const std::string& args) { return identity_cli_with_environment("", args); }
