@@ -8,7 +8,17 @@ namespace simdgrad::autograd {
 template <class T>
 void Optimizer<T>::step() {
   ++iterations_;
-  for (size_t i = 0; i < parameters_.size(); ++i) update(i, *parameters_[i]);
+  for (size_t i = 0; i < parameters_.size(); ++i) update(i, *parameters_[i], false);
+}
+
+template <class T>
+void Optimizer<T>::step_and_zero_grad(std::vector<T>* grad_square_sums) {
+  ++iterations_;
+  if (grad_square_sums) grad_square_sums->resize(parameters_.size());
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    const T squares = update(i, *parameters_[i], true);
+    if (grad_square_sums) (*grad_square_sums)[i] = squares;
+  }
 }
 
 template <class T>
@@ -44,8 +54,13 @@ Sgd<T>::Sgd(std::vector<Parameter<T>*> parameters, T lr, T momentum, bool nester
       velocity_(this->add_slot("velocity")) {}
 
 template <class T>
-void Sgd<T>::update(size_t i, Parameter<T>& p) {
+T Sgd<T>::update(size_t i, Parameter<T>& p, bool clear) {
+  if (clear) {
+    return sgd_momentum_update_and_clear<T>(p.value, p.grad, this->slot(velocity_, i), lr_,
+                                            momentum_, nesterov_);
+  }
   sgd_momentum_update<T>(p.value, p.grad, this->slot(velocity_, i), lr_, momentum_, nesterov_);
+  return T(0);
 }
 
 template <class T>
@@ -57,8 +72,13 @@ Rmsprop<T>::Rmsprop(std::vector<Parameter<T>*> parameters, T lr, T rho, T epsilo
       accumulator_(this->add_slot("rms")) {}
 
 template <class T>
-void Rmsprop<T>::update(size_t i, Parameter<T>& p) {
+T Rmsprop<T>::update(size_t i, Parameter<T>& p, bool clear) {
+  if (clear) {
+    return rmsprop_update_and_clear<T>(p.value, p.grad, this->slot(accumulator_, i), lr_, rho_,
+                                       epsilon_);
+  }
   rmsprop_update<T>(p.value, p.grad, this->slot(accumulator_, i), lr_, rho_, epsilon_);
+  return T(0);
 }
 
 template <class T>
@@ -72,9 +92,14 @@ Adam<T>::Adam(std::vector<Parameter<T>*> parameters, T lr, T beta1, T beta2, T e
       v_(this->add_slot("v")) {}
 
 template <class T>
-void Adam<T>::update(size_t i, Parameter<T>& p) {
+T Adam<T>::update(size_t i, Parameter<T>& p, bool clear) {
+  if (clear) {
+    return adam_update_and_clear<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), lr_,
+                                    beta1_, beta2_, epsilon_, this->iterations());
+  }
   adam_update<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), lr_, beta1_, beta2_,
                  epsilon_, this->iterations());
+  return T(0);
 }
 
 template class Optimizer<float>;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <vector>
 
 #include "simdgrad/threading.h"
 
@@ -60,6 +61,24 @@ void for_each_segment(size_t rows, size_t cols, bool flat, Body&& body) {
 #pragma omp for schedule(static)
     for (size_t s = 0; s < segments; ++s) run(s);
   }
+}
+
+// Runs per_segment(Segment) -> double on every segment (threaded as for_each_segment) and
+// folds the results with `combine` in segment order, from 0: the same for any thread count.
+// The buffer of partial results is per calling thread and only grows, so a training loop does
+// not allocate here after its first step.
+template <class PerSegment, class Combine>
+double reduce_segments(size_t rows, size_t cols, bool flat, PerSegment&& per_segment,
+                       Combine&& combine) {
+  thread_local std::vector<double> partials;
+  const size_t count = segment_count(rows, cols, flat);
+  if (partials.size() < count) partials.resize(count);
+  // The team's threads have thread_locals of their own: hand them this thread's buffer.
+  double* const results = partials.data();
+  for_each_segment(rows, cols, flat, [&](const Segment& s) { results[s.index] = per_segment(s); });
+  double total = 0.0;
+  for (size_t i = 0; i < count; ++i) total = combine(total, results[i]);
+  return total;
 }
 
 }  // namespace simdgrad

@@ -1,7 +1,6 @@
 #include "simdgrad/reductions.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "lib/parallel_segments.h"
 #include "lib/vector_kernels.h"
@@ -9,22 +8,13 @@
 namespace simdgrad {
 namespace {
 
-// One result per segment, combined afterwards in segment order. The buffer is per calling
-// thread and only grows, so a training loop does not allocate here after its first step.
+// One result per segment of the SIMD kernel, combined in segment order (in double).
 template <class T, class Kernel, class Combine>
 double reduce(MatrixView<const T> x, Kernel kernel, Combine combine) {
-  thread_local std::vector<double> partials;
-  const bool flat = x.contiguous();
-  const size_t count = segment_count(x.rows(), x.cols(), flat);
-  if (partials.size() < count) partials.resize(count);
-  // The team's threads have thread_locals of their own: hand them this thread's buffer.
-  double* const results = partials.data();
-  for_each_segment(x.rows(), x.cols(), flat, [&](const Segment& s) {
-    results[s.index] = static_cast<double>(kernel(x.row(s.row) + s.col, s.length));
-  });
-  double total = 0.0;
-  for (size_t i = 0; i < count; ++i) total = combine(total, results[i]);
-  return total;
+  return reduce_segments(
+      x.rows(), x.cols(), x.contiguous(),
+      [&](const Segment& s) { return static_cast<double>(kernel(segment_start(x, s), s.length)); },
+      combine);
 }
 
 double plus(double a, double b) { return a + b; }

@@ -304,13 +304,65 @@ void LogSoftmaxRow(const T* x, T* y, size_t n) {
   });
 }
 
-template <class T>
-void SgdMomentum(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov) {
+// Σx² of a stream of vectors in SumSquares' exact order (four accumulators over the blocks of
+// four vectors, everything after them into the first), so that a fused pass reports bitwise
+// what sum_squares() would.
+template <class D>
+class SquareSum {
+ public:
+  SquareSum(D d, size_t n) : blocked_(n / (4 * hn::Lanes(d)) * 4) {
+    for (auto& a : acc_) a = hn::Zero(d);
+  }
+  template <class V>
+  HWY_INLINE void Add(V v) {
+    const size_t k = count_ < blocked_ ? count_ % 4 : 0;
+    acc_[k] = hn::MulAdd(v, v, acc_[k]);
+    ++count_;
+  }
+  HWY_INLINE hn::TFromD<D> Total(D d) const {
+    return hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(acc_[0], acc_[1]), hn::Add(acc_[2], acc_[3]))));
+  }
+
+ private:
+  hn::Vec<D> acc_[4];
+  size_t blocked_;  // vectors that fall into the four-accumulator blocks
+  size_t count_ = 0;
+};
+
+// Runs an optimizer's vector update `update(grad, state)` over n elements, where state points
+// to the parameter and its kState state tensors. With kClear the same pass also sums grad² (in
+// sum_squares' order) and stores zeros into the gradient, and returns the sum; otherwise the
+// gradient is only read and the result is 0.
+template <bool kClear, size_t kState, class D, class G, class Update>
+HWY_INLINE hn::TFromD<D> StreamUpdate(D d, size_t n, G* g,
+                                      const std::array<hn::TFromD<D>*, kState>& state,
+                                      const Update& update) {
+  if constexpr (!kClear) {
+    StreamLanes<1, kState>(d, n, {g}, state, [&](const auto& in, const auto& out) HWY_ATTR {
+      update(hn::LoadU(d, in[0]), out);
+    });
+    return 0;
+  } else {
+    std::array<hn::TFromD<D>*, kState + 1> outputs;
+    for (size_t k = 0; k < kState; ++k) outputs[k] = state[k];
+    outputs[kState] = g;
+    SquareSum<D> squares(d, n);
+    StreamLanes<0, kState + 1>(d, n, {}, outputs, [&](const auto&, const auto& out) HWY_ATTR {
+      const auto grad = hn::LoadU(d, out[kState]);
+      squares.Add(grad);
+      update(grad, out);
+      hn::StoreU(hn::Zero(d), d, out[kState]);
+    });
+    return squares.Total(d);
+  }
+}
+
+template <bool kClear, class T, class G>
+T SgdMomentum(T* p, G* g, T* v, size_t n, T lr, T momentum, bool nesterov) {
   const hn::ScalableTag<T> d;
   const auto vlr = hn::Set(d, lr);
   const auto vmomentum = hn::Set(d, momentum);
-  StreamLanes<1, 2>(d, n, {g}, {p, v}, [&](const auto& in, const auto& out) HWY_ATTR {
-    const auto grad = hn::LoadU(d, in[0]);
+  return StreamUpdate<kClear, 2>(d, n, g, {p, v}, [&](const auto grad, const auto& out) HWY_ATTR {
     const auto velocity = hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, hn::LoadU(d, out[1])));
     const auto step = nesterov ? hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, velocity)) : velocity;
     hn::StoreU(hn::Add(hn::LoadU(d, out[0]), step), d, out[0]);
@@ -318,15 +370,14 @@ void SgdMomentum(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nester
   });
 }
 
-template <class T>
-void Rmsprop(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps) {
+template <bool kClear, class T, class G>
+T Rmsprop(T* p, G* g, T* a, size_t n, T lr, T rho, T eps) {
   const hn::ScalableTag<T> d;
   const auto vlr = hn::Set(d, lr);
   const auto vrho = hn::Set(d, rho);
   const auto vone_minus_rho = hn::Set(d, T(1) - rho);
   const auto veps = hn::Set(d, eps);
-  StreamLanes<1, 2>(d, n, {g}, {p, a}, [&](const auto& in, const auto& out) HWY_ATTR {
-    const auto grad = hn::LoadU(d, in[0]);
+  return StreamUpdate<kClear, 2>(d, n, g, {p, a}, [&](const auto grad, const auto& out) HWY_ATTR {
     const auto accumulator =
         hn::MulAdd(vrho, hn::LoadU(d, out[1]), hn::Mul(vone_minus_rho, hn::Mul(grad, grad)));
     const auto step = hn::Div(hn::Mul(vlr, grad), hn::Add(hn::Sqrt(accumulator), veps));
@@ -335,8 +386,8 @@ void Rmsprop(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps) {
   });
 }
 
-template <class T>
-void Adam(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) {
+template <bool kClear, class T, class G>
+T Adam(T* p, G* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) {
   const hn::ScalableTag<T> d;
   const auto vlr = hn::Set(d, lr_t);
   const auto vb1 = hn::Set(d, beta1);
@@ -344,8 +395,7 @@ void Adam(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T ep
   const auto vb2 = hn::Set(d, beta2);
   const auto vone_minus_b2 = hn::Set(d, T(1) - beta2);
   const auto veps = hn::Set(d, eps);
-  StreamLanes<1, 3>(d, n, {g}, {p, m, v}, [&](const auto& in, const auto& out) HWY_ATTR {
-    const auto grad = hn::LoadU(d, in[0]);
+  return StreamUpdate<kClear, 3>(d, n, g, {p, m, v}, [&](const auto grad, const auto& out) HWY_ATTR {
     const auto first = hn::MulAdd(vb1, hn::LoadU(d, out[1]), hn::Mul(vone_minus_b1, grad));
     const auto second =
         hn::MulAdd(vb2, hn::LoadU(d, out[2]), hn::Mul(vone_minus_b2, hn::Mul(grad, grad)));
@@ -384,9 +434,12 @@ VectorKernels<T> MakeVectorKernels() {
   k.sum = &Sum<T>;
   k.sum_squares = &SumSquares<T>;
   k.max_abs = &MaxAbs<T>;
-  k.sgd_momentum = &SgdMomentum<T>;
-  k.rmsprop = &Rmsprop<T>;
-  k.adam = &Adam<T>;
+  k.sgd_momentum = &SgdMomentum<false, T, const T>;
+  k.rmsprop = &Rmsprop<false, T, const T>;
+  k.adam = &Adam<false, T, const T>;
+  k.sgd_momentum_and_clear = &SgdMomentum<true, T, T>;
+  k.rmsprop_and_clear = &Rmsprop<true, T, T>;
+  k.adam_and_clear = &Adam<true, T, T>;
   return k;
 }
 

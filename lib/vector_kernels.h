@@ -43,12 +43,18 @@ struct VectorKernels {
   T (*max_abs)(const T* x, size_t n);
 
   // Keras 2 SGD: v = momentum*v - lr*g; p += v, or with Nesterov p += momentum*v - lr*g.
-  void (*sgd_momentum)(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov);
+  T (*sgd_momentum)(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov);
   // Keras 2 RMSprop: a = rho*a + (1-rho)*g^2; p -= lr*g / (sqrt(a) + eps).
-  void (*rmsprop)(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps);
+  T (*rmsprop)(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps);
   // Adam with the bias correction folded into lr_t (Keras 2):
   // m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr_t*m / (sqrt(v) + eps).
-  void (*adam)(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
+  T (*adam)(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
+  // The same updates fused with the gradient's last use in a step: in the one pass they also
+  // return sum(g^2), bitwise what sum_squares returns for the segment, and set g to 0.
+  // (The plain updates above return 0.)
+  T (*sgd_momentum_and_clear)(T* p, T* g, T* v, size_t n, T lr, T momentum, bool nesterov);
+  T (*rmsprop_and_clear)(T* p, T* g, T* a, size_t n, T lr, T rho, T eps);
+  T (*adam_and_clear)(T* p, T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
 };
 
 // The table of the target that runs now (honours a pinned target, see targets.h).

@@ -63,6 +63,21 @@ struct Interrupted : std::runtime_error {
   int signal;
 };
 
+// Wall time of the parts of training steps, summed over `steps` (bench_train's breakdown).
+struct StepPhases {
+  double gather = 0;     // the batch copied from the data set
+  double forward = 0;    // the layers' forward passes (one GEMM each, bias and ReLU fused)
+  double loss = 0;       // the MSE loss and the MAPE metric
+  double backward = 0;   // the tape's backward pass (GEMMs, bias gradients)
+  double optimizer = 0;  // the update, the gradient norms of the diagnostics, the zeroing
+  size_t steps = 0;
+};
+
+struct StepResult {
+  double loss = 0;    // the batch's MSE before the update, in training units
+  double metric = 0;  // its MAPE
+};
+
 // The configuration a checkpoint was trained with (std::runtime_error naming the file if absent).
 TrainConfig config_from_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& file);
 
@@ -78,6 +93,14 @@ class Trainer {
   // after every step with (samples done, samples in the epoch, running mean loss).
   using Progress = std::function<void(size_t, size_t, double)>;
   const EpochRecord& train_epoch(const Progress& progress = {});
+
+  // The pieces of an epoch, for benchmarks: a fresh shuffle, then one optimizer step on the
+  // shuffled samples [start, start + size). Adds the step's phase times to `phases` if given.
+  void shuffle();
+  StepResult train_step(size_t start, size_t size, StepPhases* phases = nullptr);
+  // Multiply-adds x 2 of one training sample: forward, input gradients (all but the first
+  // layer) and weight gradients.
+  double flops_per_sample();
 
   Evaluation evaluate(const Matrix<float>& images);
   // The model's outputs for the first `count` test images (count x pixels).
@@ -107,6 +130,9 @@ class Trainer {
   Matrix<float> batch_;
   std::vector<uint32_t> order_;
   std::vector<bool> zero_pixel_;  // pixel is 0 in every validation image
+  std::vector<double> grad_square_sums_;  // per layer, ||dL/dW||² summed over the epoch's steps
+  std::vector<float> parameter_square_sums_;  // per parameter, of the last step
+  size_t step_in_epoch_ = 0;
   int epoch_ = 0;
   std::vector<EpochRecord> history_;
 };

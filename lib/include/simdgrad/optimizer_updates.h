@@ -23,4 +23,17 @@ template <class T>
 void adam_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> m, MatrixView<T> v, T lr,
                  T beta1, T beta2, T eps, long step);
 
+// The same three updates fused with what a training step does next to the gradient: in the one
+// pass over memory they also set g to zero and return sum(g^2) of the gradient they used —
+// bitwise what sum_squares(g) returns — for the diagnostics.
+template <class T>
+T sgd_momentum_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> velocity, T lr,
+                                T momentum, bool nesterov);
+template <class T>
+T rmsprop_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> accumulator, T lr,
+                           T rho, T eps);
+template <class T>
+T adam_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> m, MatrixView<T> v, T lr,
+                        T beta1, T beta2, T eps, long step);
+
 }  // namespace simdgrad

@@ -21,6 +21,11 @@ class Optimizer {
   void step();
   // Sets every parameter's gradient to zero (gradients accumulate until then).
   void zero_grad();
+  // step() then zero_grad() in one pass over each parameter's memory (the fused lib/ updates),
+  // bitwise the same as the two calls. When given, grad_square_sums receives per parameter the
+  // sum of its squared gradient elements as used by the step (bitwise sum_squares(grad)), for
+  // diagnostics that would otherwise read every gradient once more.
+  void step_and_zero_grad(std::vector<T>* grad_square_sums = nullptr);
 
   long iterations() const { return iterations_; }
   void set_iterations(long n) { iterations_ = n; }
@@ -34,7 +39,9 @@ class Optimizer {
   Matrix<T>& slot(size_t slot_index, size_t parameter_index) {
     return slots_[slot_index].tensors[parameter_index];
   }
-  virtual void update(size_t parameter_index, Parameter<T>& p) = 0;
+  // One parameter's update; with `clear` the fused form, which also zeroes the gradient and
+  // returns the sum of its squares (0 otherwise).
+  virtual T update(size_t parameter_index, Parameter<T>& p, bool clear) = 0;
 
   std::vector<Parameter<T>*> parameters_;
 
@@ -56,7 +63,7 @@ class Sgd : public Optimizer<T> {
   std::string name() const override { return "sgd"; }
 
  private:
-  void update(size_t i, Parameter<T>& p) override;
+  T update(size_t i, Parameter<T>& p, bool clear) override;
   T lr_, momentum_;
   bool nesterov_;
   size_t velocity_;
@@ -71,7 +78,7 @@ class Rmsprop : public Optimizer<T> {
   std::string name() const override { return "rmsprop"; }
 
  private:
-  void update(size_t i, Parameter<T>& p) override;
+  T update(size_t i, Parameter<T>& p, bool clear) override;
   T lr_, rho_, epsilon_;
   size_t accumulator_;
 };
@@ -85,7 +92,7 @@ class Adam : public Optimizer<T> {
   std::string name() const override { return "adam"; }
 
  private:
-  void update(size_t i, Parameter<T>& p) override;
+  T update(size_t i, Parameter<T>& p, bool clear) override;
   T lr_, beta1_, beta2_, epsilon_;
   size_t m_, v_;
 };
