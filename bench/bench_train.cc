@@ -41,10 +41,8 @@ const identity::Mnist& synthetic_mnist() {
   static const identity::Mnist data = [] {
     autograd::Random rng(2026);
     auto split = [&](size_t n) {
-      identity::MnistSplit s{Matrix<float>(n, kPixels), std::vector<uint8_t>(n)};
-      for (size_t i = 0; i < s.images.size(); ++i) {
-        s.images.data()[i] = rng.uniform() < 0.81 ? 0.0f : float(1 + rng.below(255));
-      }
+      LabeledImages s{n, 28, 28, std::vector<uint8_t>(n * kPixels), std::vector<uint8_t>(n)};
+      for (uint8_t& pixel : s.pixels) pixel = rng.uniform() < 0.81 ? 0 : uint8_t(1 + rng.below(255));
       for (uint8_t& label : s.labels) label = uint8_t(rng.below(10));
       return s;
     };

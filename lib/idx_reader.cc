@@ -184,19 +184,76 @@ MnistDataset load_mnist_folder(const fs::path& folder) {
   return m;
 }
 
-template <class T>
-Matrix<T> images_to_matrix(const LabeledImages& images, T scale) {
-  const size_t n = images.count * images.pixels_per_image();
-  if (images.pixels.size() != n) {
-    throw std::invalid_argument("images_to_matrix: " + std::to_string(images.pixels.size()) +
-                                " pixels for " + std::to_string(images.count) + " images of " +
+namespace {
+
+void check_pixels(const LabeledImages& images, const char* operation) {
+  if (images.pixels.size() != images.count * images.pixels_per_image()) {
+    throw std::invalid_argument(std::string(operation) + ": " +
+                                std::to_string(images.pixels.size()) + " pixels for " +
+                                std::to_string(images.count) + " images of " +
                                 std::to_string(images.rows) + "x" + std::to_string(images.cols));
   }
+}
+
+template <class T>
+void check_destination(const LabeledImages& images, size_t count, MatrixView<T> out,
+                       const char* operation) {
+  if (out.rows() < count || out.cols() != images.pixels_per_image()) {
+    throw std::invalid_argument(std::string(operation) + ": " + std::to_string(count) +
+                                " images of " + std::to_string(images.pixels_per_image()) +
+                                " pixels do not fit in " + shape_string(out));
+  }
+}
+
+// The one conversion every path uses, so a batch is bitwise the rows of images_to_matrix.
+template <class T>
+void convert_row(const uint8_t* pixels, size_t n, T scale, T* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = T(pixels[i]) * scale;
+}
+
+}  // namespace
+
+template <class T>
+void convert_images(const LabeledImages& images, size_t first, size_t count, T scale,
+                    MatrixView<T> out) {
+  check_pixels(images, "convert_images");
+  check_destination(images, count, out, "convert_images");
+  if (first + count > images.count) {
+    throw std::invalid_argument("convert_images: images " + std::to_string(first) + " .. " +
+                                std::to_string(first + count) + " of " +
+                                std::to_string(images.count));
+  }
+  const size_t n = images.pixels_per_image();
+  for (size_t r = 0; r < count; ++r) convert_row(&images.pixels[(first + r) * n], n, scale, out.row(r));
+}
+
+template <class T>
+void gather_images(const LabeledImages& images, const uint32_t* indices, size_t count, T scale,
+                   MatrixView<T> out) {
+  check_pixels(images, "gather_images");
+  check_destination(images, count, out, "gather_images");
+  const size_t n = images.pixels_per_image();
+  for (size_t r = 0; r < count; ++r) {
+    if (indices[r] >= images.count) {
+      throw std::invalid_argument("gather_images: index " + std::to_string(indices[r]) +
+                                  " of " + std::to_string(images.count) + " images");
+    }
+    convert_row(&images.pixels[size_t(indices[r]) * n], n, scale, out.row(r));
+  }
+}
+
+template <class T>
+Matrix<T> images_to_matrix(const LabeledImages& images, T scale) {
+  check_pixels(images, "images_to_matrix");
   Matrix<T> out(images.count, images.pixels_per_image());
-  for (size_t i = 0; i < n; ++i) out.data()[i] = T(images.pixels[i]) * scale;
+  if (images.count > 0) convert_images(images, 0, images.count, scale, out.view());
   return out;
 }
 
+template void convert_images(const LabeledImages&, size_t, size_t, float, MatrixView<float>);
+template void convert_images(const LabeledImages&, size_t, size_t, double, MatrixView<double>);
+template void gather_images(const LabeledImages&, const uint32_t*, size_t, float, MatrixView<float>);
+template void gather_images(const LabeledImages&, const uint32_t*, size_t, double, MatrixView<double>);
 template Matrix<float> images_to_matrix(const LabeledImages&, float);
 template Matrix<double> images_to_matrix(const LabeledImages&, double);
 

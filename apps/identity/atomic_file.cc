@@ -12,6 +12,11 @@
 namespace simdgrad::identity {
 
 void write_file_atomically(const std::filesystem::path& file, std::string_view bytes) {
+  write_file_atomically(file, [&](const ByteWriter& write) { write(bytes); });
+}
+
+void write_file_atomically(const std::filesystem::path& file,
+                           const std::function<void(const ByteWriter&)>& produce) {
   const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : ".";
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
@@ -24,14 +29,25 @@ void write_file_atomically(const std::filesystem::path& file, std::string_view b
     throw std::runtime_error(file.string() + ": " + what + ": " + reason);
   };
   if (fd < 0) fail("cannot create a temporary file");
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed");
+  try {
+    produce([&](std::string_view bytes) {
+      size_t done = 0;
+      while (done < bytes.size()) {
+        const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          fail("write failed");
+        }
+        done += size_t(n);
+      }
+    });
+  } catch (...) {
+    // fail() already removed the temporary file; anything the producer threw leaves one.
+    if (access(temp.c_str(), F_OK) == 0) {
+      close(fd);
+      unlink(temp.c_str());
     }
-    done += size_t(n);
+    throw;
   }
   if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) fail("cannot flush");
   if (close(fd) != 0) {

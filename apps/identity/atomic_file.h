@@ -4,10 +4,17 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string_view>
 
 namespace simdgrad::identity {
 
 void write_file_atomically(const std::filesystem::path& file, std::string_view bytes);
+
+// The same for content produced piece by piece: produce(write) calls write(bytes) for each
+// piece in order, so a large file (a checkpoint) never has to be assembled in memory.
+using ByteWriter = std::function<void(std::string_view)>;
+void write_file_atomically(const std::filesystem::path& file,
+                           const std::function<void(const ByteWriter&)>& produce);
 
 }  // namespace simdgrad::identity

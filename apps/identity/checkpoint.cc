@@ -28,17 +28,24 @@ void save_checkpoint(const std::filesystem::path& file,
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
-  std::string out(8, '\0');
+  std::string prefix(8, '\0');
   const uint64_t length = text.size();
-  for (int i = 0; i < 8; ++i) out[i] = char((length >> (8 * i)) & 0xff);
-  out += text;
-  out.reserve(out.size() + offset);
-  for (const auto& t : tensors) {
-    for (size_t r = 0; r < t.view.rows(); ++r) {
-      out.append(reinterpret_cast<const char*>(t.view.row(r)), t.view.cols() * sizeof(float));
+  for (int i = 0; i < 8; ++i) prefix[i] = char((length >> (8 * i)) & 0xff);
+  prefix += text;
+  // Streamed tensor by tensor: no copy of the model and its optimizer state in memory.
+  write_file_atomically(file, [&](const ByteWriter& write) {
+    write(prefix);
+    for (const auto& t : tensors) {
+      const size_t row_bytes = t.view.cols() * sizeof(float);
+      if (t.view.contiguous()) {
+        write({reinterpret_cast<const char*>(t.view.data()), t.view.rows() * row_bytes});
+        continue;
+      }
+      for (size_t r = 0; r < t.view.rows(); ++r) {
+        write({reinterpret_cast<const char*>(t.view.row(r)), row_bytes});
+      }
     }
-  }
-  write_file_atomically(file, out);
+  });
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& file) {

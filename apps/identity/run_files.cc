@@ -55,12 +55,13 @@ nlohmann::json environment_json() {
 
 void write_reconstructions(const std::filesystem::path& file, Trainer& trainer, const Mnist& data) {
   const Matrix<float> reconstructions = trainer.reconstruct(16);
-  const size_t pixels = data.test.images.cols();
+  const size_t pixels = data.test.pixels_per_image();
   const auto side = size_t(std::lround(std::sqrt(double(pixels))));
   if (side * side != pixels) return;
-  const float full_scale = trainer.config().scale == PixelScale::kUnit ? 1.0f : 255.0f;
-  write_reconstructions_png(file, data.test.images.view().block(0, 0, reconstructions.rows(), pixels),
-                            reconstructions, side, full_scale);
+  const float factor = pixel_factor(trainer.config().scale);
+  Matrix<float> originals(reconstructions.rows(), pixels);
+  convert_images(data.test, 0, originals.rows(), factor, originals.view());
+  write_reconstructions_png(file, originals, reconstructions, side, 255.0f * factor);
 }
 
 void write_run_files(const std::filesystem::path& folder, Trainer& trainer,

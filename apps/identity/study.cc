@@ -77,10 +77,10 @@ std::vector<Experiment> experiments(const StudyOptions& o) {
   };
 }
 
-Outcome run(const Experiment& e, const Mnist& raw, const Mnist& unit) {
+Outcome run(const Experiment& e, const Mnist& data) {
   Outcome out{e, {}, "", 0};
   const auto start = std::chrono::steady_clock::now();
-  Trainer trainer(e.config, e.config.scale == PixelScale::kUnit ? unit : raw);
+  Trainer trainer(e.config, data);
   std::printf("study: %-18s %-40s", e.group.c_str(), e.name.c_str());
   std::fflush(stdout);
   try {
@@ -356,10 +356,9 @@ std::string epochs_csv(const std::vector<Outcome>& all) {
 int run_study(const StudyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path out = options.out.empty() ? (options.quick ? "runs/study-quick" : "docs") : options.out;
-  const Mnist raw = load_mnist(options.data, PixelScale::kRaw);
-  const Mnist unit = load_mnist(options.data, PixelScale::kUnit);
+  const Mnist data = load_mnist(options.data);
   std::vector<Outcome> outcomes;
-  for (const Experiment& e : experiments(options)) outcomes.push_back(run(e, raw, unit));
+  for (const Experiment& e : experiments(options)) outcomes.push_back(run(e, data));
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::vector<PlotSeries> val_series;
@@ -384,7 +383,8 @@ int run_study(const StudyOptions& options) {
                         loss_plot_svg("val_loss per epoch, every run", "val_loss (MSE, raw pixels)", val_series));
   write_file_atomically(out / "figures" / "identity-study-original.svg",
                         loss_plot_svg("the original recipe, 4 and 1 layers", "MSE, raw pixels", original));
-  const double all_zero_loss = double(sum_squares<float>(raw.test.images)) / double(raw.test.images.size());
+  const Matrix<float> raw_test = images_to_matrix(data.test, 1.0f);
+  const double all_zero_loss = double(sum_squares<float>(raw_test)) / double(raw_test.size());
   write_file_atomically(out / "identity-study-epochs.csv", epochs_csv(outcomes));
   write_file_atomically(out / "identity-study.md", report(options, outcomes, total, all_zero_loss));
   std::printf("Wrote %s/identity-study.md and %s/figures/identity-study-*.svg (%.0f s)\n",

@@ -76,15 +76,15 @@ int run_train(const TrainOptions& options) {
     config = saved;
   }
   validate(config);
-  const Mnist data = load_mnist(config.data, config.scale);
+  const Mnist data = load_mnist(config.data);
   Trainer trainer(config, data);
   if (!options.resume.empty()) trainer.restore(checkpoint, options.resume);
   const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
   const std::filesystem::path checkpoint_file = out / "model.safetensors";
 
-  std::printf("identity: %s\n", describe(config, trainer.train_samples(), data.test.images.rows()).c_str());
+  std::printf("identity: %s\n", describe(config, trainer.train_samples(), data.test.count).c_str());
   std::printf("Train on %zu samples, validate on %zu samples\n", trainer.train_samples(),
-              data.test.images.rows());
+              data.test.count);
   if (trainer.epoch() >= config.epochs) {
     std::printf("The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
                 trainer.epoch(), config.epochs);

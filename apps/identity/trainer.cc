@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 
 #include "apps/identity/interrupt.h"
@@ -15,7 +14,9 @@ namespace simdgrad::identity {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr size_t kEvaluationBatch = 1000;
+// Validation batches as Keras' fit() makes them (validation_batch_size defaults to the training
+// batch, 128 in the seed experiment); small batches also keep the tape's arena small.
+constexpr size_t kEvaluationBatch = 128;
 // The shuffling stream is the seed's, kept apart from the initializers' stream.
 constexpr uint64_t kShuffleStream = 0x5851f42d4c957f2dULL;
 
@@ -111,29 +112,31 @@ EpochRecord epoch_record_from_json(const nlohmann::json& j) {
 Trainer::Trainer(const TrainConfig& config, const Mnist& data)
     : config_(config),
       data_(data),
-      train_rows_(config.limit > 0 ? std::min<size_t>(size_t(config.limit), data.train.images.rows())
-                                   : data.train.images.rows()),
+      train_rows_(config.limit > 0 ? std::min<size_t>(size_t(config.limit), data.train.count)
+                                   : data.train.count),
+      pixel_factor_(pixel_factor(config.scale)),
       rng_(config.seed ^ kShuffleStream),
       model_([&] {
         autograd::Random init(config.seed);  // the initializers' stream
-        return make_model<float>(config, data.train.images.cols(), init);
+        return make_model<float>(config, data.train.pixels_per_image(), init);
       }()),
       optimizer_(make_optimizer<float>(config, model_.parameters())),
-      batch_(size_t(config.batch), data.train.images.cols()),
+      batch_(size_t(config.batch), data.train.pixels_per_image()),
       order_(train_rows_) {
   validate(config);
   // Pixels that are 0 in every validation image: the exact solution never activates their
   // units either, so they are counted apart from units that training killed.
-  Matrix<float> column_totals(1, data.test.images.cols());
-  column_sums<float>(data.test.images, column_totals);
-  for (size_t j = 0; j < column_totals.cols(); ++j) zero_pixel_.push_back(column_totals(0, j) == 0);
+  const size_t pixels = data.test.pixels_per_image();
+  zero_pixel_.assign(pixels, true);
+  for (size_t i = 0; i < data.test.count; ++i) {
+    for (size_t j = 0; j < pixels; ++j) {
+      if (data.test.pixels[i * pixels + j] != 0) zero_pixel_[j] = false;
+    }
+  }
 }
 
 void Trainer::gather_batch(size_t start, size_t size) {
-  const Matrix<float>& images = data_.train.images;
-  for (size_t i = 0; i < size; ++i) {
-    std::memcpy(&batch_(i, 0), &images(order_[start + i], 0), images.cols() * sizeof(float));
-  }
+  gather_images(data_.train, &order_[start], size, pixel_factor_, batch_.view());
 }
 
 void Trainer::shuffle() {
@@ -207,7 +210,7 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
   }
   const double train_seconds = std::chrono::duration<double>(Clock::now() - start_time).count();
 
-  const Evaluation validation = evaluate(data_.test.images);
+  const Evaluation validation = evaluate(data_.test);
   EpochRecord record;
   record.epoch = ++epoch_;
   record.loss = raw * loss_sum / double(n);
@@ -231,17 +234,20 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
   return history_.back();
 }
 
-Evaluation Trainer::evaluate(const Matrix<float>& images) {
+Evaluation Trainer::evaluate(const LabeledImages& images) {
   Evaluation out;
+  const size_t pixels = images.pixels_per_image();
   for (size_t l = 0; l < model_.size(); ++l) out.activity.emplace_back(1, model_.layer(l).outputs());
-  out.pixel_squared_error = Matrix<float>(1, images.cols());
+  out.pixel_squared_error = Matrix<float>(1, pixels);
   double squared_sum = 0, mape_sum = 0, nonzero = 0;
-  const size_t n = images.rows();
+  const size_t n = images.count;
   for (size_t start = 0; start < n; start += kEvaluationBatch) {
     const size_t size = std::min(kEvaluationBatch, n - start);
     tape_.reset();
     autograd::NoGrad<float> evaluation(tape_);
-    autograd::Var<float> x = tape_.constant(images.view().block(start, 0, size, images.cols()));
+    MatrixView<float> converted = tape_.allocate(size, pixels);
+    convert_images(images, start, size, pixel_factor_, converted);
+    autograd::Var<float> x = tape_.constant(converted);
     autograd::Var<float> y = x;
     for (size_t l = 0; l < model_.size(); ++l) {
       y = model_.layer(l).forward(tape_, y);
@@ -249,7 +255,7 @@ Evaluation Trainer::evaluate(const Matrix<float>& images) {
       column_sums<float>(y.value(), column);
       add<float>(out.activity[l], column, out.activity[l]);
     }
-    const double elements = double(size * images.cols());
+    const double elements = double(size * pixels);
     squared_sum += double(autograd::mse_loss(y, x).value()(0, 0)) * elements;
     mape_sum += double(autograd::mape(y, x).value()(0, 0)) * elements;
     MatrixView<float> error = tape_.allocate(y.rows(), y.cols());
@@ -263,7 +269,7 @@ Evaluation Trainer::evaluate(const Matrix<float>& images) {
     abs<float>(sign_of_y, sign_of_y);
     nonzero += sum<float>(sign_of_y);
   }
-  const double elements = double(n * images.cols());
+  const double elements = double(n * pixels);
   out.loss = raw_loss_factor(config_) * squared_sum / elements;
   out.mape = mape_sum / elements;
   out.zero_output_fraction = 1.0 - nonzero / elements;
@@ -306,10 +312,12 @@ std::vector<LayerDiagnostics> Trainer::diagnose(const Evaluation& validation,
 }
 
 Matrix<float> Trainer::reconstruct(size_t count) {
-  count = std::min(count, data_.test.images.rows());
+  count = std::min(count, data_.test.count);
   tape_.reset();
   autograd::NoGrad<float> evaluation(tape_);
-  autograd::Var<float> x = tape_.constant(data_.test.images.view().block(0, 0, count, data_.test.images.cols()));
+  MatrixView<float> converted = tape_.allocate(count, data_.test.pixels_per_image());
+  convert_images(data_.test, 0, count, pixel_factor_, converted);
+  autograd::Var<float> x = tape_.constant(converted);
   autograd::Var<float> y = model_.forward(tape_, x);
   Matrix<float> out(count, y.cols());
   copy<float>(y.value(), out);

@@ -102,7 +102,8 @@ class Trainer {
   // layer) and weight gradients.
   double flops_per_sample();
 
-  Evaluation evaluate(const Matrix<float>& images);
+  // Loss, MAPE and activity statistics over `images`, converted 1,000 at a time.
+  Evaluation evaluate(const LabeledImages& images);
   // The model's outputs for the first `count` test images (count x pixels).
   Matrix<float> reconstruct(size_t count);
 
@@ -123,6 +124,7 @@ class Trainer {
   TrainConfig config_;
   const Mnist& data_;
   size_t train_rows_;
+  float pixel_factor_;  // stored pixel -> network input
   autograd::Random rng_;  // shuffling; its state goes into checkpoints
   autograd::Sequential<float> model_;
   std::unique_ptr<autograd::Optimizer<float>> optimizer_;

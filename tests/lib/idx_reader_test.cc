@@ -2,6 +2,8 @@
 // what is wrong and the byte offset.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include "simdgrad/idx_reader.h"
 #include "tests/support/idx_files.h"
 
@@ -74,6 +76,28 @@ TEST_CASE("images_to_matrix puts one scaled image per row", "[idx]") {
   short_of_pixels.pixels.pop_back();
   REQUIRE_THROWS_WITH(images_to_matrix(short_of_pixels, 1.0f),
                       "images_to_matrix: 11 pixels for 3 images of 2x2");
+}
+
+TEST_CASE("convert_images and gather_images give rows of images_to_matrix, bitwise", "[idx]") {
+  const MnistDataset m = load_mnist_folder(tiny_mnist("mnist-batches", false));
+  const float factor = 1.0f / 255.0f;
+  const Matrix<float> all = images_to_matrix(m.train, factor);
+  Matrix<float> batch(4, 4);  // one row more than used: a batch buffer may be larger
+  convert_images(m.train, 1, 2, factor, batch.view());
+  REQUIRE(std::memcmp(batch.data(), &all(1, 0), 2 * 4 * sizeof(float)) == 0);
+  const uint32_t order[] = {2, 0, 2};
+  gather_images(m.train, order, 3, factor, batch.view());
+  for (size_t r = 0; r < 3; ++r) {
+    REQUIRE(std::memcmp(batch.view().row(r), &all(order[r], 0), 4 * sizeof(float)) == 0);
+  }
+  REQUIRE_THROWS_WITH(convert_images(m.train, 2, 2, factor, batch.view()),
+                      "convert_images: images 2 .. 4 of 3");
+  const uint32_t bad[] = {3};
+  REQUIRE_THROWS_WITH(gather_images(m.train, bad, 1, factor, batch.view()),
+                      "gather_images: index 3 of 3 images");
+  Matrix<float> narrow(3, 3);
+  REQUIRE_THROWS_WITH(gather_images(m.train, order, 3, factor, narrow.view()),
+                      "gather_images: 3 images of 4 pixels do not fit in 3x3");
 }
 
 TEST_CASE("load_mnist_folder reports a missing file and mismatched label counts", "[idx]") {

@@ -54,4 +54,15 @@ MnistDataset load_mnist_folder(const std::filesystem::path& folder);
 template <class T>
 Matrix<T> images_to_matrix(const LabeledImages& images, T scale);
 
+// Images first .. first + count - 1 into the first `count` rows of `out` (pixels_per_image()
+// columns), each element scale * pixel: a batch converted from the stored bytes in one pass,
+// so a data set can stay one byte per pixel in memory.
+template <class T>
+void convert_images(const LabeledImages& images, size_t first, size_t count, T scale,
+                    MatrixView<T> out);
+// The same for the images indices[0 .. count - 1] (a shuffled batch).
+template <class T>
+void gather_images(const LabeledImages& images, const uint32_t* indices, size_t count, T scale,
+                   MatrixView<T> out);
+
 }  // namespace simdgrad

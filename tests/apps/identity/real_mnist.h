@@ -12,12 +12,11 @@ namespace simdgrad::testing {
 
 inline const std::filesystem::path kMnistFolder = SIMDGRAD_SOURCE_DIR "/data/mnist";
 
-inline const identity::Mnist& real_mnist(identity::PixelScale scale = identity::PixelScale::kRaw) {
+inline const identity::Mnist& real_mnist() {
   INFO("MNIST is missing: run scripts/fetch-mnist.sh (./test.sh does)");
   REQUIRE(std::filesystem::exists(kMnistFolder / "train-images-idx3-ubyte"));
-  static const identity::Mnist raw = identity::load_mnist(kMnistFolder, identity::PixelScale::kRaw);
-  static const identity::Mnist unit = identity::load_mnist(kMnistFolder, identity::PixelScale::kUnit);
-  return scale == identity::PixelScale::kRaw ? raw : unit;
+  static const identity::Mnist data = identity::load_mnist(kMnistFolder);
+  return data;
 }
 
 }  // namespace simdgrad::testing

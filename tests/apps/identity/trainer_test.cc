@@ -39,7 +39,7 @@ bool same_weights(Trainer& a, Trainer& b) {
 TEST_CASE("one epoch on 2,000 images lowers the validation loss", "[app]") {
   const auto& mnist = real_mnist();
   Trainer trainer(small_config(), mnist);
-  const double before = trainer.evaluate(mnist.test.images).loss;
+  const double before = trainer.evaluate(mnist.test).loss;
   const auto& epoch = trainer.train_epoch();
   INFO("val_loss " << before << " -> " << epoch.val_loss);
   REQUIRE(epoch.val_loss < 0.5 * before);
