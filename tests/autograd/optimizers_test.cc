@@ -2,9 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "simdgrad/autograd/optimizers.h"
 #include "simdgrad/elementwise.h"
+#include "simdgrad/reductions.h"
 
 namespace simdgrad::testing {
 
@@ -90,6 +93,51 @@ TEST_CASE("plain SGD steps by -lr * g", "[autograd]") {
   opt.step();
   REQUIRE(p.value(0, 0) == 0.0);
   REQUIRE(p.value(0, 1) == -1.5);
+}
+
+namespace {
+// Two optimizers of the same kind over identical parameters, the second driven through
+// step_and_zero_grad: after three steps everything must agree bitwise.
+template <class Optimizer>
+void check_fused_matches_step_then_zero(const char* kind) {
+  INFO(kind);
+  Parameter<float> a("w", 3, 70), b("w", 3, 70), a_bias("b", 1, 70), b_bias("b", 1, 70);
+  for (size_t i = 0; i < a.value.size(); ++i) a.value.data()[i] = b.value.data()[i] = 0.01f * float(i % 13);
+  Optimizer plain({&a, &a_bias}), fused({&b, &b_bias});
+  std::vector<float> squares;
+  for (int step = 1; step <= 3; ++step) {
+    double want_weight = 0, want_bias = 0;
+    for (size_t i = 0; i < a.grad.size(); ++i) {
+      a.grad.data()[i] = b.grad.data()[i] = std::sin(float(i * step));
+    }
+    for (size_t i = 0; i < a_bias.grad.size(); ++i) a_bias.grad.data()[i] = b_bias.grad.data()[i] = float(step);
+    want_weight = sum_squares<float>(a.grad);
+    want_bias = sum_squares<float>(a_bias.grad);
+    plain.step();
+    plain.zero_grad();
+    fused.step_and_zero_grad(&squares);
+    REQUIRE(squares.size() == 2);
+    REQUIRE(squares[0] == float(want_weight));
+    REQUIRE(squares[1] == float(want_bias));
+    REQUIRE(std::memcmp(a.value.data(), b.value.data(), a.value.size() * sizeof(float)) == 0);
+    REQUIRE(std::memcmp(a_bias.value.data(), b_bias.value.data(), a_bias.value.size() * sizeof(float)) == 0);
+    REQUIRE(max_abs<float>(b.grad) == 0.0f);
+    REQUIRE(max_abs<float>(b_bias.grad) == 0.0f);
+    REQUIRE(fused.iterations() == plain.iterations());
+  }
+  const auto sa = plain.state(), sb = fused.state();
+  REQUIRE(sa.size() == sb.size());
+  for (size_t i = 0; i < sa.size(); ++i) {
+    REQUIRE(std::memcmp(sa[i].view.data(), sb[i].view.data(), sa[i].view.size() * sizeof(float)) == 0);
+  }
+}
+}  // namespace
+
+TEST_CASE("step_and_zero_grad is bitwise step then zero_grad and reports each sum of squares",
+          "[autograd]") {
+  check_fused_matches_step_then_zero<autograd::Rmsprop<float>>("rmsprop");
+  check_fused_matches_step_then_zero<autograd::Adam<float>>("adam");
+  check_fused_matches_step_then_zero<autograd::Sgd<float>>("sgd");
 }
 
 }  // namespace simdgrad::testing
