@@ -5,10 +5,23 @@
 
 namespace simdgrad::autograd {
 
+namespace {
+// A gradient flagged zero holds stale memory: make it real zeros before an update reads it.
+template <class T>
+void materialize_zero_grad(Parameter<T>& p) {
+  if (!p.grad_is_zero) return;
+  fill(p.grad.view(), T(0));
+  p.grad_is_zero = false;
+}
+}  // namespace
+
 template <class T>
 void Optimizer<T>::step() {
   ++iterations_;
-  for (size_t i = 0; i < parameters_.size(); ++i) update(i, *parameters_[i], false);
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    materialize_zero_grad(*parameters_[i]);
+    update(i, *parameters_[i], false);
+  }
 }
 
 template <class T>
@@ -16,14 +29,20 @@ void Optimizer<T>::step_and_zero_grad(std::vector<T>* grad_square_sums) {
   ++iterations_;
   if (grad_square_sums) grad_square_sums->resize(parameters_.size());
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    const T squares = update(i, *parameters_[i], true);
+    Parameter<T>& p = *parameters_[i];
+    materialize_zero_grad(p);
+    const T squares = update(i, p, true);
     if (grad_square_sums) (*grad_square_sums)[i] = squares;
+    p.grad_is_zero = true;  // instead of a pass writing zeros: the next backward overwrites
   }
 }
 
 template <class T>
 void Optimizer<T>::zero_grad() {
-  for (Parameter<T>* p : parameters_) fill(p->grad.view(), T(0));
+  for (Parameter<T>* p : parameters_) {
+    fill(p->grad.view(), T(0));
+    p->grad_is_zero = false;
+  }
 }
 
 template <class T>
@@ -54,9 +73,9 @@ Sgd<T>::Sgd(std::vector<Parameter<T>*> parameters, T lr, T momentum, bool nester
       velocity_(this->add_slot("velocity")) {}
 
 template <class T>
-T Sgd<T>::update(size_t i, Parameter<T>& p, bool clear) {
-  if (clear) {
-    return sgd_momentum_update_and_clear<T>(p.value, p.grad, this->slot(velocity_, i), lr_,
+T Sgd<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
+  if (square_sum) {
+    return sgd_momentum_update_and_square_sum<T>(p.value, p.grad, this->slot(velocity_, i), lr_,
                                             momentum_, nesterov_);
   }
   sgd_momentum_update<T>(p.value, p.grad, this->slot(velocity_, i), lr_, momentum_, nesterov_);
@@ -72,9 +91,9 @@ Rmsprop<T>::Rmsprop(std::vector<Parameter<T>*> parameters, T lr, T rho, T epsilo
       accumulator_(this->add_slot("rms")) {}
 
 template <class T>
-T Rmsprop<T>::update(size_t i, Parameter<T>& p, bool clear) {
-  if (clear) {
-    return rmsprop_update_and_clear<T>(p.value, p.grad, this->slot(accumulator_, i), lr_, rho_,
+T Rmsprop<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
+  if (square_sum) {
+    return rmsprop_update_and_square_sum<T>(p.value, p.grad, this->slot(accumulator_, i), lr_, rho_,
                                        epsilon_);
   }
   rmsprop_update<T>(p.value, p.grad, this->slot(accumulator_, i), lr_, rho_, epsilon_);
@@ -92,9 +111,9 @@ Adam<T>::Adam(std::vector<Parameter<T>*> parameters, T lr, T beta1, T beta2, T e
       v_(this->add_slot("v")) {}
 
 template <class T>
-T Adam<T>::update(size_t i, Parameter<T>& p, bool clear) {
-  if (clear) {
-    return adam_update_and_clear<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), lr_,
+T Adam<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
+  if (square_sum) {
+    return adam_update_and_square_sum<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), lr_,
                                     beta1_, beta2_, epsilon_, this->iterations());
   }
   adam_update<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), lr_, beta1_, beta2_,

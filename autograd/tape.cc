@@ -52,7 +52,7 @@ uint32_t Tape<T>::add_value(MatrixView<T> value) {
 template <class T>
 Var<T> Tape<T>::parameter(Parameter<T>& p) {
   // The gradient view is the parameter's own: contributions accumulate into it.
-  slots_.push_back(Slot{p.value.view(), p.grad.view(), grad_enabled_, true});
+  slots_.push_back(Slot{p.value.view(), p.grad.view(), grad_enabled_, true, &p});
   return make_var(uint32_t(slots_.size() - 1));
 }
 
@@ -91,8 +91,7 @@ template <class T>
 MatrixView<T> Tape<T>::grad_target(uint32_t id, T* beta) {
   Slot& slot = slots_[id];
   if (slot.grad.data() == nullptr) slot.grad = allocate(slot.value.rows(), slot.value.cols());
-  *beta = slot.has_grad ? T(1) : T(0);
-  slot.has_grad = true;
+  *beta = take_first_contribution(slot) ? T(0) : T(1);
   return slot.grad;
 }
 
@@ -120,6 +119,13 @@ void Tape<T>::backward(Var<T> loss) {
   for (size_t i = nodes_.size(); i-- > 0;) {
     const Node<T>& node = nodes_[i];
     if (slots_[node.output].has_grad) node.backward(*this, node);
+  }
+  // A parameter no contribution reached keeps a gradient of zero: make its memory say so.
+  for (Slot& slot : slots_) {
+    if (slot.parameter && slot.parameter->grad_is_zero) {
+      fill(slot.parameter->grad.view(), T(0));
+      slot.parameter->grad_is_zero = false;
+    }
   }
 }
 

@@ -53,11 +53,11 @@ void sgd_momentum_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> v
 }
 
 template <class T>
-T sgd_momentum_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> velocity, T lr,
-                                T momentum, bool nesterov) {
+T sgd_momentum_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g,
+                                     MatrixView<T> velocity, T lr, T momentum, bool nesterov) {
   const auto& k = detail::vector_kernels<T>();
-  return update("sgd_momentum_update_and_clear", [&](T* ps, T* gs, T* vs, size_t n) {
-    return k.sgd_momentum_and_clear(ps, gs, vs, n, lr, momentum, nesterov);
+  return update("sgd_momentum_update_and_square_sum", [&](T* ps, const T* gs, T* vs, size_t n) {
+    return k.sgd_momentum_and_square_sum(ps, gs, vs, n, lr, momentum, nesterov);
   }, p, g, velocity);
 }
 
@@ -71,11 +71,11 @@ void rmsprop_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumu
 }
 
 template <class T>
-T rmsprop_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> accumulator, T lr,
-                           T rho, T eps) {
+T rmsprop_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator,
+                                T lr, T rho, T eps) {
   const auto& k = detail::vector_kernels<T>();
-  return update("rmsprop_update_and_clear", [&](T* ps, T* gs, T* as, size_t n) {
-    return k.rmsprop_and_clear(ps, gs, as, n, lr, rho, eps);
+  return update("rmsprop_update_and_square_sum", [&](T* ps, const T* gs, T* as, size_t n) {
+    return k.rmsprop_and_square_sum(ps, gs, as, n, lr, rho, eps);
   }, p, g, accumulator);
 }
 
@@ -90,12 +90,12 @@ void adam_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> m, Matrix
 }
 
 template <class T>
-T adam_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> m, MatrixView<T> v, T lr,
-                        T beta1, T beta2, T eps, long step) {
-  const T lr_t = adam_rate(lr, beta1, beta2, step, "adam_update_and_clear");
+T adam_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> m,
+                             MatrixView<T> v, T lr, T beta1, T beta2, T eps, long step) {
+  const T lr_t = adam_rate(lr, beta1, beta2, step, "adam_update_and_square_sum");
   const auto& k = detail::vector_kernels<T>();
-  return update("adam_update_and_clear", [&](T* ps, T* gs, T* ms, T* vs, size_t n) {
-    return k.adam_and_clear(ps, gs, ms, vs, n, lr_t, beta1, beta2, eps);
+  return update("adam_update_and_square_sum", [&](T* ps, const T* gs, T* ms, T* vs, size_t n) {
+    return k.adam_and_square_sum(ps, gs, ms, vs, n, lr_t, beta1, beta2, eps);
   }, p, g, m, v);
 }
 
@@ -105,11 +105,12 @@ T adam_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> m, Matri
   template void rmsprop_update<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, T, T, T);    \
   template void adam_update<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, MatrixView<T>,  \
                                T, T, T, T, long);                                                 \
-  template T sgd_momentum_update_and_clear<T>(MatrixView<T>, MatrixView<T>, MatrixView<T>, T, T,  \
-                                              bool);                                              \
-  template T rmsprop_update_and_clear<T>(MatrixView<T>, MatrixView<T>, MatrixView<T>, T, T, T);   \
-  template T adam_update_and_clear<T>(MatrixView<T>, MatrixView<T>, MatrixView<T>, MatrixView<T>, \
-                                      T, T, T, T, long);
+  template T sgd_momentum_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>,          \
+                                                   MatrixView<T>, T, T, bool);                    \
+  template T rmsprop_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>,  \
+                                              T, T, T);                                           \
+  template T adam_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>,     \
+                                           MatrixView<T>, T, T, T, T, long);
 SIMDGRAD_INSTANTIATE(float)
 SIMDGRAD_INSTANTIATE(double)
 #undef SIMDGRAD_INSTANTIATE

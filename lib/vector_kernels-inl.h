@@ -330,39 +330,27 @@ class SquareSum {
 };
 
 // Runs an optimizer's vector update `update(grad, state)` over n elements, where state points
-// to the parameter and its kState state tensors. With kClear the same pass also sums grad² (in
-// sum_squares' order) and stores zeros into the gradient, and returns the sum; otherwise the
-// gradient is only read and the result is 0.
-template <bool kClear, size_t kState, class D, class G, class Update>
-HWY_INLINE hn::TFromD<D> StreamUpdate(D d, size_t n, G* g,
+// to the parameter and its kState - 1 state tensors. With kSumSquares the same pass also sums
+// grad² in sum_squares' order and returns it (0 otherwise); the gradient is only read.
+template <bool kSumSquares, size_t kState, class D, class Update>
+HWY_INLINE hn::TFromD<D> StreamUpdate(D d, size_t n, const hn::TFromD<D>* g,
                                       const std::array<hn::TFromD<D>*, kState>& state,
                                       const Update& update) {
-  if constexpr (!kClear) {
-    StreamLanes<1, kState>(d, n, {g}, state, [&](const auto& in, const auto& out) HWY_ATTR {
-      update(hn::LoadU(d, in[0]), out);
-    });
-    return 0;
-  } else {
-    std::array<hn::TFromD<D>*, kState + 1> outputs;
-    for (size_t k = 0; k < kState; ++k) outputs[k] = state[k];
-    outputs[kState] = g;
-    SquareSum<D> squares(d, n);
-    StreamLanes<0, kState + 1>(d, n, {}, outputs, [&](const auto&, const auto& out) HWY_ATTR {
-      const auto grad = hn::LoadU(d, out[kState]);
-      squares.Add(grad);
-      update(grad, out);
-      hn::StoreU(hn::Zero(d), d, out[kState]);
-    });
-    return squares.Total(d);
-  }
+  SquareSum<D> squares(d, n);
+  StreamLanes<1, kState>(d, n, {g}, state, [&](const auto& in, const auto& out) HWY_ATTR {
+    const auto grad = hn::LoadU(d, in[0]);
+    if constexpr (kSumSquares) squares.Add(grad);
+    update(grad, out);
+  });
+  return kSumSquares ? squares.Total(d) : hn::TFromD<D>(0);
 }
 
-template <bool kClear, class T, class G>
-T SgdMomentum(T* p, G* g, T* v, size_t n, T lr, T momentum, bool nesterov) {
+template <bool kSumSquares, class T>
+T SgdMomentum(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov) {
   const hn::ScalableTag<T> d;
   const auto vlr = hn::Set(d, lr);
   const auto vmomentum = hn::Set(d, momentum);
-  return StreamUpdate<kClear, 2>(d, n, g, {p, v}, [&](const auto grad, const auto& out) HWY_ATTR {
+  return StreamUpdate<kSumSquares, 2>(d, n, g, {p, v}, [&](const auto grad, const auto& out) HWY_ATTR {
     const auto velocity = hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, hn::LoadU(d, out[1])));
     const auto step = nesterov ? hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, velocity)) : velocity;
     hn::StoreU(hn::Add(hn::LoadU(d, out[0]), step), d, out[0]);
@@ -370,14 +358,14 @@ T SgdMomentum(T* p, G* g, T* v, size_t n, T lr, T momentum, bool nesterov) {
   });
 }
 
-template <bool kClear, class T, class G>
-T Rmsprop(T* p, G* g, T* a, size_t n, T lr, T rho, T eps) {
+template <bool kSumSquares, class T>
+T Rmsprop(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps) {
   const hn::ScalableTag<T> d;
   const auto vlr = hn::Set(d, lr);
   const auto vrho = hn::Set(d, rho);
   const auto vone_minus_rho = hn::Set(d, T(1) - rho);
   const auto veps = hn::Set(d, eps);
-  return StreamUpdate<kClear, 2>(d, n, g, {p, a}, [&](const auto grad, const auto& out) HWY_ATTR {
+  return StreamUpdate<kSumSquares, 2>(d, n, g, {p, a}, [&](const auto grad, const auto& out) HWY_ATTR {
     const auto accumulator =
         hn::MulAdd(vrho, hn::LoadU(d, out[1]), hn::Mul(vone_minus_rho, hn::Mul(grad, grad)));
     const auto step = hn::Div(hn::Mul(vlr, grad), hn::Add(hn::Sqrt(accumulator), veps));
@@ -386,8 +374,8 @@ T Rmsprop(T* p, G* g, T* a, size_t n, T lr, T rho, T eps) {
   });
 }
 
-template <bool kClear, class T, class G>
-T Adam(T* p, G* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) {
+template <bool kSumSquares, class T>
+T Adam(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) {
   const hn::ScalableTag<T> d;
   const auto vlr = hn::Set(d, lr_t);
   const auto vb1 = hn::Set(d, beta1);
@@ -395,7 +383,7 @@ T Adam(T* p, G* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) {
   const auto vb2 = hn::Set(d, beta2);
   const auto vone_minus_b2 = hn::Set(d, T(1) - beta2);
   const auto veps = hn::Set(d, eps);
-  return StreamUpdate<kClear, 3>(d, n, g, {p, m, v}, [&](const auto grad, const auto& out) HWY_ATTR {
+  return StreamUpdate<kSumSquares, 3>(d, n, g, {p, m, v}, [&](const auto grad, const auto& out) HWY_ATTR {
     const auto first = hn::MulAdd(vb1, hn::LoadU(d, out[1]), hn::Mul(vone_minus_b1, grad));
     const auto second =
         hn::MulAdd(vb2, hn::LoadU(d, out[2]), hn::Mul(vone_minus_b2, hn::Mul(grad, grad)));
@@ -434,12 +422,12 @@ VectorKernels<T> MakeVectorKernels() {
   k.sum = &Sum<T>;
   k.sum_squares = &SumSquares<T>;
   k.max_abs = &MaxAbs<T>;
-  k.sgd_momentum = &SgdMomentum<false, T, const T>;
-  k.rmsprop = &Rmsprop<false, T, const T>;
-  k.adam = &Adam<false, T, const T>;
-  k.sgd_momentum_and_clear = &SgdMomentum<true, T, T>;
-  k.rmsprop_and_clear = &Rmsprop<true, T, T>;
-  k.adam_and_clear = &Adam<true, T, T>;
+  k.sgd_momentum = &SgdMomentum<false, T>;
+  k.rmsprop = &Rmsprop<false, T>;
+  k.adam = &Adam<false, T>;
+  k.sgd_momentum_and_square_sum = &SgdMomentum<true, T>;
+  k.rmsprop_and_square_sum = &Rmsprop<true, T>;
+  k.adam_and_square_sum = &Adam<true, T>;
   return k;
 }
 

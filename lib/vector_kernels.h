@@ -49,12 +49,11 @@ struct VectorKernels {
   // Adam with the bias correction folded into lr_t (Keras 2):
   // m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr_t*m / (sqrt(v) + eps).
   T (*adam)(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
-  // The same updates fused with the gradient's last use in a step: in the one pass they also
-  // return sum(g^2), bitwise what sum_squares returns for the segment, and set g to 0.
-  // (The plain updates above return 0.)
-  T (*sgd_momentum_and_clear)(T* p, T* g, T* v, size_t n, T lr, T momentum, bool nesterov);
-  T (*rmsprop_and_clear)(T* p, T* g, T* a, size_t n, T lr, T rho, T eps);
-  T (*adam_and_clear)(T* p, T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
+  // The same updates that also return sum(g^2) from the same pass, bitwise what sum_squares
+  // returns for the segment. (The plain updates above return 0.)
+  T (*sgd_momentum_and_square_sum)(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov);
+  T (*rmsprop_and_square_sum)(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps);
+  T (*adam_and_square_sum)(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
 };
 
 // The table of the target that runs now (honours a pinned target, see targets.h).

@@ -23,17 +23,17 @@ template <class T>
 void adam_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> m, MatrixView<T> v, T lr,
                  T beta1, T beta2, T eps, long step);
 
-// The same three updates fused with what a training step does next to the gradient: in the one
-// pass over memory they also set g to zero and return sum(g^2) of the gradient they used —
-// bitwise what sum_squares(g) returns — for the diagnostics.
+// The same three updates that also return sum(g^2) of the gradient they used, from the same
+// pass over memory — bitwise what sum_squares(g) returns — for diagnostics that would otherwise
+// read every gradient once more.
 template <class T>
-T sgd_momentum_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> velocity, T lr,
-                                T momentum, bool nesterov);
+T sgd_momentum_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g,
+                                     MatrixView<T> velocity, T lr, T momentum, bool nesterov);
 template <class T>
-T rmsprop_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> accumulator, T lr,
-                           T rho, T eps);
+T rmsprop_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator,
+                                T lr, T rho, T eps);
 template <class T>
-T adam_update_and_clear(MatrixView<T> p, MatrixView<T> g, MatrixView<T> m, MatrixView<T> v, T lr,
-                        T beta1, T beta2, T eps, long step);
+T adam_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> m,
+                             MatrixView<T> v, T lr, T beta1, T beta2, T eps, long step);
 
 }  // namespace simdgrad

@@ -21,9 +21,10 @@ class Optimizer {
   void step();
   // Sets every parameter's gradient to zero (gradients accumulate until then).
   void zero_grad();
-  // step() then zero_grad() in one pass over each parameter's memory (the fused lib/ updates),
-  // bitwise the same as the two calls. When given, grad_square_sums receives per parameter the
-  // sum of its squared gradient elements as used by the step (bitwise sum_squares(grad)), for
+  // step() then zero_grad() without a pass writing zeros: each gradient is flagged zero
+  // (Parameter::grad_is_zero) and the next backward writes it instead of adding to it, bitwise
+  // the same as the two calls. When given, grad_square_sums receives per parameter the sum of
+  // its squared gradient elements, from the update's own pass (bitwise sum_squares(grad)), for
   // diagnostics that would otherwise read every gradient once more.
   void step_and_zero_grad(std::vector<T>* grad_square_sums = nullptr);
 
@@ -39,9 +40,9 @@ class Optimizer {
   Matrix<T>& slot(size_t slot_index, size_t parameter_index) {
     return slots_[slot_index].tensors[parameter_index];
   }
-  // One parameter's update; with `clear` the fused form, which also zeroes the gradient and
-  // returns the sum of its squares (0 otherwise).
-  virtual T update(size_t parameter_index, Parameter<T>& p, bool clear) = 0;
+  // One parameter's update; with `square_sum` it also returns the sum of the squared gradient
+  // elements from the same pass (0 otherwise).
+  virtual T update(size_t parameter_index, Parameter<T>& p, bool square_sum) = 0;
 
   std::vector<Parameter<T>*> parameters_;
 
@@ -63,7 +64,7 @@ class Sgd : public Optimizer<T> {
   std::string name() const override { return "sgd"; }
 
  private:
-  T update(size_t i, Parameter<T>& p, bool clear) override;
+  T update(size_t i, Parameter<T>& p, bool square_sum) override;
   T lr_, momentum_;
   bool nesterov_;
   size_t velocity_;
@@ -78,7 +79,7 @@ class Rmsprop : public Optimizer<T> {
   std::string name() const override { return "rmsprop"; }
 
  private:
-  T update(size_t i, Parameter<T>& p, bool clear) override;
+  T update(size_t i, Parameter<T>& p, bool square_sum) override;
   T lr_, rho_, epsilon_;
   size_t accumulator_;
 };
@@ -92,7 +93,7 @@ class Adam : public Optimizer<T> {
   std::string name() const override { return "adam"; }
 
  private:
-  T update(size_t i, Parameter<T>& p, bool clear) override;
+  T update(size_t i, Parameter<T>& p, bool square_sum) override;
   T lr_, beta1_, beta2_, epsilon_;
   size_t m_, v_;
 };

@@ -17,6 +17,12 @@ struct Parameter {
   std::string name;  // unique within a model, e.g. "dense_0.weight"
   Matrix<T> value;
   Matrix<T> grad;
+  // The gradient is zero whatever `grad` holds: set by Optimizer::step_and_zero_grad() instead
+  // of writing zeros, so the next backward writes its first contribution straight into `grad`
+  // (a GEMM with beta 0) rather than adding to zeros. backward() always leaves `grad` valid
+  // and this false for every parameter on its tape; zero_grad() writes real zeros. Code that
+  // writes `grad` itself, not through a tape, sets it false.
+  bool grad_is_zero = false;
 };
 
 // A named view of a tensor, for saving and loading parameters and optimizer state.

@@ -119,8 +119,24 @@ class Tape {
     MatrixView<T> value;
     MatrixView<T> grad;
     bool requires_grad = false;
-    bool has_grad = false;  // a contribution has been written (parameters: always)
+    bool has_grad = false;  // a contribution has been written (parameters: see below)
+    // A parameter's slot: whether its gradient holds contributions is the parameter's own
+    // state (Parameter::grad_is_zero), shared by every slot of the same parameter.
+    Parameter<T>* parameter = nullptr;
   };
+  // Whether the next contribution to `slot` is its first (to be written, not added); marks it
+  // as having one from here.
+  bool take_first_contribution(Slot& slot) {
+    bool first;
+    if (slot.parameter) {
+      first = slot.parameter->grad_is_zero;
+      slot.parameter->grad_is_zero = false;
+    } else {
+      first = !slot.has_grad;
+    }
+    slot.has_grad = true;
+    return first;
+  }
   Var<T> make_var(uint32_t id) { return Var<T>(this, id, step_); }
   void add_into_grad(uint32_t id, MatrixView<const T> contribution);
 
@@ -155,10 +171,9 @@ template <class T>
 template <class Write>
 void Tape<T>::accumulate(uint32_t id, Write&& write) {
   Slot& slot = slots_[id];
-  if (!slot.has_grad) {
+  if (take_first_contribution(slot)) {
     if (slot.grad.data() == nullptr) slot.grad = allocate(slot.value.rows(), slot.value.cols());
     write(slot.grad);
-    slot.has_grad = true;
     return;
   }
   MatrixView<T> scratch = allocate(slot.value.rows(), slot.value.cols());
