@@ -15,6 +15,8 @@ namespace {
 template <class T>
 using View = MatrixView<T>;
 template <class T>
+constexpr T kMapeEpsilon = T(1e-7);  // Keras' K.epsilon()
+template <class T>
 using ConstView = MatrixView<const T>;
 
 constexpr uint32_t kTransposeA = 1;
@@ -395,7 +397,7 @@ Var<T> mape(Var<T> prediction, Var<T> target) {
   Tape<T>& tape = prediction.tape();
   require_same("mape", prediction, target);
   const double n = double(prediction.value().size());
-  const T epsilon = T(1e-7);  // Keras' K.epsilon()
+  const T epsilon = kMapeEpsilon<T>;
   View<T> diff = tape.allocate(prediction.rows(), prediction.cols());
   View<T> denominator = tape.allocate(prediction.rows(), prediction.cols());
   View<T> ratio = tape.allocate(prediction.rows(), prediction.cols());
@@ -415,6 +417,27 @@ Var<T> mape(Var<T> prediction, Var<T> target) {
     node->saved[1] = tape.add_value(denominator);
   }
   return y;
+}
+
+template <class T>
+LossWithMape<T> mse_loss_with_mape(Var<T> prediction, Var<T> target) {
+  Tape<T>& tape = prediction.tape();
+  require_same("mse_loss_with_mape", prediction, target);
+  const double n = double(prediction.value().size());
+  View<T> diff = tape.allocate(prediction.rows(), prediction.cols());
+  const ErrorSums<T> sums =
+      squared_and_relative_errors<T>(prediction.value(), target.value(), kMapeEpsilon<T>, diff);
+  // The same node as mse_loss records.
+  View<T> out = scalar_output<T>(tape, double(sums.squared) / n);
+  Node<T>* node;
+  Var<T> loss = tape.record(out, {prediction, target}, &node);
+  if (node) {
+    node->backward = &mse_backward<T>;
+    node->scalar = T(2.0 / n);
+    node->saved[0] = tape.add_value(diff);
+  }
+  // mape's value goes through T as its 1x1 result does.
+  return {loss, double(static_cast<T>(100.0 * double(sums.relative) / n)), diff};
 }
 
 template <class T>
@@ -453,6 +476,7 @@ Var<T> softmax_cross_entropy(Var<T> logits, Var<T> target) {
   template Var<T> mean<T>(Var<T>);                                            \
   template Var<T> mse_loss<T>(Var<T>, Var<T>);                                \
   template Var<T> mape<T>(Var<T>, Var<T>);                                    \
+  template LossWithMape<T> mse_loss_with_mape<T>(Var<T>, Var<T>);        \
   template Var<T> softmax_cross_entropy<T>(Var<T>, Var<T>);
 SIMDGRAD_INSTANTIATE(float)
 SIMDGRAD_INSTANTIATE(double)

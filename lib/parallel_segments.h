@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -78,6 +79,22 @@ double reduce_segments(size_t rows, size_t cols, bool flat, PerSegment&& per_seg
   for_each_segment(rows, cols, flat, [&](const Segment& s) { results[s.index] = per_segment(s); });
   double total = 0.0;
   for (size_t i = 0; i < count; ++i) total = combine(total, results[i]);
+  return total;
+}
+
+// The same for N sums at once: per_segment(Segment) -> std::array<double, N>, each component
+// added up in segment order.
+template <size_t N, class PerSegment>
+std::array<double, N> sum_segments(size_t rows, size_t cols, bool flat, PerSegment&& per_segment) {
+  thread_local std::vector<std::array<double, N>> partials;
+  const size_t count = segment_count(rows, cols, flat);
+  if (partials.size() < count) partials.resize(count);
+  std::array<double, N>* const results = partials.data();
+  for_each_segment(rows, cols, flat, [&](const Segment& s) { results[s.index] = per_segment(s); });
+  std::array<double, N> total{};
+  for (size_t i = 0; i < count; ++i) {
+    for (size_t k = 0; k < N; ++k) total[k] += results[i][k];
+  }
   return total;
 }
 

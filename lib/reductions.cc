@@ -37,6 +37,26 @@ T max_abs(MatrixView<const T> x) {
   return static_cast<T>(reduce(x, detail::vector_kernels<T>().max_abs, larger));
 }
 
+template <class T>
+ErrorSums<T> squared_and_relative_errors(MatrixView<const T> prediction,
+                                         MatrixView<const T> target, T eps, MatrixView<T> diff) {
+  require_same_shape("squared_and_relative_errors", prediction, target);
+  require_same_shape("squared_and_relative_errors", prediction, diff);
+  const auto& k = detail::vector_kernels<T>();
+  const bool flat = prediction.contiguous() && target.contiguous() && diff.contiguous();
+  const auto sums = sum_segments<2>(prediction.rows(), prediction.cols(), flat, [&](const Segment& s) {
+    T squared, relative;
+    k.squared_and_relative_errors(segment_start(prediction, s), segment_start(target, s), eps,
+                                  segment_start(diff, s), s.length, &squared, &relative);
+    return std::array<double, 2>{double(squared), double(relative)};
+  });
+  return {static_cast<T>(sums[0]), static_cast<T>(sums[1])};
+}
+
+template ErrorSums<float> squared_and_relative_errors(MatrixView<const float>, MatrixView<const float>,
+                                                      float, MatrixView<float>);
+template ErrorSums<double> squared_and_relative_errors(MatrixView<const double>, MatrixView<const double>,
+                                                       double, MatrixView<double>);
 template float sum<float>(MatrixView<const float>);
 template double sum<double>(MatrixView<const double>);
 template float sum_squares<float>(MatrixView<const float>);

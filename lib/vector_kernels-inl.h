@@ -304,26 +304,37 @@ void LogSoftmaxRow(const T* x, T* y, size_t n) {
   });
 }
 
-// Σx² of a stream of vectors in SumSquares' exact order (four accumulators over the blocks of
+// A sum over a stream of vectors in Reduce's exact order (four accumulators over the blocks of
 // four vectors, everything after them into the first), so that a fused pass reports bitwise
-// what sum_squares() would.
+// what Sum or SumSquares over the same n elements would: AddSquare(v) as SumSquares adds,
+// Add(v) as Sum does.
 template <class D>
-class SquareSum {
+class BlockedSum {
  public:
-  SquareSum(D d, size_t n) : blocked_(n / (4 * hn::Lanes(d)) * 4) {
+  BlockedSum(D d, size_t n) : blocked_(n / (4 * hn::Lanes(d)) * 4) {
     for (auto& a : acc_) a = hn::Zero(d);
   }
   template <class V>
+  HWY_INLINE void AddSquare(V v) {
+    auto& acc = Next();
+    acc = hn::MulAdd(v, v, acc);
+  }
+  template <class V>
   HWY_INLINE void Add(V v) {
-    const size_t k = count_ < blocked_ ? count_ % 4 : 0;
-    acc_[k] = hn::MulAdd(v, v, acc_[k]);
-    ++count_;
+    auto& acc = Next();
+    acc = hn::Add(acc, v);
   }
   HWY_INLINE hn::TFromD<D> Total(D d) const {
     return hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(acc_[0], acc_[1]), hn::Add(acc_[2], acc_[3]))));
   }
 
  private:
+  HWY_INLINE hn::Vec<D>& Next() {
+    const size_t k = count_ < blocked_ ? count_ % 4 : 0;
+    ++count_;
+    return acc_[k];
+  }
+
   hn::Vec<D> acc_[4];
   size_t blocked_;  // vectors that fall into the four-accumulator blocks
   size_t count_ = 0;
@@ -336,10 +347,10 @@ template <bool kSumSquares, size_t kState, class D, class Update>
 HWY_INLINE hn::TFromD<D> StreamUpdate(D d, size_t n, const hn::TFromD<D>* g,
                                       const std::array<hn::TFromD<D>*, kState>& state,
                                       const Update& update) {
-  SquareSum<D> squares(d, n);
+  BlockedSum<D> squares(d, n);
   StreamLanes<1, kState>(d, n, {g}, state, [&](const auto& in, const auto& out) HWY_ATTR {
     const auto grad = hn::LoadU(d, in[0]);
-    if constexpr (kSumSquares) squares.Add(grad);
+    if constexpr (kSumSquares) squares.AddSquare(grad);
     update(grad, out);
   });
   return kSumSquares ? squares.Total(d) : hn::TFromD<D>(0);
@@ -394,6 +405,25 @@ T Adam(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) 
   });
 }
 
+// diff = p - t, stored; returns Σdiff² and Σ|diff| / max(|t|, eps) in Sum's and SumSquares'
+// orders: bitwise SumSquares(diff) and Sum(Div(Abs(diff), Max(Abs(t), eps))).
+template <class T>
+void SquaredAndRelativeErrors(const T* p, const T* t, T eps, T* diff, size_t n, T* squared,
+                              T* relative) {
+  const hn::ScalableTag<T> d;
+  const auto veps = hn::Set(d, eps);
+  BlockedSum<decltype(d)> squares(d, n), ratios(d, n);
+  StreamLanes<2, 1>(d, n, {p, t}, {diff}, [&](const auto& in, const auto& out) HWY_ATTR {
+    const auto target = hn::LoadU(d, in[1]);
+    const auto difference = hn::Sub(hn::LoadU(d, in[0]), target);
+    hn::StoreU(difference, d, out[0]);
+    squares.AddSquare(difference);
+    ratios.Add(hn::Div(hn::Abs(difference), hn::Max(hn::Abs(target), veps)));
+  });
+  *squared = squares.Total(d);
+  *relative = ratios.Total(d);
+}
+
 template <class T>
 VectorKernels<T> MakeVectorKernels() {
   VectorKernels<T> k;
@@ -428,6 +458,7 @@ VectorKernels<T> MakeVectorKernels() {
   k.sgd_momentum_and_square_sum = &SgdMomentum<true, T>;
   k.rmsprop_and_square_sum = &Rmsprop<true, T>;
   k.adam_and_square_sum = &Adam<true, T>;
+  k.squared_and_relative_errors = &SquaredAndRelativeErrors<T>;
   return k;
 }
 

@@ -54,6 +54,11 @@ struct VectorKernels {
   T (*sgd_momentum_and_square_sum)(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov);
   T (*rmsprop_and_square_sum)(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps);
   T (*adam_and_square_sum)(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
+
+  // diff = p - t; *squared = sum(diff^2), *relative = sum(|diff| / max(|t|, eps)), each bitwise
+  // the sum_squares / sum kernels over the same elements: a loss and a metric in one pass.
+  void (*squared_and_relative_errors)(const T* p, const T* t, T eps, T* diff, size_t n,
+                                      T* squared, T* relative);
 };
 
 // The table of the target that runs now (honours a pinned target, see targets.h).

@@ -170,20 +170,18 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
   autograd::Var<float> x = tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, size, batch_.cols()));
   autograd::Var<float> y = model_.forward(tape_, x);
   mark(&StepPhases::forward);
-  autograd::Var<float> loss = autograd::mse_loss(y, x);
+  // The loss and the metric in one pass over the batch.
+  const autograd::LossWithMape<float> loss = autograd::mse_loss_with_mape(y, x);
   StepResult result;
-  {
-    autograd::NoGrad<float> metric_only(tape_);
-    result.metric = autograd::mape(y, x).value()(0, 0);
-  }
-  result.loss = loss.value()(0, 0);
+  result.metric = loss.mape;
+  result.loss = loss.loss.value()(0, 0);
   ++step_in_epoch_;
   if (!std::isfinite(result.loss)) {
     throw NumericalFault("the loss became " + std::to_string(result.loss) + " in epoch " +
                          std::to_string(epoch_ + 1) + ", step " + std::to_string(step_in_epoch_));
   }
   mark(&StepPhases::loss);
-  tape_.backward(loss);
+  tape_.backward(loss.loss);
   mark(&StepPhases::backward);
   // One pass per parameter: the update, the zeroing, and the squared norms the diagnostics
   // need (parameters come as weight, bias per layer).
@@ -256,12 +254,12 @@ Evaluation Trainer::evaluate(const LabeledImages& images) {
       add<float>(out.activity[l], column, out.activity[l]);
     }
     const double elements = double(size * pixels);
-    squared_sum += double(autograd::mse_loss(y, x).value()(0, 0)) * elements;
-    mape_sum += double(autograd::mape(y, x).value()(0, 0)) * elements;
+    const autograd::LossWithMape<float> errors = autograd::mse_loss_with_mape(y, x);
+    squared_sum += double(errors.loss.value()(0, 0)) * elements;
+    mape_sum += errors.mape * elements;
     MatrixView<float> error = tape_.allocate(y.rows(), y.cols());
     MatrixView<float> pixel_error = tape_.allocate(1, y.cols());
-    sub<float>(y.value(), x.value(), error);
-    mul<float>(error, error, error);
+    mul<float>(errors.diff, errors.diff, error);
     column_sums<float>(error, pixel_error);
     add<float>(out.pixel_squared_error, pixel_error, out.pixel_squared_error);
     MatrixView<float> sign_of_y = tape_.allocate(y.rows(), y.cols());

@@ -138,6 +138,24 @@ TEST_CASE("mse_loss gradients reach prediction and target", "[gradcheck]") {
   check_binary([](auto p, auto t) { return autograd::mse_loss(p, t); });
 }
 
+TEST_CASE("mse_loss_with_mape has mse_loss's gradients", "[gradcheck]") {
+  check_binary([](Var<double> a, Var<double> b) { return autograd::mse_loss_with_mape(a, b).loss; });
+}
+
+TEST_CASE("mse_loss_with_mape is mse_loss and mape bitwise, with their difference", "[gradcheck]") {
+  auto p = random_parameter<float>("p", 37, 29, 3, -255, 255);
+  auto t = random_parameter<float>("t", 37, 29, 4, 0, 255);
+  t.value(2, 3) = 0.0f;  // a target at 0: the epsilon in mape's denominator
+  Tape<float> tape;
+  const Var<float> pv = tape.parameter(p), tv = tape.constant(t.value);
+  const autograd::LossWithMape<float> fused = autograd::mse_loss_with_mape(pv, tv);
+  const Var<float> mse = autograd::mse_loss(pv, tv), mape = autograd::mape(pv, tv);
+  REQUIRE(fused.loss.value()(0, 0) == mse.value()(0, 0));
+  REQUIRE(fused.mape == double(mape.value()(0, 0)));
+  REQUIRE(fused.diff(36, 28) == p.value(36, 28) - t.value(36, 28));
+  REQUIRE(fused.loss.requires_grad());
+}
+
 TEST_CASE("mape gradient with respect to the prediction is right", "[gradcheck]") {
   for (Shape s : kShapes) {
     auto prediction = random_parameter<double>("prediction", s.rows, s.cols, 30);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "simdgrad/elementwise.h"
 #include "simdgrad/reductions.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
@@ -60,6 +61,36 @@ TEST_CASE("reductions of an empty matrix are zero", "[kernels]") {
   REQUIRE(sum<float>(empty) == 0.0f);
   REQUIRE(sum_squares<float>(empty) == 0.0f);
   REQUIRE(max_abs<float>(empty) == 0.0f);
+}
+
+// The loss-and-metric pass must give, bitwise, what sub + sum_squares and abs / clamp_min /
+// div + sum give apart: a training step's MSE and MAPE do not move when fused.
+TEST_CASE("squared_and_relative_errors equals the separate passes bitwise on every SIMD target",
+          "[kernels]") {
+  std::mt19937_64 rng(9);
+  const size_t shapes[][2] = {{1, 1}, {1, 33}, {3, 101}, {128, 784}, {300, 784}};
+  for_each_target([&](const SimdTarget&) {
+    for (const auto& [rows, cols] : shapes) {
+      for (size_t pad : {0, 5}) {
+        INFO(rows << "x" << cols << " pad " << pad);
+        PlacedMatrix<float> p(rows, cols, 1, pad), t(rows, cols, 2, pad), diff(rows, cols, 3, pad);
+        fill_uniform(p.view(), rng, -255, 255);
+        fill_uniform(t.view(), rng, 0, 255);
+        for (size_t c = 0; c < cols; c += 3) t.view()(0, c) = 0.0f;  // targets at 0: eps matters
+        PlacedMatrix<float> d(rows, cols, 3, pad), denominator(rows, cols, 0, pad), ratio(rows, cols, 1, pad);
+        sub<float>(p.cview(), t.cview(), d.view());
+        abs<float>(t.cview(), denominator.view());
+        clamp_min<float>(1e-7f, denominator.cview(), denominator.view());
+        abs<float>(d.cview(), ratio.view());
+        div<float>(ratio.cview(), denominator.cview(), ratio.view());
+        const ErrorSums<float> fused =
+            squared_and_relative_errors<float>(p.cview(), t.cview(), 1e-7f, diff.view());
+        REQUIRE(fused.squared == sum_squares<float>(d.cview()));
+        REQUIRE(fused.relative == sum<float>(ratio.cview()));
+        REQUIRE(diff.storage() == d.storage());
+      }
+    }
+  });
 }
 
 }  // namespace simdgrad::testing

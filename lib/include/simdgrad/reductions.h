@@ -15,4 +15,16 @@ template <class T> T sum_squares(MatrixView<const T> x);
 // Largest |x|; 0 for an empty view.
 template <class T> T max_abs(MatrixView<const T> x);
 
+template <class T>
+struct ErrorSums {
+  T squared = 0;   // sum((prediction - target)^2)
+  T relative = 0;  // sum(|prediction - target| / max(|target|, eps))
+};
+// A loss and a metric in one pass: writes diff = prediction - target and returns the two sums,
+// bitwise sum_squares(diff) and sum(|diff| / max(|target|, eps)) computed apart (MSE and
+// Keras' MAPE without their constant factors).
+template <class T>
+ErrorSums<T> squared_and_relative_errors(MatrixView<const T> prediction,
+                                         MatrixView<const T> target, T eps, MatrixView<T> diff);
+
 }  // namespace simdgrad

@@ -36,6 +36,17 @@ template <class T> Var<T> mse_loss(Var<T> prediction, Var<T> target);
 // Keras' mean_absolute_percentage_error: 100 * mean(|target - prediction| /
 // max(|target|, 1e-7)). A metric: its gradient flows to the prediction only.
 template <class T> Var<T> mape(Var<T> prediction, Var<T> target);
+// mse_loss and the value of mape from one pass over memory (a training step's loss and its
+// metric): `loss` is bitwise mse_loss(prediction, target) and differentiable like it, `mape` is
+// bitwise mape(prediction, target)'s value (a number: no gradient), `diff` is prediction - target
+// (valid until the tape's reset()).
+template <class T>
+struct LossWithMape {
+  Var<T> loss;
+  double mape = 0;
+  MatrixView<const T> diff;
+};
+template <class T> LossWithMape<T> mse_loss_with_mape(Var<T> prediction, Var<T> target);
 // Mean over rows of -sum(target * log_softmax(logits)); target rows are probabilities
 // (one-hot for class labels).
 template <class T> Var<T> softmax_cross_entropy(Var<T> logits, Var<T> target);
