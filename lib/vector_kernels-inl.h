@@ -405,6 +405,30 @@ T Adam(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) 
   });
 }
 
+// y = T(x) * scale for bytes x: u8 -> i32 -> T is exact, so every lane equals the scalar
+// conversion, tail included.
+template <class T>
+void BytesTo(const uint8_t* x, T scale, T* y, size_t n) {
+  const hn::ScalableTag<T> d;
+  const size_t lanes = hn::Lanes(d);
+  const auto vscale = hn::Set(d, scale);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    if constexpr (sizeof(T) == 4) {
+      const hn::Rebind<uint8_t, decltype(d)> d8;
+      const hn::Rebind<int32_t, decltype(d)> d32;
+      const auto ints = hn::PromoteTo(d32, hn::LoadU(d8, x + i));
+      hn::StoreU(hn::Mul(hn::ConvertTo(d, ints), vscale), d, y + i);
+    } else {
+      const hn::Rebind<uint8_t, decltype(d)> d8;
+      const hn::Rebind<int32_t, decltype(d)> d32;
+      const auto ints = hn::PromoteTo(d32, hn::LoadU(d8, x + i));
+      hn::StoreU(hn::Mul(hn::PromoteTo(d, ints), vscale), d, y + i);
+    }
+  }
+  for (; i < n; ++i) y[i] = T(x[i]) * scale;
+}
+
 // diff = p - t, stored; returns Σdiff² and Σ|diff| / max(|t|, eps) in Sum's and SumSquares'
 // orders: bitwise SumSquares(diff) and Sum(Div(Abs(diff), Max(Abs(t), eps))).
 template <class T>
@@ -459,6 +483,7 @@ VectorKernels<T> MakeVectorKernels() {
   k.rmsprop_and_square_sum = &Rmsprop<true, T>;
   k.adam_and_square_sum = &Adam<true, T>;
   k.squared_and_relative_errors = &SquaredAndRelativeErrors<T>;
+  k.bytes_to = &BytesTo<T>;
   return k;
 }
 

@@ -59,6 +59,8 @@ struct VectorKernels {
   // the sum_squares / sum kernels over the same elements: a loss and a metric in one pass.
   void (*squared_and_relative_errors)(const T* p, const T* t, T eps, T* diff, size_t n,
                                       T* squared, T* relative);
+  // y = T(x) * scale for n bytes x (image pixels to a batch), exactly the scalar conversion.
+  void (*bytes_to)(const uint8_t* x, T scale, T* y, size_t n);
 };
 
 // The table of the target that runs now (honours a pinned target, see targets.h).

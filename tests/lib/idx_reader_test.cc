@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "simdgrad/idx_reader.h"
+#include "tests/support/for_each_target.h"
 #include "tests/support/idx_files.h"
 
 namespace simdgrad::testing {
@@ -98,6 +99,26 @@ TEST_CASE("convert_images and gather_images give rows of images_to_matrix, bitwi
   Matrix<float> narrow(3, 3);
   REQUIRE_THROWS_WITH(gather_images(m.train, order, 3, factor, narrow.view()),
                       "gather_images: 3 images of 4 pixels do not fit in 3x3");
+}
+
+TEST_CASE("converted pixels are exactly T(pixel) * scale on every SIMD target", "[idx]") {
+  for_each_target([&](const SimdTarget&) {
+    for (size_t cols : {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 63, 65, 784}) {
+      INFO(cols << " pixels");
+      LabeledImages images{2, 1, cols, std::vector<uint8_t>(2 * cols), {0, 0}};
+      for (size_t i = 0; i < images.pixels.size(); ++i) images.pixels[i] = uint8_t(i * 37 + 11);
+      Matrix<float> f(2, cols);
+      Matrix<double> d(2, cols);
+      convert_images(images, 0, 2, 1.0f / 255.0f, f.view());
+      convert_images(images, 0, 2, 1.0 / 255.0, d.view());
+      size_t wrong = 0;
+      for (size_t i = 0; i < images.pixels.size(); ++i) {
+        wrong += f.data()[i] != float(images.pixels[i]) * (1.0f / 255.0f);
+        wrong += d.data()[i] != double(images.pixels[i]) * (1.0 / 255.0);
+      }
+      REQUIRE(wrong == 0);
+    }
+  });
 }
 
 TEST_CASE("load_mnist_folder reports a missing file and mismatched label counts", "[idx]") {
