@@ -84,10 +84,14 @@ GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Param
   ScalarObjective<T> objective(f, inputs, options.seed);
 
   // Analytic gradients, with the inputs' own gradients saved and restored around them.
+  // A gradient flagged zero (Parameter::grad_is_zero) keeps its flag too.
   std::vector<Matrix<T>> saved_grads, analytic;
+  std::vector<bool> saved_zero_flags;
   for (Parameter<T>* p : inputs) {
     saved_grads.push_back(p->grad);
+    saved_zero_flags.push_back(p->grad_is_zero);
     fill(p->grad.view(), T(0));
+    p->grad_is_zero = false;
   }
   Var<T> loss = objective.record(tape);
   const std::vector<uint8_t> base_kinks = tape.kink_pattern();
@@ -95,6 +99,7 @@ GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Param
   for (size_t i = 0; i < inputs.size(); ++i) {
     analytic.push_back(inputs[i]->grad);
     inputs[i]->grad = saved_grads[i];
+    inputs[i]->grad_is_zero = saved_zero_flags[i];
   }
 
   GradcheckReport report;

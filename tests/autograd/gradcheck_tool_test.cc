@@ -89,6 +89,18 @@ TEST_CASE("gradcheck leaves the inputs' values and gradients as they were", "[gr
   }
 }
 
+TEST_CASE("gradcheck keeps a gradient flagged zero flagged and still checks it", "[gradcheck]") {
+  auto x = random_parameter<double>("x", 3, 3, 5);
+  fill(x.grad.view(), 7.0);  // stale memory under the flag
+  x.grad_is_zero = true;
+  const auto report = gradcheck<double>(
+      [](Tape<double>&, const Inputs& in) { return autograd::sum(autograd::tanh(in[0])); }, {&x});
+  INFO(report.to_string());
+  REQUIRE(report.passed);
+  REQUIRE(x.grad_is_zero);
+  REQUIRE(x.grad(2, 2) == 7.0);
+}
+
 TEST_CASE("directional gradcheck verifies a 128x784 linear layer", "[gradcheck]") {
   // Element by element this would take 2 x 700k forward passes of ~10^8 FLOP each.
   auto x = random_parameter<double>("x", 128, 784, 5, 0.0, 255.0);
