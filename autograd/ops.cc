@@ -374,14 +374,13 @@ Var<T> mean(Var<T> x) {
   return record_unary(x.tape(), out, x, &fill_backward<T>, T(1.0 / n));
 }
 
+// The MSE node over a computed difference and its square sum: mse_loss and mse_loss_with_mape
+// record the same node.
 template <class T>
-Var<T> mse_loss(Var<T> prediction, Var<T> target) {
+Var<T> record_mse(Var<T> prediction, Var<T> target, View<T> diff, double squared_sum) {
   Tape<T>& tape = prediction.tape();
-  require_same("mse_loss", prediction, target);
   const double n = double(prediction.value().size());
-  View<T> diff = tape.allocate(prediction.rows(), prediction.cols());
-  simdgrad::sub<T>(prediction.value(), target.value(), diff);
-  View<T> out = scalar_output<T>(tape, double(sum_squares<T>(diff)) / n);
+  View<T> out = scalar_output<T>(tape, squared_sum / n);
   Node<T>* node;
   Var<T> y = tape.record(out, {prediction, target}, &node);
   if (node) {
@@ -390,6 +389,15 @@ Var<T> mse_loss(Var<T> prediction, Var<T> target) {
     node->saved[0] = tape.add_value(diff);
   }
   return y;
+}
+
+template <class T>
+Var<T> mse_loss(Var<T> prediction, Var<T> target) {
+  Tape<T>& tape = prediction.tape();
+  require_same("mse_loss", prediction, target);
+  View<T> diff = tape.allocate(prediction.rows(), prediction.cols());
+  simdgrad::sub<T>(prediction.value(), target.value(), diff);
+  return record_mse(prediction, target, diff, double(sum_squares<T>(diff)));
 }
 
 template <class T>
@@ -427,15 +435,7 @@ LossWithMape<T> mse_loss_with_mape(Var<T> prediction, Var<T> target) {
   View<T> diff = tape.allocate(prediction.rows(), prediction.cols());
   const ErrorSums<T> sums =
       squared_and_relative_errors<T>(prediction.value(), target.value(), kMapeEpsilon<T>, diff);
-  // The same node as mse_loss records.
-  View<T> out = scalar_output<T>(tape, double(sums.squared) / n);
-  Node<T>* node;
-  Var<T> loss = tape.record(out, {prediction, target}, &node);
-  if (node) {
-    node->backward = &mse_backward<T>;
-    node->scalar = T(2.0 / n);
-    node->saved[0] = tape.add_value(diff);
-  }
+  const Var<T> loss = record_mse(prediction, target, diff, double(sums.squared));
   // mape's value goes through T as its 1x1 result does.
   return {loss, double(static_cast<T>(100.0 * double(sums.relative) / n)), diff};
 }
