@@ -136,35 +136,25 @@ void register_gemm(const char* precision, const std::vector<Shape>& shapes,
 // Takes --simd_targets=LIST out of argv (Google Benchmark rejects flags it does not know).
 // Throws std::invalid_argument for a name this CPU cannot run.
 std::vector<TargetChoice> take_target_flag(int& argc, char** argv) {
-  const std::string flag = "--simd_targets=";
-  std::vector<TargetChoice> out;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind(flag, 0) != 0) {
-      argv[kept++] = argv[i];
-      continue;
-    }
-    const std::string list = arg.substr(flag.size());
-    std::vector<std::string> names;
-    if (list == "all") {
-      for (const SimdTarget& t : runnable_targets()) names.push_back(t.name);
-    } else {
-      for (size_t start = 0; start <= list.size();) {
-        const size_t comma = std::min(list.find(',', start), list.size());
-        names.push_back(list.substr(start, comma - start));
-        start = comma + 1;
-      }
-    }
-    for (const std::string& name : names) {
-      pin_target(name);  // validates the name
-      const SimdTarget t = active_target();
-      unpin_target();
-      out.push_back({t.bit, "/target:" + t.name});
+  std::string list;
+  if (!take_flag(argc, argv, "--simd_targets", &list)) return {{0, ""}};
+  std::vector<std::string> names;
+  if (list == "all") {
+    for (const SimdTarget& t : runnable_targets()) names.push_back(t.name);
+  } else {
+    for (size_t start = 0; start <= list.size();) {
+      const size_t comma = std::min(list.find(',', start), list.size());
+      names.push_back(list.substr(start, comma - start));
+      start = comma + 1;
     }
   }
-  argc = kept;
-  if (out.empty()) out.push_back({0, ""});
+  std::vector<TargetChoice> out;
+  for (const std::string& name : names) {
+    pin_target(name);  // validates the name
+    const SimdTarget t = active_target();
+    unpin_target();
+    out.push_back({t.bit, "/target:" + t.name});
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <string>
 #include <vector>
 
 #include "simdgrad/targets.h"
@@ -16,6 +17,23 @@ inline std::vector<int> benchmark_thread_counts() {
   std::vector<int> counts = {1};
   if (omp_get_num_procs() > 1) counts.push_back(omp_get_num_procs());
   return counts;
+}
+
+// Takes `--name` or `--name=value` out of argv; returns whether it was there.
+inline bool take_flag(int& argc, char** argv, const std::string& name, std::string* value) {
+  bool found = false;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == name || arg.rfind(name + "=", 0) == 0) {
+      found = true;
+      if (value && arg.size() > name.size()) *value = arg.substr(name.size() + 1);
+      continue;
+    }
+    argv[kept++] = argv[i];
+  }
+  argc = kept;
+  return found;
 }
 
 // Runs the registered benchmarks; returns the exit code (2 for unknown arguments).

@@ -130,23 +130,6 @@ void print_breakdown(int layers, int threads, int steps) {
   std::printf("| total | %.3f | 100%% |\n", total * per_step);
 }
 
-// Takes `--name` or `--name=value` out of argv; returns whether it was there.
-bool take_flag(int& argc, char** argv, const std::string& name, std::string* value) {
-  bool found = false;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == name || arg.rfind(name + "=", 0) == 0) {
-      found = true;
-      if (value && arg.size() > name.size()) *value = arg.substr(name.size() + 1);
-      continue;
-    }
-    argv[kept++] = argv[i];
-  }
-  argc = kept;
-  return found;
-}
-
 }  // namespace
 }  // namespace simdgrad::bench
 

@@ -64,38 +64,34 @@ void for_each_segment(size_t rows, size_t cols, bool flat, Body&& body) {
   }
 }
 
-// Runs per_segment(Segment) -> double on every segment (threaded as for_each_segment) and
-// folds the results with `combine` in segment order, from 0: the same for any thread count.
-// The buffer of partial results is per calling thread and only grows, so a training loop does
-// not allocate here after its first step.
-template <class PerSegment, class Combine>
-double reduce_segments(size_t rows, size_t cols, bool flat, PerSegment&& per_segment,
-                       Combine&& combine) {
-  thread_local std::vector<double> partials;
-  const size_t count = segment_count(rows, cols, flat);
-  if (partials.size() < count) partials.resize(count);
-  // The team's threads have thread_locals of their own: hand them this thread's buffer.
-  double* const results = partials.data();
-  for_each_segment(rows, cols, flat, [&](const Segment& s) { results[s.index] = per_segment(s); });
-  double total = 0.0;
-  for (size_t i = 0; i < count; ++i) total = combine(total, results[i]);
-  return total;
-}
-
-// The same for N sums at once: per_segment(Segment) -> std::array<double, N>, each component
-// added up in segment order.
-template <size_t N, class PerSegment>
-std::array<double, N> sum_segments(size_t rows, size_t cols, bool flat, PerSegment&& per_segment) {
+// Runs per_segment(Segment) -> std::array<double, N> on every segment (threaded as
+// for_each_segment) and folds each component of the results with `combine` in segment order,
+// from 0: the same for any thread count. The buffer of partial results is per calling thread
+// and only grows, so a training loop does not allocate here after its first step.
+template <size_t N, class PerSegment, class Combine>
+std::array<double, N> reduce_segments(size_t rows, size_t cols, bool flat,
+                                      PerSegment&& per_segment, Combine&& combine) {
   thread_local std::vector<std::array<double, N>> partials;
   const size_t count = segment_count(rows, cols, flat);
   if (partials.size() < count) partials.resize(count);
+  // The team's threads have thread_locals of their own: hand them this thread's buffer.
   std::array<double, N>* const results = partials.data();
   for_each_segment(rows, cols, flat, [&](const Segment& s) { results[s.index] = per_segment(s); });
   std::array<double, N> total{};
   for (size_t i = 0; i < count; ++i) {
-    for (size_t k = 0; k < N; ++k) total[k] += results[i][k];
+    for (size_t k = 0; k < N; ++k) total[k] = combine(total[k], results[i][k]);
   }
   return total;
+}
+
+// The same for one value per segment.
+template <class PerSegment, class Combine>
+double reduce_segments(size_t rows, size_t cols, bool flat, PerSegment&& per_segment,
+                       Combine&& combine) {
+  return reduce_segments<1>(
+      rows, cols, flat,
+      [&](const Segment& s) { return std::array<double, 1>{double(per_segment(s))}; },
+      combine)[0];
 }
 
 }  // namespace simdgrad

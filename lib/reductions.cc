@@ -44,12 +44,15 @@ ErrorSums<T> squared_and_relative_errors(MatrixView<const T> prediction,
   require_same_shape("squared_and_relative_errors", prediction, diff);
   const auto& k = detail::vector_kernels<T>();
   const bool flat = prediction.contiguous() && target.contiguous() && diff.contiguous();
-  const auto sums = sum_segments<2>(prediction.rows(), prediction.cols(), flat, [&](const Segment& s) {
-    T squared, relative;
-    k.squared_and_relative_errors(segment_start(prediction, s), segment_start(target, s), eps,
-                                  segment_start(diff, s), s.length, &squared, &relative);
-    return std::array<double, 2>{double(squared), double(relative)};
-  });
+  const auto sums = reduce_segments<2>(
+      prediction.rows(), prediction.cols(), flat,
+      [&](const Segment& s) {
+        T squared, relative;
+        k.squared_and_relative_errors(segment_start(prediction, s), segment_start(target, s),
+                                      eps, segment_start(diff, s), s.length, &squared, &relative);
+        return std::array<double, 2>{double(squared), double(relative)};
+      },
+      plus);
   return {static_cast<T>(sums[0]), static_cast<T>(sums[1])};
 }
 
