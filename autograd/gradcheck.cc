@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "simdgrad/autograd/random.h"
 #include "simdgrad/elementwise.h"
@@ -21,11 +22,47 @@ class ScalarObjective {
 
   // Records f on a fresh step of the tape and returns the scalar.
   Var<T> record(Tape<T>& tape) {
+    const Var<T> out = record_output(tape);
+    return is_scalar(out) ? out : record_reduction(tape, out);
+  }
+
+  // The scalar at the inputs' current values, without gradients, and the sum of the absolute
+  // terms of its final reduction (what its rounding error scales with); also the kink pattern.
+  struct Value {
+    double value, magnitude;
+  };
+  Value evaluate(Tape<T>& tape, std::vector<uint8_t>* kinks) {
+    NoGrad<T> no_grad(tape);
+    const Var<T> out = record_output(tape);
+    Value v;
+    if (is_scalar(out)) {
+      v.value = double(out.value()(0, 0));
+      v.magnitude = std::abs(v.value);
+    } else {
+      v.value = double(record_reduction(tape, out).value()(0, 0));
+      v.magnitude = 0;
+      for (size_t r = 0; r < out.rows(); ++r) {
+        for (size_t c = 0; c < out.cols(); ++c) {
+          v.magnitude += std::abs(double(out.value()(r, c)) * double(weights_(r, c)));
+        }
+      }
+    }
+    *kinks = tape.kink_pattern();
+    return v;
+  }
+
+ private:
+  static bool is_scalar(const Var<T>& out) { return out.rows() == 1 && out.cols() == 1; }
+
+  Var<T> record_output(Tape<T>& tape) {
     tape.reset();
     std::vector<Var<T>> vars;
     for (Parameter<T>* p : inputs_) vars.push_back(tape.parameter(*p));
-    Var<T> out = f_(tape, vars);
-    if (out.rows() == 1 && out.cols() == 1) return out;
+    return f_(tape, vars);
+  }
+
+  // sum(v ⊙ out), with v drawn on first use.
+  Var<T> record_reduction(Tape<T>& tape, Var<T> out) {
     if (weights_.size() == 0) {
       weights_ = Matrix<T>(out.rows(), out.cols());
       for (size_t i = 0; i < weights_.size(); ++i) weights_.data()[i] = T(rng_.uniform(-1, 1));
@@ -33,44 +70,55 @@ class ScalarObjective {
     return sum(mul(out, tape.constant(weights_.view())));
   }
 
-  // The scalar at the inputs' current values, without gradients; also the kink pattern.
-  double evaluate(Tape<T>& tape, std::vector<uint8_t>* kinks) {
-    NoGrad<T> no_grad(tape);
-    const double value = double(record(tape).value()(0, 0));
-    *kinks = tape.kink_pattern();
-    return value;
-  }
-
- private:
   const GradcheckFunction<T>& f_;
   const std::vector<Parameter<T>*>& inputs_;
   Random rng_;
   Matrix<T> weights_;
 };
 
-// Tracks the worst comparison of one input.
+// One element's (or direction's) numeric derivative and the error its rule allows.
+struct Numeric {
+  double value;
+  double allowed;
+  bool crossed_kink;
+};
+
+// Tracks the comparisons of one input: failures, the worst element, and the scales behind
+// its digits of agreement and resolution.
 struct Comparison {
-  const GradcheckOptions& options;
   GradcheckInputReport& report;
   double worst_ratio = -1;
-  double max_analytic = 0, max_numeric = 0;
+  double max_analytic = 0, max_numeric = 0, max_error = 0, max_allowed = 0;
 
-  void add(size_t index, double analytic, double numeric) {
-    const double abs_error = std::abs(analytic - numeric);
-    const double tolerance = options.atol + options.rtol * std::abs(numeric);
+  void add(size_t index, double analytic, const Numeric& numeric) {
+    const double abs_error = std::abs(analytic - numeric.value);
     ++report.checked;
-    if (abs_error > tolerance) ++report.failures;
+    if (!(abs_error <= numeric.allowed)) ++report.failures;  // a NaN fails too
     max_analytic = std::max(max_analytic, std::abs(analytic));
-    max_numeric = std::max(max_numeric, std::abs(numeric));
-    const double ratio = abs_error / tolerance;
-    if (ratio > worst_ratio) {
-      worst_ratio = ratio;
+    max_numeric = std::max(max_numeric, std::abs(numeric.value));
+    max_error = std::max(max_error, abs_error);
+    max_allowed = std::max(max_allowed, numeric.allowed);
+    const double ratio = abs_error / numeric.allowed;
+    if (ratio > worst_ratio || std::isnan(ratio)) {
+      worst_ratio = std::isnan(ratio) ? std::numeric_limits<double>::infinity() : ratio;
       report.worst_index = index;
       report.analytic = analytic;
-      report.numeric = numeric;
+      report.numeric = numeric.value;
       report.abs_error = abs_error;
-      report.rel_error = abs_error / std::max(std::abs(numeric), 1e-300);
+      report.rel_error = abs_error / std::max(std::abs(numeric.value), 1e-300);
+      report.allowed = numeric.allowed;
     }
+  }
+
+  void finish(const GradcheckOptions& options) {
+    const double scale = max_numeric > 0 ? max_numeric : max_analytic;
+    constexpr double kExact = 17;  // digits reported when the gradients agree to the last bit
+    report.agreement_digits =
+        scale == 0 ? 0 : max_error == 0 ? kExact : std::min(kExact, -std::log10(max_error / scale));
+    report.resolution = options.rule == GradcheckRule::kErrorEstimate && scale > 0
+                            ? max_allowed / scale
+                            : 0;
+    report.passed = report.checked > 0 && report.failures == 0;
   }
 };
 
@@ -102,39 +150,58 @@ GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Param
     inputs[i]->grad_is_zero = saved_zero_flags[i];
   }
 
+  const double unit_roundoff = std::numeric_limits<T>::epsilon() / 2;
+  const bool estimate = options.rule == GradcheckRule::kErrorEstimate;
+  std::vector<uint8_t> kinks;
+
+  // The numeric derivative along one element or direction. move_to(h) puts the input at
+  // offset h and returns the offset actually taken (rounding to T can change it); move_to(0)
+  // restores it.
+  auto numeric_derivative = [&](auto&& move_to) {
+    bool crossed = false;
+    double magnitude = 0;
+    auto central = [&](double h) {
+      const double h_plus = move_to(+h);
+      const auto plus = objective.evaluate(tape, &kinks);
+      crossed |= kinks != base_kinks;
+      const double h_minus = move_to(-h);
+      const auto minus = objective.evaluate(tape, &kinks);
+      crossed |= kinks != base_kinks;
+      move_to(0.0);
+      magnitude = std::max({magnitude, plus.magnitude, minus.magnitude});
+      return (plus.value - minus.value) / (h_plus - h_minus);
+    };
+    const double at_h = central(options.eps);
+    if (!estimate) {
+      return Numeric{at_h, options.atol + options.rtol * std::abs(at_h), crossed};
+    }
+    // Central differences err by c·h² + rounding: halving h quarters the first, so their
+    // disagreement bounds what is left after extrapolating it away; rounding adds at most
+    // about 3·u·F/h to the extrapolated value.
+    const double at_half = central(options.eps / 2);
+    const double extrapolated = at_half + (at_half - at_h) / 3;
+    const double error = std::abs(at_half - at_h) + 3 * unit_roundoff * magnitude / options.eps;
+    return Numeric{extrapolated, options.safety * error, crossed};
+  };
+
   GradcheckReport report;
   Random directions(options.seed + 1);
-  std::vector<uint8_t> kinks_plus, kinks_minus;
   double max_analytic = 0, max_numeric = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
     Parameter<T>& p = *inputs[i];
     GradcheckInputReport& r = report.inputs.emplace_back();
     r.name = p.name;
-    Comparison compare{options, r};
+    Comparison compare{r};
     T* x = p.value.data();
     const size_t n = p.value.size();
-    // Central difference: move_to(h) puts the input at offset h along the direction and
-    // returns the offset actually taken (rounding to T can change it); move_to(0) restores.
-    auto central = [&](auto&& move_to, bool* crossed_kink) {
-      const double h_plus = move_to(+options.eps);
-      const double plus = objective.evaluate(tape, &kinks_plus);
-      const double h_minus = move_to(-options.eps);
-      const double minus = objective.evaluate(tape, &kinks_minus);
-      move_to(0.0);
-      *crossed_kink = kinks_plus != base_kinks || kinks_minus != base_kinks;
-      return (plus - minus) / (h_plus - h_minus);
-    };
     if (!options.directional) {
       for (size_t e = 0; e < n; ++e) {
         const T original = x[e];
-        bool crossed;
-        const double numeric = central(
-            [&](double h) {
-              x[e] = h == 0.0 ? original : T(double(original) + h);
-              return double(x[e]) - double(original);
-            },
-            &crossed);
-        if (crossed) {
+        const Numeric numeric = numeric_derivative([&](double h) {
+          x[e] = h == 0.0 ? original : T(double(original) + h);
+          return double(x[e]) - double(original);
+        });
+        if (numeric.crossed_kink) {
           ++r.skipped_kinks;
           continue;
         }
@@ -155,21 +222,18 @@ GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Param
           u[e] /= norm;
           along += double(analytic[i].data()[e]) * u[e];
         }
-        bool crossed;
-        const double numeric = central(
-            [&](double h) {
-              for (size_t e = 0; e < n; ++e) x[e] = h == 0.0 ? original[e] : T(double(original[e]) + h * u[e]);
-              return h;
-            },
-            &crossed);
-        if (crossed) {
+        const Numeric numeric = numeric_derivative([&](double h) {
+          for (size_t e = 0; e < n; ++e) x[e] = h == 0.0 ? original[e] : T(double(original[e]) + h * u[e]);
+          return h;
+        });
+        if (numeric.crossed_kink) {
           ++r.skipped_kinks;
           continue;
         }
         compare.add(size_t(d), along, numeric);
       }
     }
-    r.passed = r.checked > 0 && r.failures == 0;
+    compare.finish(options);
     max_analytic = std::max(max_analytic, compare.max_analytic);
     max_numeric = std::max(max_numeric, compare.max_numeric);
   }
@@ -182,7 +246,9 @@ GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Param
       report.failure = "input '" + r.name + "': nothing was compared (every element skipped)";
     }
   }
-  if (report.failure.empty() && max_analytic == 0 && max_numeric <= options.atol) {
+  // All zero up to the evaluations' own noise: nothing could have disagreed.
+  const double zero_level = estimate ? 0 : options.atol;
+  if (report.failure.empty() && max_analytic == 0 && max_numeric <= zero_level) {
     report.passed = false;
     report.failure =
         "every analytic and numeric gradient is zero: this check could not have failed";
@@ -194,12 +260,16 @@ GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Param
 std::string GradcheckReport::to_string() const {
   std::string out =
       "input                     checked  skipped  failed  worst  analytic      numeric       "
-      "abs err   rel err\n";
+      "abs err   allowed   digits  resolves\n";
   char line[256];
   for (const auto& r : inputs) {
-    std::snprintf(line, sizeof line, "%-24s %8zu %8zu %7zu %6zu  %-13.6g %-13.6g %-9.2e %-9.2e %s\n",
+    char resolution[16] = "-";
+    if (r.resolution > 0) std::snprintf(resolution, sizeof resolution, "%.1e", r.resolution);
+    std::snprintf(line, sizeof line,
+                  "%-24s %8zu %8zu %7zu %6zu  %-13.6g %-13.6g %-9.2e %-9.2e %6.1f  %-8s  %s\n",
                   r.name.c_str(), r.checked, r.skipped_kinks, r.failures, r.worst_index,
-                  r.analytic, r.numeric, r.abs_error, r.rel_error, r.passed ? "ok" : "FAIL");
+                  r.analytic, r.numeric, r.abs_error, r.allowed, r.agreement_digits, resolution,
+                  r.passed ? "ok" : "FAIL");
     out += line;
   }
   out += passed ? "PASS\n" : "FAIL: " + failure + "\n";

@@ -2,12 +2,14 @@
 // reports kinks as skipped, and scales to a 128x784 linear layer with directional checks.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <iostream>
 
 #include "simdgrad/autograd/gradcheck.h"
 #include "simdgrad/autograd/layers.h"
 #include "simdgrad/autograd/ops.h"
 #include "simdgrad/elementwise.h"
+#include "tests/support/gradcheck_strength.h"
 #include "tests/support/random_parameter.h"
 
 namespace simdgrad::testing {
@@ -148,7 +150,8 @@ TEST_CASE("a whole 4-layer ReLU MLP with MSE loss passes gradcheck", "[gradcheck
   auto target = random_parameter<double>("target", 5, 6, 14, 0.0, 1.0);
   std::vector<Parameter<double>*> inputs = model.parameters();
   inputs.push_back(&x);
-  const auto report = gradcheck<double>(
+  // The backward is made wrong at the model's output, so every layer's gradients are off.
+  const auto report = check_and_require_sensitivity(
       [&](Tape<double>& tape, const Inputs& in) {
         // The model's parameters are the first inputs; forward() records them itself, so the
         // Vars gradcheck made for them are unused, and their gradients come from the model's.
@@ -156,8 +159,44 @@ TEST_CASE("a whole 4-layer ReLU MLP with MSE loss passes gradcheck", "[gradcheck
       },
       inputs);
   std::cout << "4-layer ReLU MLP (6 wide, batch 5), MSE loss:\n" << report.to_string();
-  REQUIRE(report.passed);
   REQUIRE(report.inputs.size() == 9);
+}
+
+TEST_CASE("the error-estimate rule catches a 1e-6 error that PyTorch's tolerances pass", "[gradcheck]") {
+  auto x = random_parameter<double>("x", 4, 5, 15);
+  const autograd::GradcheckFunction<double> wrong = [](Tape<double>&, const Inputs& in) {
+    return with_backward_error(autograd::tanh(in[0]), kDetectableError);
+  };
+  const auto strict = gradcheck<double>(wrong, {&x});
+  const auto pytorch = gradcheck<double>(wrong, {&x}, GradcheckOptions::pytorch_tolerances<double>());
+  INFO(strict.to_string() << pytorch.to_string());
+  REQUIRE_FALSE(strict.passed);
+  REQUIRE(strict.inputs[0].failures > 0);
+  REQUIRE(pytorch.passed);
+}
+
+TEST_CASE("gradcheck reports the digits of agreement and the error it could have missed", "[gradcheck]") {
+  auto x = random_parameter<double>("x", 3, 4, 16);
+  const autograd::GradcheckFunction<double> f = [](Tape<double>&, const Inputs& in) {
+    return autograd::sigmoid(in[0]);
+  };
+  const auto strict = gradcheck<double>(f, {&x});
+  INFO(strict.to_string());
+  REQUIRE(strict.passed);
+  const auto& r = strict.inputs[0];
+  // Double resolves a sigmoid's slopes to about 1e-10; agreement is at least what the check
+  // allowed, and the resolution is far below the 1e-6 every test must catch.
+  REQUIRE(r.agreement_digits >= -std::log10(r.resolution));
+  REQUIRE(r.resolution < 1e-8);
+  REQUIRE(r.resolution > 0);
+  REQUIRE(r.allowed > 0);
+  REQUIRE(r.abs_error <= r.allowed);
+  // The tolerance rule reports agreement but no resolution of its own.
+  const auto pytorch = gradcheck<double>(f, {&x}, GradcheckOptions::pytorch_tolerances<double>());
+  REQUIRE(pytorch.passed);
+  REQUIRE(pytorch.inputs[0].resolution == 0);
+  REQUIRE(pytorch.inputs[0].agreement_digits > 5);
+  REQUIRE(pytorch.inputs[0].allowed == Approx(1e-5 + 1e-3 * std::abs(pytorch.inputs[0].numeric)));
 }
 
 }  // namespace simdgrad::testing
