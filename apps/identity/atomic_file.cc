@@ -59,6 +59,20 @@ void write_file_atomically(const std::filesystem::path& file,
     unlink(temp.c_str());
     throw std::runtime_error(file.string() + ": cannot rename into place: " + reason);
   }
+  // The rename is durable only once the folder's entry is on disk too (a power cut could
+  // otherwise bring back the old file, or none). Some file systems cannot sync a folder
+  // (EINVAL); there is nothing more to do on those.
+  const int folder_fd = open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (folder_fd < 0) {
+    throw std::runtime_error(folder.string() + ": cannot open the folder to sync it: " +
+                             std::strerror(errno));
+  }
+  if (fsync(folder_fd) != 0 && errno != EINVAL) {
+    const std::string reason = std::strerror(errno);
+    close(folder_fd);
+    throw std::runtime_error(folder.string() + ": cannot sync the folder: " + reason);
+  }
+  close(folder_fd);
 }
 
 }  // namespace simdgrad::identity

@@ -1,6 +1,7 @@
 // Writes a file so that readers see either the old content or the new, never a half-written
-// file: the bytes go to a temporary file in the same folder, are flushed, then renamed over the
-// target. A failure throws std::runtime_error naming the file and leaves the old one intact.
+// file, even after a crash or a power cut: the bytes go to a temporary file in the same folder,
+// are synced to disk, renamed over the target, and the folder is synced. A failure throws
+// std::runtime_error naming the file and leaves the old one intact.
 #pragma once
 
 #include <filesystem>

@@ -1,17 +1,58 @@
 #include "apps/identity/checkpoint.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <string_view>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "apps/identity/atomic_file.h"
 
 namespace simdgrad::identity {
 
 static_assert(sizeof(float) == 4, "safetensors F32");
+
+namespace {
+
+constexpr const char* kChecksumKey = "checksum";
+
+// CRC-32 continued over `bytes` (zlib's, in pieces below its 32-bit length limit).
+uint32_t crc32_of(uint32_t crc, std::string_view bytes) {
+  constexpr size_t kPiece = size_t{1} << 30;
+  for (size_t done = 0; done < bytes.size(); done += kPiece) {
+    const size_t n = std::min(kPiece, bytes.size() - done);
+    crc = uint32_t(crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + done), uInt(n)));
+  }
+  return crc;
+}
+
+std::string hex(uint32_t value) {
+  char text[9];
+  std::snprintf(text, sizeof text, "%08x", value);
+  return text;
+}
+
+// Calls write(bytes) for each row of each tensor's data, in file order.
+template <class Write>
+void for_each_data_piece(const std::vector<autograd::NamedTensor<float>>& tensors, Write&& write) {
+  for (const auto& t : tensors) {
+    const size_t row_bytes = t.view.cols() * sizeof(float);
+    if (t.view.contiguous()) {
+      write(std::string_view(reinterpret_cast<const char*>(t.view.data()), t.view.rows() * row_bytes));
+      continue;
+    }
+    for (size_t r = 0; r < t.view.rows(); ++r) {
+      write(std::string_view(reinterpret_cast<const char*>(t.view.row(r)), row_bytes));
+    }
+  }
+}
+
+}  // namespace
 
 void save_checkpoint(const std::filesystem::path& file,
                      const std::vector<autograd::NamedTensor<float>>& tensors,
@@ -26,6 +67,9 @@ void save_checkpoint(const std::filesystem::path& file,
                       {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
+  uint32_t crc = crc32_of(uint32_t(crc32(0, nullptr, 0)), header.dump());
+  for_each_data_piece(tensors, [&](std::string_view piece) { crc = crc32_of(crc, piece); });
+  header["__metadata__"][kChecksumKey] = hex(crc);
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
   std::string prefix(8, '\0');
@@ -35,16 +79,7 @@ void save_checkpoint(const std::filesystem::path& file,
   // Streamed tensor by tensor: no copy of the model and its optimizer state in memory.
   write_file_atomically(file, [&](const ByteWriter& write) {
     write(prefix);
-    for (const auto& t : tensors) {
-      const size_t row_bytes = t.view.cols() * sizeof(float);
-      if (t.view.contiguous()) {
-        write({reinterpret_cast<const char*>(t.view.data()), t.view.rows() * row_bytes});
-        continue;
-      }
-      for (size_t r = 0; r < t.view.rows(); ++r) {
-        write({reinterpret_cast<const char*>(t.view.row(r)), row_bytes});
-      }
-    }
+    for_each_data_piece(tensors, write);
   });
 }
 
@@ -69,6 +104,19 @@ Checkpoint load_checkpoint(const std::filesystem::path& file) {
   }
   Checkpoint out;
   const size_t data_start = 8 + length, data_size = bytes.size() - data_start;
+  {
+    auto metadata = header.find("__metadata__");
+    if (metadata == header.end() || !metadata->is_object() || !metadata->contains(kChecksumKey)) {
+      throw bad("it has no checksum");
+    }
+    const nlohmann::json stored = (*metadata)[kChecksumKey];
+    metadata->erase(kChecksumKey);
+    uint32_t crc = crc32_of(uint32_t(crc32(0, nullptr, 0)), header.dump());
+    crc = crc32_of(crc, std::string_view(bytes).substr(data_start));
+    if (!stored.is_string() || stored.get<std::string>() != hex(crc)) {
+      throw bad("checksum mismatch (the file was truncated, torn or edited)");
+    }
+  }
   try {
     for (auto& [name, entry] : header.items()) {
       if (name == "__metadata__") {

@@ -5,7 +5,11 @@
 // A checkpoint holds the model's parameters ("dense_0.weight" ...), the optimizer's state
 // ("dense_0.weight.rms" ...), and in "__metadata__" the epoch, the optimizer's step count, the
 // shuffling RNG's state, the run configuration and the per-epoch history, so a resumed run
-// continues bitwise where the saved one stopped. Written atomically.
+// continues bitwise where the saved one stopped. Written atomically and durably.
+//
+// "__metadata__" also carries "checksum": the CRC-32 of the header as written without it,
+// followed by every data byte. A torn, truncated or edited checkpoint (data or header) is
+// refused on loading, as is one without a checksum.
 #pragma once
 
 #include <filesystem>

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "simdgrad/build_info.h"
@@ -73,6 +74,25 @@ TEST_CASE("identity train writes its files and eval reproduces its test loss", "
   INFO(eval.out << eval.err);
   REQUIRE(eval.exit_code == 0);
   REQUIRE(eval.out.find(test_loss.substr(0, test_loss.find('\n'))) != std::string::npos);
+
+  // A damaged copy of the checkpoint (one bit of the last weight flipped) is refused by eval
+  // and by --resume with one line and exit 2.
+  std::string bytes;
+  {
+    std::ifstream in(out / "model.safetensors", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  bytes[bytes.size() - 1] ^= 0x40;
+  const auto damaged = fresh_folder("cli-damaged-checkpoint") / "model.safetensors";
+  write_raw(damaged, bytes);
+  for (const std::string command : {"eval ", "train --epochs 2 --resume "}) {
+    const Result refused = identity_cli(command + damaged.string());
+    INFO(command << ": " << refused.err);
+    REQUIRE(refused.exit_code == 2);
+    REQUIRE(lines(refused.err) == 1);
+    REQUIRE(refused.err.find(damaged.string() + ": not a valid checkpoint: checksum mismatch") !=
+            std::string::npos);
+  }
 
   const Result resumed = identity_cli("train --resume " + (out / "model.safetensors").string() +
                                       " --epochs 2 --out " + out.string());

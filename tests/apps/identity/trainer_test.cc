@@ -3,6 +3,10 @@
 // thread count.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
 #include <cstring>
 
 #include "apps/identity/checkpoint.h"
@@ -118,6 +122,53 @@ TEST_CASE("a damaged checkpoint is refused with the file and the fault named", "
   REQUIRE_THROWS_WITH(identity::load_checkpoint(folder / "long.safetensors"),
                       (folder / "long.safetensors").string() +
                           ": not a valid checkpoint: header length 255 runs past the end of the file");
+}
+
+namespace {
+
+std::string read_bytes(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint whose data or header changed after writing is refused", "[app]") {
+  const auto folder = fresh_folder("checksummed-checkpoint");
+  Matrix<float> weight(3, 5), state(2, 4);
+  for (size_t i = 0; i < weight.size(); ++i) weight.data()[i] = 0.25f * float(i);
+  for (size_t i = 0; i < state.size(); ++i) state.data()[i] = -1.5f * float(i);
+  const auto good = folder / "good.safetensors";
+  identity::save_checkpoint(good, {{"w", weight.view()}, {"w.rms", state.view()}},
+                            {{"epoch", "7"}});
+  const identity::Checkpoint loaded = identity::load_checkpoint(good);
+  REQUIRE(loaded.metadata.at("epoch") == "7");
+  REQUIRE(loaded.tensors.at("w")(2, 4) == weight(2, 4));
+
+  const std::string bytes = read_bytes(good);
+  const std::string mismatch = ": not a valid checkpoint: checksum mismatch (the file was truncated, torn or edited)";
+  auto require_refused = [&](const std::string& name, const std::string& damaged, const std::string& why) {
+    INFO(name);
+    write_raw(folder / name, damaged);
+    REQUIRE_THROWS_WITH(identity::load_checkpoint(folder / name), (folder / name).string() + why);
+  };
+  std::string flipped = bytes;
+  flipped[bytes.size() - 3] ^= 0x01;  // one bit of the last tensor's last float
+  require_refused("flipped.safetensors", flipped, mismatch);
+  require_refused("truncated.safetensors", bytes.substr(0, bytes.size() - 4), mismatch);
+  std::string torn = bytes;  // the second half of the data never reached the disk
+  std::fill(torn.begin() + long(bytes.size() - 20), torn.end(), '\0');
+  require_refused("torn.safetensors", torn, mismatch);
+  std::string edited = bytes;  // the same length, so the header still parses
+  const size_t epoch = edited.find("\"epoch\":\"7\"");
+  REQUIRE(epoch != std::string::npos);
+  edited[epoch + 9] = '8';
+  require_refused("edited.safetensors", edited, mismatch);
+  std::string unsigned_copy = bytes;  // the checksum key renamed: no checksum at all
+  const size_t key = unsigned_copy.find("\"checksum\"");
+  REQUIRE(key != std::string::npos);
+  unsigned_copy[key + 1] = 'C';
+  require_refused("unsigned.safetensors", unsigned_copy, ": not a valid checkpoint: it has no checksum");
 }
 
 }  // namespace simdgrad::testing
