@@ -15,6 +15,7 @@ struct TrainOptions {
   std::string resume;  // checkpoint to continue from
   bool epochs_given = false, data_given = false;
   bool verbose = false;
+  bool check_numerics = false;  // every step: activations and gradients finite, per layer
 };
 int run_train(const TrainOptions& options);
 

@@ -62,6 +62,9 @@ void add_train_options(CLI::App& cmd, TrainOptions& o, int& threads) {
   cmd.add_option("--resume", o.resume, "continue from this checkpoint (model.safetensors)")
       ->check(CLI::ExistingFile);
   cmd.add_flag("--verbose", o.verbose, "per-layer diagnostics after each epoch");
+  cmd.add_flag("--check-numerics", o.check_numerics,
+               "check every layer's activations and gradients each step; name the first "
+               "non-finite one and exit 3");
 }
 
 // With --resume the architecture and recipe come from the checkpoint; saying them again

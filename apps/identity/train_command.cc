@@ -78,6 +78,7 @@ int run_train(const TrainOptions& options) {
   validate(config);
   const Mnist data = load_mnist(config.data);
   Trainer trainer(config, data);
+  trainer.set_check_numerics(options.check_numerics);
   if (!options.resume.empty()) trainer.restore(checkpoint, options.resume);
   const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
   const std::filesystem::path checkpoint_file = out / "model.safetensors";

@@ -156,6 +156,31 @@ double Trainer::flops_per_sample() {
   return flops;
 }
 
+std::string Trainer::when() const {
+  return "epoch " + std::to_string(epoch_ + 1) + ", step " + std::to_string(step_in_epoch_);
+}
+
+std::string Trainer::layer_name(size_t layer) {
+  const std::string weight = model_.layer(layer).parameters().front()->name;  // "dense_2.weight"
+  return weight.substr(0, weight.rfind('.')) + " (layer " + std::to_string(layer + 1) + " of " +
+         std::to_string(model_.size()) + ")";
+}
+
+void Trainer::require_finite(MatrixView<const float> values, const char* what, size_t layer) {
+  // One SIMD pass: a sum is finite whenever every term is (a NaN or an infinity carries
+  // through); only then is it worth looking for the element.
+  if (std::isfinite(sum<float>(values))) return;
+  for (size_t r = 0; r < values.rows(); ++r) {
+    for (size_t c = 0; c < values.cols(); ++c) {
+      if (!std::isfinite(values(r, c))) {
+        throw NumericalFault(std::string(what) + " of " + layer_name(layer) + " became " +
+                             std::to_string(values(r, c)) + " (row " + std::to_string(r) +
+                             ", column " + std::to_string(c) + ") in " + when());
+      }
+    }
+  }
+}
+
 StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
   // Phase boundaries are read only when asked for: a clock read costs ~20 ns.
   auto mark = [&, last = phases ? Clock::now() : Clock::time_point()](double StepPhases::*phase) mutable {
@@ -164,21 +189,24 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
     phases->*phase += std::chrono::duration<double>(now - last).count();
     last = now;
   };
+  ++step_in_epoch_;
   gather_batch(start, size);
   mark(&StepPhases::gather);
   tape_.reset();
   autograd::Var<float> x = tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, size, batch_.cols()));
-  autograd::Var<float> y = model_.forward(tape_, x);
+  autograd::Var<float> y = x;
+  for (size_t l = 0; l < model_.size(); ++l) {
+    y = model_.layer(l).forward(tape_, y);
+    if (check_numerics_) require_finite(y.value(), "the activations", l);
+  }
   mark(&StepPhases::forward);
   // The loss and the metric in one pass over the batch.
   const autograd::LossWithMape<float> loss = autograd::mse_loss_with_mape(y, x);
   StepResult result;
   result.metric = loss.mape;
   result.loss = loss.loss.value()(0, 0);
-  ++step_in_epoch_;
   if (!std::isfinite(result.loss)) {
-    throw NumericalFault("the loss became " + std::to_string(result.loss) + " in epoch " +
-                         std::to_string(epoch_ + 1) + ", step " + std::to_string(step_in_epoch_));
+    throw NumericalFault("the loss became " + std::to_string(result.loss) + " in " + when());
   }
   mark(&StepPhases::loss);
   tape_.backward(loss.loss);
@@ -187,6 +215,20 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
   // need (parameters come as weight, bias per layer).
   optimizer_->step_and_zero_grad(&parameter_square_sums_);
   for (size_t l = 0; l < model_.size(); ++l) grad_square_sums_[l] += parameter_square_sums_[2 * l];
+  if (check_numerics_) {
+    // In the order the backward pass made them: the last layer first. A sum of squares is
+    // finite exactly when every element is (barring overflow past 3e38, itself a fault).
+    for (size_t l = model_.size(); l-- > 0;) {
+      for (size_t j : {0, 1}) {
+        const float squares = parameter_square_sums_[2 * l + j];
+        if (!std::isfinite(squares)) {
+          throw NumericalFault(std::string("the gradient of ") + (j == 0 ? "the weights" : "the bias") +
+                               " of " + layer_name(l) + " is not finite or too large to square " +
+                               "(sum of squares " + std::to_string(squares) + ") in " + when());
+        }
+      }
+    }
+  }
   mark(&StepPhases::optimizer);
   if (phases) ++phases->steps;
   return result;

@@ -53,7 +53,8 @@ struct Evaluation {
   Matrix<float> pixel_squared_error;    // 1 x pixels: summed squared error per output pixel
 };
 
-// Training stopped on a non-finite loss (exit code 3).
+// Training stopped on a non-finite loss, or with check_numerics on a non-finite activation or
+// gradient (exit code 3). The message names the tensor, its layer, the epoch and the step.
 struct NumericalFault : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -98,6 +99,11 @@ class Trainer {
   // shuffled samples [start, start + size). Adds the step's phase times to `phases` if given.
   void shuffle();
   StepResult train_step(size_t start, size_t size, StepPhases* phases = nullptr);
+  // Checks, every step, each layer's activations after the forward pass and each parameter's
+  // gradient (from the optimizer's sum of squares, before anything is saved), and throws
+  // NumericalFault naming the first one that is not finite. Off by default: it adds a pass
+  // over the activations.
+  void set_check_numerics(bool on) { check_numerics_ = on; }
   // Multiply-adds x 2 of one training sample: forward, input gradients (all but the first
   // layer) and weight gradients.
   double flops_per_sample();
@@ -115,6 +121,12 @@ class Trainer {
 
  private:
   void gather_batch(size_t start, size_t size);
+  // "epoch E, step S" of the step under way, for fault messages.
+  std::string when() const;
+  // "dense_2 (layer 3 of 4)".
+  std::string layer_name(size_t layer);
+  // Throws NumericalFault naming `what` of `layer` and its first non-finite element, if any.
+  void require_finite(MatrixView<const float> values, const char* what, size_t layer);
   std::vector<LayerDiagnostics> diagnose(const Evaluation& validation,
                                          const std::vector<double>& grad_square_sums,
                                          size_t steps);
@@ -135,6 +147,7 @@ class Trainer {
   std::vector<double> grad_square_sums_;  // per layer, ||dL/dW||² summed over the epoch's steps
   std::vector<float> parameter_square_sums_;  // per parameter, of the last step
   size_t step_in_epoch_ = 0;
+  bool check_numerics_ = false;
   int epoch_ = 0;
   std::vector<EpochRecord> history_;
 };

@@ -102,6 +102,30 @@ TEST_CASE("identity train writes its files and eval reproduces its test loss", "
   REQUIRE(resumed.out.find("Epoch 1/2") == std::string::npos);
 }
 
+TEST_CASE("a diverging run exits 3 naming the loss, or with --check-numerics the first tensor", "[app]") {
+  real_mnist();
+  const auto out = fresh_folder("cli-diverging");
+  // RMSprop moves every weight by about lr per step: 1e30 overflows the second step's forward.
+  const std::string run = "train --limit 1000 --epochs 1 --lr 1e30 --threads 2 --data " +
+                          kMnistFolder.string() + " --out " + out.string();
+  const Result plain = identity_cli(run);
+  INFO(plain.err);
+  REQUIRE(plain.exit_code == 3);
+  REQUIRE(lines(plain.err) == 1);
+  REQUIRE(plain.err.find("identity: numerical fault: the loss became ") == 0);
+  REQUIRE(plain.err.find(" in epoch 1, step 2; ") != std::string::npos);
+  const Result checked = identity_cli(run + " --check-numerics");
+  INFO(checked.err);
+  REQUIRE(checked.exit_code == 3);
+  REQUIRE(lines(checked.err) == 1);
+  REQUIRE(checked.err.find("identity: numerical fault: the activations of dense_") == 0);
+  REQUIRE(checked.err.find(" in epoch 1, step 2; ") != std::string::npos);
+  // The checkpoint of epoch 0 stays whole and loadable.
+  const Result eval = identity_cli("eval " + (out / "model.safetensors").string());
+  INFO(eval.err);
+  REQUIRE(eval.exit_code == 0);
+}
+
 TEST_CASE("identity gradcheck passes on the app's own model", "[app]") {
   const Result r = identity_cli("gradcheck");
   INFO(r.out << r.err);

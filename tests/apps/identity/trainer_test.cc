@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <cmath>
 
 #include <cstring>
 
@@ -169,6 +171,51 @@ TEST_CASE("a checkpoint whose data or header changed after writing is refused", 
   REQUIRE(key != std::string::npos);
   unsigned_copy[key + 1] = 'C';
   require_refused("unsigned.safetensors", unsigned_copy, ": not a valid checkpoint: it has no checksum");
+}
+
+TEST_CASE("check_numerics names the first non-finite activation or gradient, layer and step", "[app]") {
+  auto config = small_config();
+  config.layers = 2;
+  config.batch = 100;
+  {
+    // A NaN bias in the (linear) output layer: its activations are the first tensor to go
+    // non-finite. (A ReLU would hide it: the kernels' max(NaN, 0) is 0.)
+    auto linear = config;
+    linear.output_activation = Activation::kNone;
+    Trainer trainer(linear, real_mnist());
+    trainer.set_check_numerics(true);
+    trainer.shuffle();
+    trainer.train_step(0, 100);
+    trainer.model().layer(1).parameters()[1]->value(0, 5) = std::numeric_limits<float>::quiet_NaN();
+    REQUIRE_THROWS_WITH(trainer.train_step(100, 100),
+                        "the activations of dense_1 (layer 2 of 2) became nan (row 0, column 5) in "
+                        "epoch 1, step 2");
+  }
+  {
+    // Hidden activations of ~1e18 and an output near 0: every tensor of the forward pass and
+    // the loss stay finite, but the output layer's weight gradient (~1e17 per element) is too
+    // large to square in float. Without the check the step would go through.
+    Trainer trainer(config, real_mnist());
+    trainer.set_check_numerics(true);
+    trainer.shuffle();
+    auto& first = trainer.model().layer(0).weight().value;
+    for (size_t i = 0; i < first.size(); ++i) first.data()[i] = 2.6e13f;
+    auto& second = trainer.model().layer(1).weight().value;
+    for (size_t i = 0; i < second.size(); ++i) second.data()[i] = 1e-30f;
+    REQUIRE_THROWS_WITH(trainer.train_step(0, 100),
+                        Catch::Matchers::StartsWith(
+                            "the gradient of the weights of dense_1 (layer 2 of 2) is not finite "
+                            "or too large to square (sum of squares inf) in epoch 1, step 1"));
+  }
+  {
+    Trainer unchecked(config, real_mnist());
+    unchecked.shuffle();
+    auto& first = unchecked.model().layer(0).weight().value;
+    for (size_t i = 0; i < first.size(); ++i) first.data()[i] = 2.6e13f;
+    auto& second = unchecked.model().layer(1).weight().value;
+    for (size_t i = 0; i < second.size(); ++i) second.data()[i] = 1e-30f;
+    REQUIRE(std::isfinite(unchecked.train_step(0, 100).loss));
+  }
 }
 
 }  // namespace simdgrad::testing
