@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <stdexcept>
@@ -55,8 +56,9 @@ class GzFile {
   GzFile(const GzFile&) = delete;
   GzFile& operator=(const GzFile&) = delete;
 
-  // Reads exactly n bytes or throws naming the offset where the data ran out.
-  void read(void* out, size_t n, const char* what) {
+  // Reads exactly n bytes or throws naming the offset where the data ran out and how many
+  // bytes were missing (`more` are still expected after these n).
+  void read(void* out, size_t n, const char* what, uint64_t more = 0) {
     size_t done = 0;
     while (done < n) {
       const unsigned chunk = unsigned(std::min<size_t>(n - done, 1u << 30));
@@ -68,7 +70,7 @@ class GzFile {
       }
       if (got == 0) {
         bad_file(file_, std::string("file ends inside the ") + what + ", " +
-                            std::to_string(n - done) + " bytes short",
+                            std::to_string(n - done + more) + " bytes short",
                  offset_ + done);
       }
       done += size_t(got);
@@ -131,8 +133,16 @@ IdxArray read_idx(const fs::path& file) {
                  " bytes of data but the file holds " + std::to_string(length - header),
              header);
   }
-  out.data.resize(elements);
-  in.read(out.data.data(), elements, "data");
+  // A gzip file's length came from its trailer, which a damaged or hostile file can make up
+  // (a 1 KB file claiming 1 GiB): the array grows with the bytes that actually arrive, in
+  // pieces, never ahead of them by more than one piece.
+  constexpr uint64_t kPiece = uint64_t{16} << 20;
+  out.data.reserve(size_t(std::min(elements, kPiece)));
+  while (out.data.size() < elements) {
+    const uint64_t done = out.data.size(), n = std::min(kPiece, elements - done);
+    out.data.resize(size_t(done + n));
+    in.read(out.data.data() + done, size_t(n), "data", elements - done - n);
+  }
   if (!in.at_end()) bad_file(file, "unexpected bytes after the data", header + elements);
   return out;
 }

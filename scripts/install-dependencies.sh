@@ -19,6 +19,8 @@ simdgrad_packages=(
 simdgrad_test_packages=(
   dataset-fashion-mnist     # a second MNIST-format data set, gzipped, for the loader's tests
   pkgconf                   # the examples built through simdgrad.pc (tests/install)
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizers for the fuzz targets (tests/fuzz)
+  libomp-14-dev             # OpenMP for clang, which builds the fuzz targets
 )
 
 simdgrad_missing_packages() {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "simdgrad/autograd/parameter.h"
@@ -32,6 +33,11 @@ void save_checkpoint(const std::filesystem::path& file,
 
 // Throws std::runtime_error naming the file and what is wrong (the app exits 2 on it).
 Checkpoint load_checkpoint(const std::filesystem::path& file);
+
+// The checkpoint held in `bytes`, `name` standing for the file in messages. Without
+// verify_checksum a wrong or missing checksum is accepted, which lets the fuzzer reach the
+// parsing behind it; the app always verifies.
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name, bool verify_checksum = true);
 
 // Copies checkpoint tensors into `targets` by name; every target must be present with the same
 // shape (std::runtime_error naming the tensor otherwise).

@@ -2,7 +2,11 @@
 // what is wrong and the byte offset.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
 #include <cstring>
+#include <filesystem>
+#include <stdexcept>
 
 #include "simdgrad/idx_reader.h"
 #include "tests/support/for_each_target.h"
@@ -146,6 +150,45 @@ TEST_CASE("Debian's Fashion-MNIST package loads like MNIST", "[idx]") {
   REQUIRE(m.train.pixels_per_image() == 784);
   REQUIRE(m.test.count == 10000);
   REQUIRE(m.train.labels.size() == 60000);
+}
+
+namespace {
+
+// Peak resident memory of this process so far, in MiB.
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024;  // Linux reports KiB
+}
+
+}  // namespace
+
+TEST_CASE("the fuzzers' seed IDX files read as the arrays they hold", "[idx]") {
+  const std::filesystem::path seeds = SIMDGRAD_SOURCE_DIR "/tests/fuzz/corpus/idx";
+  for (const char* name : {"images-2x3x3", "images-2x3x3.gz"}) {
+    const IdxArray images = read_idx(seeds / name);
+    REQUIRE(images.dims == std::vector<uint32_t>{2, 3, 3});
+    REQUIRE(images.data[17] == 170);
+  }
+  for (const char* name : {"labels-2", "labels-2.gz"}) {
+    REQUIRE(read_idx(seeds / name).data == std::vector<uint8_t>{7, 1});
+  }
+}
+
+// Every input the fuzzer (or a review) ever found to break the reader: each must end in a
+// clean error, without allocating for data the file does not hold.
+TEST_CASE("every past fuzzing finding on the IDX reader ends in a clean error", "[idx]") {
+  const std::filesystem::path findings = SIMDGRAD_SOURCE_DIR "/tests/fuzz/regressions/idx";
+  size_t replayed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(findings)) {
+    INFO(entry.path());
+    const double before = peak_rss_mib();
+    REQUIRE_THROWS_AS(read_idx(entry.path()), std::runtime_error);
+    // gzip-length-trailer-lies: a 1 KB file whose trailer claims 1 GiB once cost 1 GiB.
+    REQUIRE(peak_rss_mib() - before < 64);
+    ++replayed;
+  }
+  REQUIRE(replayed > 0);
 }
 
 }  // namespace simdgrad::testing

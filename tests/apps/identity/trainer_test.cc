@@ -218,4 +218,22 @@ TEST_CASE("check_numerics names the first non-finite activation or gradient, lay
   }
 }
 
+TEST_CASE("the fuzzers' seed checkpoint parses, and every past finding ends in a clean error", "[app]") {
+  const std::filesystem::path fuzz = SIMDGRAD_SOURCE_DIR "/tests/fuzz";
+  // A fuzzer input is a mode byte (1: verify the checksum) followed by the checkpoint.
+  const std::string seed = read_bytes(fuzz / "corpus/checkpoint/verified");
+  const identity::Checkpoint checkpoint = identity::parse_checkpoint(std::string_view(seed).substr(1), "seed");
+  REQUIRE(checkpoint.tensors.at("dense_0.weight")(1, 2) == -0.25f);
+  REQUIRE(checkpoint.metadata.at("step") == "10");
+  size_t replayed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(fuzz / "regressions/checkpoint")) {
+    INFO(entry.path());
+    const std::string input = read_bytes(entry.path());
+    REQUIRE_THROWS_AS(identity::parse_checkpoint(std::string_view(input).substr(1), "finding", input[0] & 1),
+                      std::runtime_error);
+    ++replayed;
+  }
+  REQUIRE(replayed > 0);
+}
+
 }  // namespace simdgrad::testing
