@@ -52,6 +52,25 @@ void for_each_data_piece(const std::vector<autograd::NamedTensor<float>>& tensor
   }
 }
 
+// A tensor's list of whole numbers (its shape or byte range). Only unsigned integers: nlohmann
+// converts any JSON number to size_t, and a float out of range (a dimension of 3e28, found by
+// the fuzzer) is undefined behaviour.
+template <class Bad>
+std::vector<size_t> whole_numbers(const nlohmann::json& entry, const std::string& tensor,
+                                  const char* field, const Bad& bad) {
+  const nlohmann::json& list = entry.at(field);
+  if (!list.is_array()) throw bad("tensor '" + tensor + "': " + field + " is not a list");
+  std::vector<size_t> out;
+  for (const auto& n : list) {
+    if (!n.is_number_unsigned()) {
+      throw bad("tensor '" + tensor + "': " + field + " holds " + n.dump() +
+                ", not a whole number below 2^64");
+    }
+    out.push_back(n.get<size_t>());
+  }
+  return out;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& file,
@@ -131,8 +150,8 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name, boo
         continue;
       }
       if (entry.at("dtype") != "F32") throw bad("tensor '" + key + "' is not F32");
-      const auto shape = entry.at("shape").get<std::vector<size_t>>();
-      const auto range = entry.at("data_offsets").get<std::vector<size_t>>();
+      const auto shape = whole_numbers(entry, key, "shape", bad);
+      const auto range = whole_numbers(entry, key, "data_offsets", bad);
       if (shape.size() != 2) throw bad("tensor '" + key + "' is not 2-dimensional");
       // Checked in a way that cannot overflow: each dimension against the data's size first.
       const size_t max_elements = data_size / sizeof(float);
