@@ -15,6 +15,7 @@ simdgrad_packages=(
   libcli11-dev              # command-line parsing of the apps
   nlohmann-json3-dev        # run.json, checkpoint headers
   libpng-dev zlib1g-dev     # reconstructions.png; gzip-compressed IDX files
+  liblapack-dev             # the identity study's symmetric eigensolver (LAPACK dsyevd)
 )
 simdgrad_test_packages=(
   dataset-fashion-mnist     # a second MNIST-format data set, gzipped, for the loader's tests

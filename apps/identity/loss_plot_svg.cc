@@ -30,7 +30,7 @@ std::string format(const char* pattern, double a, double b = 0, double c = 0, do
 }  // namespace
 
 std::string loss_plot_svg(const std::string& title, const std::string& y_label,
-                          const std::vector<PlotSeries>& series) {
+                          const std::vector<PlotSeries>& series, const std::string& x_label) {
   const double width = 980, height = 440, left = 80, right = 400, top = 40, bottom = 60;
   const double plot_w = width - left - right, plot_h = height - top - bottom;
   size_t epochs = 1;
@@ -74,8 +74,8 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
   }
   svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n",
                 left, top, plot_w, plot_h);
-  svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", left + plot_w / 2,
-                height - 18);
+  svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + plot_w / 2, height - 18) +
+         escape(x_label) + "</text>\n";
   svg += format("<text transform=\"translate(20 %.1f) rotate(-90)\" text-anchor=\"middle\">",
                 top + plot_h / 2) +
          escape(y_label) + " (log scale)</text>\n";

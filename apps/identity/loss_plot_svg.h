@@ -1,5 +1,5 @@
-// Line plots of losses per epoch as SVG: log-scale y axis with decade ticks, x axis in epochs,
-// axis labels, a legend. Used for loss.svg of a run and for the study's figures.
+// Line plots as SVG: log-scale y axis with decade ticks, x axis counting from 1 (epochs unless
+// said otherwise), axis labels, a legend. Used for loss.svg of a run and for the study's figures.
 #pragma once
 
 #include <string>
@@ -9,12 +9,12 @@ namespace simdgrad::identity {
 
 struct PlotSeries {
   std::string label;
-  std::vector<double> values;  // one per epoch, from epoch 1; non-positive values are skipped
+  std::vector<double> values;  // one per x = 1, 2, ...; non-positive values are skipped
   bool dashed = false;
 };
 
 // Returns the SVG document.
 std::string loss_plot_svg(const std::string& title, const std::string& y_label,
-                          const std::vector<PlotSeries>& series);
+                          const std::vector<PlotSeries>& series, const std::string& x_label = "epoch");
 
 }  // namespace simdgrad::identity

@@ -1,0 +1,140 @@
+#include "apps/identity/conditioning.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "simdgrad/gemm.h"
+#include "simdgrad/idx_reader.h"
+#include "simdgrad/matrix.h"
+
+// LAPACK (Debian's liblapack3, the reference implementation, or OpenBLAS' through the
+// alternatives system): the symmetric eigensolver, divide and conquer. A 785 x 785 matrix once
+// per study does not justify an eigensolver of our own.
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a,
+                        const int* lda, double* w, double* work, const int* lwork, int* iwork,
+                        const int* liwork, int* info);
+
+namespace simdgrad::identity {
+namespace {
+
+constexpr size_t kBlock = 1000;  // images converted to double at a time
+
+// Images [first, first + count) as rows of [x 1] (raw pixels, then the bias column).
+void augmented_rows(const LabeledImages& images, size_t first, size_t count, MatrixView<double> out) {
+  const size_t pixels = images.pixels_per_image();
+  convert_images<double>(images, first, count, 1.0, out.block(0, 0, count, pixels));
+  for (size_t r = 0; r < count; ++r) out(r, pixels) = 1.0;
+}
+
+// Eigenvalues (ascending, as LAPACK returns them) and eigenvectors (the columns of the
+// column-major result, so the rows of `a` when read row-major) of the symmetric matrix `a`.
+std::vector<double> symmetric_eigen(Matrix<double>& a) {
+  const int n = int(a.rows());
+  std::vector<double> w(static_cast<size_t>(n));
+  int lwork = -1, liwork = -1, info = 0, iwork_size = 0;
+  double work_size = 0;
+  const int lda = int(a.stride());
+  dsyevd_("V", "U", &n, a.data(), &lda, w.data(), &work_size, &lwork, &iwork_size, &liwork, &info);
+  lwork = int(work_size);
+  liwork = iwork_size;
+  std::vector<double> work(static_cast<size_t>(lwork));
+  std::vector<int> iwork(static_cast<size_t>(liwork));
+  dsyevd_("V", "U", &n, a.data(), &lda, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  if (info != 0) throw std::runtime_error("LAPACK dsyevd failed with info " + std::to_string(info));
+  return w;
+}
+
+}  // namespace
+
+Conditioning measure_conditioning(const Mnist& data) {
+  const LabeledImages& train = data.train;
+  const size_t pixels = train.pixels_per_image(), width = pixels + 1;
+  Matrix<double> rows(kBlock, width);
+  Matrix<double> m(width, width);
+  for (size_t first = 0; first < train.count; first += kBlock) {
+    const size_t count = std::min(kBlock, train.count - first);
+    augmented_rows(train, first, count, rows.view());
+    const MatrixView<const double> block = MatrixView<const double>(rows.view()).block(0, 0, count, width);
+    gemm<double>(Transpose::kYes, Transpose::kNo, 1.0 / double(train.count), block, block,
+                 first == 0 ? 0.0 : 1.0, m.view());
+  }
+
+  Conditioning out;
+  Spectrum& s = out.spectrum;
+  for (size_t p = 0; p < pixels; ++p) s.always_zero_pixels += m(p, p) == 0.0;
+  std::vector<double> ascending = symmetric_eigen(m);  // m now holds the eigenvectors (rows)
+  s.eigenvalues.assign(ascending.rbegin(), ascending.rend());
+  s.largest = s.eigenvalues.front();
+  // Rounding in M and in the solver is about n·ε·λmax; anything below is indistinguishable from 0.
+  s.null_tolerance = double(width) * std::numeric_limits<double>::epsilon() * s.largest;
+  double total = 0, squares = 0;
+  for (double l : s.eigenvalues) {
+    if (l <= s.null_tolerance) {
+      ++s.null_dimension;
+      continue;
+    }
+    s.smallest_nonzero = l;
+    total += l;
+    squares += l * l;
+  }
+  s.condition_number = s.largest / s.smallest_nonzero;
+  s.effective_rank = total * total / squares;
+
+  // The least-squares model: ŷ = [x 1] V Vᵀ restricted to the pixel columns, V the eigenvectors
+  // of the nonzero eigenvalues (the projector onto the span of the training rows).
+  const size_t rank = width - s.null_dimension;
+  Matrix<double> v(width, rank);  // columns: the eigenvectors of the nonzero eigenvalues
+  for (size_t j = 0; j < rank; ++j) {
+    const size_t row = width - 1 - j;  // LAPACK's order is ascending
+    for (size_t i = 0; i < width; ++i) v(i, j) = m(row, i);
+  }
+  const MatrixView<const double> v_pixels = MatrixView<const double>(v.view()).block(0, 0, pixels, rank);
+  Matrix<double> coordinates(kBlock, rank), predicted(kBlock, pixels);
+  auto mean_squared_error = [&](const LabeledImages& images, std::vector<double>* per_pixel) {
+    double total_error = 0;
+    for (size_t first = 0; first < images.count; first += kBlock) {
+      const size_t count = std::min(kBlock, images.count - first);
+      augmented_rows(images, first, count, rows.view());
+      const auto block = MatrixView<const double>(rows.view()).block(0, 0, count, width);
+      const auto c = coordinates.view().block(0, 0, count, rank);
+      const auto y = predicted.view().block(0, 0, count, pixels);
+      gemm<double>(Transpose::kNo, Transpose::kNo, 1.0, block, MatrixView<const double>(v.view()), 0.0, c);
+      gemm<double>(Transpose::kNo, Transpose::kYes, 1.0, MatrixView<const double>(c), v_pixels, 0.0, y);
+      for (size_t r = 0; r < count; ++r) {
+        for (size_t p = 0; p < pixels; ++p) {
+          const double e = y(r, p) - block(r, p);
+          total_error += e * e;
+          if (per_pixel) (*per_pixel)[p] += e * e;
+        }
+      }
+    }
+    return total_error / double(images.count * pixels);
+  };
+  LinearFloor& f = out.floor;
+  f.train_loss = mean_squared_error(train, nullptr);
+  std::vector<double> per_pixel(pixels);
+  f.val_loss = mean_squared_error(data.test, &per_pixel);
+  // Pixels never lit in training: their columns of M are 0, so the model's output there is 0.
+  std::vector<double> train_energy(pixels), test_energy(pixels);
+  for (size_t i = 0; i < train.count; ++i) {
+    for (size_t p = 0; p < pixels; ++p) train_energy[p] += train.pixels[i * pixels + p];
+  }
+  for (size_t i = 0; i < data.test.count; ++i) {
+    for (size_t p = 0; p < pixels; ++p) test_energy[p] += data.test.pixels[i * pixels + p];
+  }
+  double unseen_error = 0, all_error = 0;
+  for (size_t p = 0; p < pixels; ++p) {
+    all_error += per_pixel[p];
+    if (train_energy[p] == 0 && test_energy[p] > 0) {
+      ++f.unseen_pixels;
+      unseen_error += per_pixel[p];
+    }
+  }
+  f.unseen_pixel_share = all_error > 0 ? unseen_error / all_error : 0;
+  return out;
+}
+
+}  // namespace simdgrad::identity

@@ -1,0 +1,44 @@
+// The conditioning of the identity problem, measured, and the best a 1-layer linear model can
+// do. For that model (y = x Wᵀ + b, MSE over N images and 784 pixels) the loss is a quadratic
+// whose Hessian, for each output pixel's weights and bias, is H = (2/784) M with
+// M = [X 1]ᵀ[X 1] / N, the second-moment matrix of the training images with a constant column
+// for the bias. Its spectrum sets how fast gradient steps converge along each direction; its
+// null space (pixels that are 0 in every training image) never receives a gradient.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "apps/identity/mnist.h"
+
+namespace simdgrad::identity {
+
+struct Spectrum {
+  std::vector<double> eigenvalues;  // of M (785 x 785, raw pixels 0..255), descending
+  double null_tolerance = 0;        // eigenvalues at or below this count as 0
+  size_t null_dimension = 0;        // how many eigenvalues are 0
+  size_t always_zero_pixels = 0;    // pixels that are 0 in every training image
+  double largest = 0, smallest_nonzero = 0;
+  double condition_number = 0;      // largest / smallest nonzero eigenvalue
+  double effective_rank = 0;        // (Σλ)² / Σλ², the participation ratio
+};
+
+// The least-squares solution of the 1-layer linear model on the training set: the projection
+// onto the span of the training images (with the bias), what any training of that model that
+// starts at 0 converges to. Its losses are the floor no training of that model can beat.
+struct LinearFloor {
+  double train_loss = 0, val_loss = 0;  // MSE in raw-pixel units
+  size_t unseen_pixels = 0;        // 0 in every training image, not in every test image
+  double unseen_pixel_share = 0;   // of val_loss on those pixels (the model outputs 0 there)
+};
+
+struct Conditioning {
+  Spectrum spectrum;
+  LinearFloor floor;
+};
+
+// Accumulates M with the library's GEMM (double, 1,000 images at a time), decomposes it with
+// LAPACK's dsyevd, and evaluates the least-squares model on both sets.
+Conditioning measure_conditioning(const Mnist& data);
+
+}  // namespace simdgrad::identity

@@ -1,0 +1,54 @@
+// The conditioning measurements of the identity study on small data sets whose answers are
+// known: the null space is the never-lit pixels, the least-squares model reproduces the
+// training images, and a test pixel never lit in training is exactly what it loses.
+#include <catch2/catch.hpp>
+
+#include "apps/identity/conditioning.h"
+#include "simdgrad/autograd/random.h"
+
+namespace simdgrad::testing {
+namespace {
+
+// n images of 3 x 3 pixels, random 0..255 except pixel `dark` (0 everywhere).
+LabeledImages images(size_t n, size_t dark, uint64_t seed) {
+  LabeledImages s{n, 3, 3, std::vector<uint8_t>(n * 9), std::vector<uint8_t>(n)};
+  autograd::Random rng(seed);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t p = 0; p < 9; ++p) s.pixels[i * 9 + p] = p == dark ? 0 : uint8_t(rng.below(256));
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("the spectrum's null space is the pixels never lit in training", "[app]") {
+  identity::Mnist data{images(50, 4, 1), images(20, 9, 2), "synthetic"};  // test: every pixel lit
+  const auto c = identity::measure_conditioning(data);
+  const auto& s = c.spectrum;
+  REQUIRE(s.eigenvalues.size() == 10);  // 9 pixels and the bias column
+  REQUIRE(std::is_sorted(s.eigenvalues.rbegin(), s.eigenvalues.rend()));
+  REQUIRE(s.always_zero_pixels == 1);
+  REQUIRE(s.null_dimension == 1);
+  REQUIRE(s.eigenvalues.back() <= s.null_tolerance);
+  REQUIRE(s.smallest_nonzero > 1e3 * s.null_tolerance);
+  REQUIRE(s.condition_number == Approx(s.largest / s.smallest_nonzero));
+  REQUIRE(s.effective_rank >= 1.0);
+  REQUIRE(s.effective_rank <= 9.0);
+  // The trace of M is the mean squared norm of [x 1].
+  double trace = 0, want = 0;
+  for (double l : s.eigenvalues) trace += l;
+  for (uint8_t p : data.train.pixels) want += double(p) * p;
+  REQUIRE(trace == Approx(want / 50 + 1).epsilon(1e-12));
+
+  // The least-squares model is the identity on the span: training images come back exactly;
+  // the test's pixel 4, never lit in training, comes back as 0 and is the whole loss.
+  const auto& f = c.floor;
+  REQUIRE(f.train_loss < 1e-18);
+  REQUIRE(f.unseen_pixels == 1);
+  double pixel4 = 0;
+  for (size_t i = 0; i < 20; ++i) pixel4 += double(data.test.pixels[i * 9 + 4]) * data.test.pixels[i * 9 + 4];
+  REQUIRE(f.val_loss == Approx(pixel4 / (20 * 9)).epsilon(1e-9));
+  REQUIRE(f.unseen_pixel_share == Approx(1.0).epsilon(1e-9));
+}
+
+}  // namespace simdgrad::testing
