@@ -113,6 +113,13 @@ Conditioning measure_conditioning(const Mnist& data) {
     }
     return total_error / double(images.count * pixels);
   };
+  out.eigenvectors = Matrix<double>(width, width);
+  for (size_t i = 0; i < width; ++i) {
+    for (size_t j = 0; j < width; ++j) out.eigenvectors(i, j) = m(width - 1 - i, j);
+  }
+  out.least_squares = Matrix<double>(width, pixels);  // V_r (V_r restricted to the pixels)ᵀ
+  gemm<double>(Transpose::kNo, Transpose::kYes, 1.0, MatrixView<const double>(v.view()), v_pixels, 0.0,
+               out.least_squares.view());
   LinearFloor& f = out.floor;
   f.train_loss = mean_squared_error(train, nullptr);
   std::vector<double> per_pixel(pixels);
@@ -135,6 +142,39 @@ Conditioning measure_conditioning(const Mnist& data) {
   }
   f.unseen_pixel_share = all_error > 0 ? unseen_error / all_error : 0;
   return out;
+}
+
+std::vector<double> predicted_gradient_descent(const Conditioning& c, MatrixView<const float> weight,
+                                               MatrixView<const float> bias, double lr, int steps) {
+  const size_t width = c.eigenvectors.rows(), pixels = width - 1;
+  if (weight.rows() != pixels || weight.cols() != pixels || bias.rows() != 1 || bias.cols() != pixels) {
+    throw std::invalid_argument("predicted_gradient_descent: a 1-layer model of " +
+                                std::to_string(pixels) + " pixels is needed");
+  }
+  Matrix<double> error(width, pixels);  // E₀ = Θ₀ − Θ*
+  for (size_t i = 0; i < pixels; ++i) {
+    for (size_t j = 0; j < pixels; ++j) error(i, j) = double(weight(j, i)) - c.least_squares(i, j);
+  }
+  for (size_t j = 0; j < pixels; ++j) error(pixels, j) = double(bias(0, j)) - c.least_squares(pixels, j);
+  Matrix<double> coordinates(width, pixels);  // c = Vᵀ E₀, one row per eigenvector
+  gemm<double>(Transpose::kNo, Transpose::kNo, 1.0, MatrixView<const double>(c.eigenvectors.view()),
+               MatrixView<const double>(error.view()), 0.0, coordinates.view());
+  std::vector<double> energy(width);
+  for (size_t i = 0; i < width; ++i) {
+    for (size_t j = 0; j < pixels; ++j) energy[i] += coordinates(i, j) * coordinates(i, j);
+  }
+  std::vector<double> losses;
+  for (int t = 0; t < steps; ++t) {
+    double loss = c.floor.train_loss;
+    for (size_t i = 0; i < width; ++i) {
+      const double lambda = c.spectrum.eigenvalues[i];
+      if (lambda <= c.spectrum.null_tolerance) continue;
+      const double factor = 1 - 2 * lr * lambda / double(pixels);
+      loss += lambda * std::pow(factor, 2.0 * t) * energy[i] / double(pixels);
+    }
+    losses.push_back(loss);
+  }
+  return losses;
 }
 
 }  // namespace simdgrad::identity

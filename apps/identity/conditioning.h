@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "apps/identity/mnist.h"
+#include "simdgrad/matrix.h"
 
 namespace simdgrad::identity {
 
@@ -35,10 +36,20 @@ struct LinearFloor {
 struct Conditioning {
   Spectrum spectrum;
   LinearFloor floor;
+  Matrix<double> eigenvectors;   // 785 x 785: row i is the eigenvector of eigenvalues[i]
+  Matrix<double> least_squares;  // Θ* (785 x 784): rows 0..783 are Wᵀ, row 784 the bias
 };
 
 // Accumulates M with the library's GEMM (double, 1,000 images at a time), decomposes it with
 // LAPACK's dsyevd, and evaluates the least-squares model on both sets.
 Conditioning measure_conditioning(const Mnist& data);
+
+// The training loss (raw pixels) of full-batch gradient descent on the 1-layer linear model,
+// predicted from the spectrum: starting from weight (784 x 784, out x in) and bias (1 x 784),
+// with E₀ = Θ₀ − Θ* and c = Vᵀ E₀, the loss after t steps of learning rate lr is
+//   L_t = L* + (1/784) Σᵢ λᵢ (1 − 2·lr·λᵢ/784)^(2t) ‖cᵢ‖²,
+// exactly, since the loss is that quadratic. Returns L_0 .. L_{steps-1}.
+std::vector<double> predicted_gradient_descent(const Conditioning& c, MatrixView<const float> weight,
+                                               MatrixView<const float> bias, double lr, int steps);
 
 }  // namespace simdgrad::identity

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "apps/identity/conditioning.h"
+#include "apps/identity/trainer.h"
 #include "simdgrad/autograd/random.h"
 
 namespace simdgrad::testing {
@@ -49,6 +50,30 @@ TEST_CASE("the spectrum's null space is the pixels never lit in training", "[app
   for (size_t i = 0; i < 20; ++i) pixel4 += double(data.test.pixels[i * 9 + 4]) * data.test.pixels[i * 9 + 4];
   REQUIRE(f.val_loss == Approx(pixel4 / (20 * 9)).epsilon(1e-9));
   REQUIRE(f.unseen_pixel_share == Approx(1.0).epsilon(1e-9));
+}
+
+TEST_CASE("the spectrum predicts full-batch gradient descent on the linear model", "[app]") {
+  // 1 linear layer on 3 x 3 images, SGD on the whole set at once: one exact gradient step per
+  // epoch, whose loss (taken before the step) the quadratic's eigen-expansion gives exactly.
+  identity::Mnist data{images(64, 4, 3), images(16, 4, 4), "synthetic"};
+  const auto c = identity::measure_conditioning(data);
+  identity::TrainConfig config;
+  config.layers = 1;
+  config.output_activation = Activation::kNone;
+  config.optimizer = identity::OptimizerKind::kSgd;
+  config.batch = 64;
+  config.lr = 0.5 * 9 / c.spectrum.largest;  // half the stable limit, 2 / λmax(H)
+  config.epochs = 12;
+  identity::Trainer trainer(config, data);
+  const auto predicted = identity::predicted_gradient_descent(
+      c, trainer.model().layer(0).weight().value.view(), trainer.model().layer(0).parameters()[1]->value.view(),
+      config.lr, config.epochs);
+  for (int e = 0; e < config.epochs; ++e) {
+    const double measured = trainer.train_epoch().loss;
+    INFO("epoch " << e + 1 << ": measured " << measured << ", predicted " << predicted[size_t(e)]);
+    REQUIRE(measured == Approx(predicted[size_t(e)]).epsilon(1e-4));
+  }
+  REQUIRE(predicted.back() < 0.5 * predicted.front());  // it did descend
 }
 
 }  // namespace simdgrad::testing
