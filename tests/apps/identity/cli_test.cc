@@ -126,6 +126,30 @@ TEST_CASE("a diverging run exits 3 naming the loss, or with --check-numerics the
   REQUIRE(eval.exit_code == 0);
 }
 
+TEST_CASE("identity study --quick writes the report, its figures and the conditioning section", "[app]") {
+  real_mnist();
+  const auto out = fresh_folder("cli-study-quick");
+  const Result r = identity_cli("study --quick --threads 2 --data " + kMnistFolder.string() +
+                                " --out " + out.string());
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::stringstream report;
+  report << std::ifstream(out / "identity-study.md").rdbuf();
+  const std::string md = report.str();
+  for (const char* part : {"**Quick mode", "| 1. original | 4 layers (Keras recipe) |",
+                           "## Conditioning and the floor", "| condition number on the non-null part |",
+                           "| pixels 0 in every training image | 67 |", "**Predicted against measured.**"}) {
+    INFO(part);
+    REQUIRE(md.find(part) != std::string::npos);
+  }
+  for (const char* figure : {"identity-study-val-loss.svg", "identity-study-original.svg",
+                             "identity-study-spectrum.svg", "identity-study-gradient-descent.svg"}) {
+    INFO(figure);
+    REQUIRE(std::filesystem::file_size(out / "figures" / figure) > 1000);
+  }
+  REQUIRE(std::filesystem::file_size(out / "identity-study-epochs.csv") > 0);
+}
+
 TEST_CASE("identity gradcheck passes on the app's own model", "[app]") {
   const Result r = identity_cli("gradcheck");
   INFO(r.out << r.err);
