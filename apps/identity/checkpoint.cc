@@ -31,6 +31,12 @@ uint32_t crc32_of(uint32_t crc, std::string_view bytes) {
   return crc;
 }
 
+// The checksum's start: the CRC-32 of the header as written without the checksum; the data
+// bytes follow.
+uint32_t header_crc(const nlohmann::json& header_without_checksum) {
+  return crc32_of(uint32_t(crc32(0, nullptr, 0)), header_without_checksum.dump());
+}
+
 std::string hex(uint32_t value) {
   char text[9];
   std::snprintf(text, sizeof text, "%08x", value);
@@ -86,7 +92,7 @@ void save_checkpoint(const std::filesystem::path& file,
                       {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
-  uint32_t crc = crc32_of(uint32_t(crc32(0, nullptr, 0)), header.dump());
+  uint32_t crc = header_crc(header);
   for_each_data_piece(tensors, [&](std::string_view piece) { crc = crc32_of(crc, piece); });
   header["__metadata__"][kChecksumKey] = hex(crc);
   std::string text = header.dump();
@@ -135,8 +141,7 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name, boo
     if (!has_checksum) throw bad("it has no checksum");
     const nlohmann::json stored = (*metadata)[kChecksumKey];
     metadata->erase(kChecksumKey);
-    uint32_t crc = crc32_of(uint32_t(crc32(0, nullptr, 0)), header.dump());
-    crc = crc32_of(crc, bytes.substr(data_start));
+    const uint32_t crc = crc32_of(header_crc(header), bytes.substr(data_start));
     if (!stored.is_string() || stored.get<std::string>() != hex(crc)) {
       throw bad("checksum mismatch (the file was truncated, torn or edited)");
     }

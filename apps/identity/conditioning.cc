@@ -64,9 +64,17 @@ Conditioning measure_conditioning(const Mnist& data) {
 
   Conditioning out;
   Spectrum& s = out.spectrum;
-  for (size_t p = 0; p < pixels; ++p) s.always_zero_pixels += m(p, p) == 0.0;
+  std::vector<bool> never_lit(pixels);  // a zero diagonal entry: 0 in every training image
+  for (size_t p = 0; p < pixels; ++p) {
+    never_lit[p] = m(p, p) == 0.0;
+    s.always_zero_pixels += never_lit[p];
+  }
   std::vector<double> ascending = symmetric_eigen(m);  // m now holds the eigenvectors (rows)
   s.eigenvalues.assign(ascending.rbegin(), ascending.rend());
+  out.eigenvectors = Matrix<double>(width, width);
+  for (size_t i = 0; i < width; ++i) {
+    for (size_t j = 0; j < width; ++j) out.eigenvectors(i, j) = m(width - 1 - i, j);
+  }
   s.largest = s.eigenvalues.front();
   // Rounding in M and in the solver is about n·ε·λmax; anything below is indistinguishable from 0.
   s.null_tolerance = double(width) * std::numeric_limits<double>::epsilon() * s.largest;
@@ -83,15 +91,14 @@ Conditioning measure_conditioning(const Mnist& data) {
   s.condition_number = s.largest / s.smallest_nonzero;
   s.effective_rank = total * total / squares;
 
-  // The least-squares model: ŷ = [x 1] V Vᵀ restricted to the pixel columns, V the eigenvectors
-  // of the nonzero eigenvalues (the projector onto the span of the training rows).
+  // The least-squares model: ŷ = [x 1] Vᵣ Vᵣᵀ restricted to the pixel columns, Vᵣ the
+  // eigenvectors of the nonzero eigenvalues (the projector onto the span of the training rows),
+  // which are the first `rank` rows of out.eigenvectors.
   const size_t rank = width - s.null_dimension;
-  Matrix<double> v(width, rank);  // columns: the eigenvectors of the nonzero eigenvalues
-  for (size_t j = 0; j < rank; ++j) {
-    const size_t row = width - 1 - j;  // LAPACK's order is ascending
-    for (size_t i = 0; i < width; ++i) v(i, j) = m(row, i);
-  }
-  const MatrixView<const double> v_pixels = MatrixView<const double>(v.view()).block(0, 0, pixels, rank);
+  const MatrixView<const double> vr = MatrixView<const double>(out.eigenvectors.view()).block(0, 0, rank, width);
+  const MatrixView<const double> vr_pixels = vr.block(0, 0, rank, pixels);
+  out.least_squares = Matrix<double>(width, pixels);  // Θ* = Vᵣ (Vᵣ on the pixels)ᵀ
+  gemm<double>(Transpose::kYes, Transpose::kNo, 1.0, vr, vr_pixels, 0.0, out.least_squares.view());
   Matrix<double> coordinates(kBlock, rank), predicted(kBlock, pixels);
   auto mean_squared_error = [&](const LabeledImages& images, std::vector<double>* per_pixel) {
     double total_error = 0;
@@ -101,8 +108,8 @@ Conditioning measure_conditioning(const Mnist& data) {
       const auto block = MatrixView<const double>(rows.view()).block(0, 0, count, width);
       const auto c = coordinates.view().block(0, 0, count, rank);
       const auto y = predicted.view().block(0, 0, count, pixels);
-      gemm<double>(Transpose::kNo, Transpose::kNo, 1.0, block, MatrixView<const double>(v.view()), 0.0, c);
-      gemm<double>(Transpose::kNo, Transpose::kYes, 1.0, MatrixView<const double>(c), v_pixels, 0.0, y);
+      gemm<double>(Transpose::kNo, Transpose::kYes, 1.0, block, vr, 0.0, c);
+      gemm<double>(Transpose::kNo, Transpose::kNo, 1.0, MatrixView<const double>(c), vr_pixels, 0.0, y);
       for (size_t r = 0; r < count; ++r) {
         for (size_t p = 0; p < pixels; ++p) {
           const double e = y(r, p) - block(r, p);
@@ -113,29 +120,19 @@ Conditioning measure_conditioning(const Mnist& data) {
     }
     return total_error / double(images.count * pixels);
   };
-  out.eigenvectors = Matrix<double>(width, width);
-  for (size_t i = 0; i < width; ++i) {
-    for (size_t j = 0; j < width; ++j) out.eigenvectors(i, j) = m(width - 1 - i, j);
-  }
-  out.least_squares = Matrix<double>(width, pixels);  // V_r (V_r restricted to the pixels)ᵀ
-  gemm<double>(Transpose::kNo, Transpose::kYes, 1.0, MatrixView<const double>(v.view()), v_pixels, 0.0,
-               out.least_squares.view());
   LinearFloor& f = out.floor;
   f.train_loss = mean_squared_error(train, nullptr);
   std::vector<double> per_pixel(pixels);
   f.val_loss = mean_squared_error(data.test, &per_pixel);
-  // Pixels never lit in training: their columns of M are 0, so the model's output there is 0.
-  std::vector<double> train_energy(pixels), test_energy(pixels);
-  for (size_t i = 0; i < train.count; ++i) {
-    for (size_t p = 0; p < pixels; ++p) train_energy[p] += train.pixels[i * pixels + p];
-  }
+  // A never-lit pixel's column of M is 0, so the model outputs (up to rounding) 0 there.
+  std::vector<bool> lit_in_test(pixels);
   for (size_t i = 0; i < data.test.count; ++i) {
-    for (size_t p = 0; p < pixels; ++p) test_energy[p] += data.test.pixels[i * pixels + p];
+    for (size_t p = 0; p < pixels; ++p) lit_in_test[p] = lit_in_test[p] || data.test.pixels[i * pixels + p];
   }
   double unseen_error = 0, all_error = 0;
   for (size_t p = 0; p < pixels; ++p) {
     all_error += per_pixel[p];
-    if (train_energy[p] == 0 && test_energy[p] > 0) {
+    if (never_lit[p] && lit_in_test[p]) {
       ++f.unseen_pixels;
       unseen_error += per_pixel[p];
     }
