@@ -66,8 +66,7 @@ std::vector<NamedTensor<T>> Optimizer<T>::state() {
 
 template <class T>
 Sgd<T>::Sgd(std::vector<Parameter<T>*> parameters, T lr, T momentum, bool nesterov)
-    : Optimizer<T>(std::move(parameters)),
-      lr_(lr),
+    : Optimizer<T>(std::move(parameters), lr),
       momentum_(momentum),
       nesterov_(nesterov),
       velocity_(this->add_slot("velocity")) {}
@@ -75,17 +74,16 @@ Sgd<T>::Sgd(std::vector<Parameter<T>*> parameters, T lr, T momentum, bool nester
 template <class T>
 T Sgd<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
-    return sgd_momentum_update_and_square_sum<T>(p.value, p.grad, this->slot(velocity_, i), lr_,
+    return sgd_momentum_update_and_square_sum<T>(p.value, p.grad, this->slot(velocity_, i), this->lr_,
                                             momentum_, nesterov_);
   }
-  sgd_momentum_update<T>(p.value, p.grad, this->slot(velocity_, i), lr_, momentum_, nesterov_);
+  sgd_momentum_update<T>(p.value, p.grad, this->slot(velocity_, i), this->lr_, momentum_, nesterov_);
   return T(0);
 }
 
 template <class T>
 Rmsprop<T>::Rmsprop(std::vector<Parameter<T>*> parameters, T lr, T rho, T epsilon)
-    : Optimizer<T>(std::move(parameters)),
-      lr_(lr),
+    : Optimizer<T>(std::move(parameters), lr),
       rho_(rho),
       epsilon_(epsilon),
       accumulator_(this->add_slot("rms")) {}
@@ -93,17 +91,16 @@ Rmsprop<T>::Rmsprop(std::vector<Parameter<T>*> parameters, T lr, T rho, T epsilo
 template <class T>
 T Rmsprop<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
-    return rmsprop_update_and_square_sum<T>(p.value, p.grad, this->slot(accumulator_, i), lr_, rho_,
+    return rmsprop_update_and_square_sum<T>(p.value, p.grad, this->slot(accumulator_, i), this->lr_, rho_,
                                        epsilon_);
   }
-  rmsprop_update<T>(p.value, p.grad, this->slot(accumulator_, i), lr_, rho_, epsilon_);
+  rmsprop_update<T>(p.value, p.grad, this->slot(accumulator_, i), this->lr_, rho_, epsilon_);
   return T(0);
 }
 
 template <class T>
 Adam<T>::Adam(std::vector<Parameter<T>*> parameters, T lr, T beta1, T beta2, T epsilon)
-    : Optimizer<T>(std::move(parameters)),
-      lr_(lr),
+    : Optimizer<T>(std::move(parameters), lr),
       beta1_(beta1),
       beta2_(beta2),
       epsilon_(epsilon),
@@ -113,10 +110,10 @@ Adam<T>::Adam(std::vector<Parameter<T>*> parameters, T lr, T beta1, T beta2, T e
 template <class T>
 T Adam<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
-    return adam_update_and_square_sum<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), lr_,
+    return adam_update_and_square_sum<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), this->lr_,
                                     beta1_, beta2_, epsilon_, this->iterations());
   }
-  adam_update<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), lr_, beta1_, beta2_,
+  adam_update<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), this->lr_, beta1_, beta2_,
                  epsilon_, this->iterations());
   return T(0);
 }

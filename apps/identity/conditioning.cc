@@ -5,17 +5,12 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
+#include "apps/identity/symmetric_eigen.h"
 #include "simdgrad/gemm.h"
 #include "simdgrad/idx_reader.h"
 #include "simdgrad/matrix.h"
-
-// LAPACK (Debian's liblapack3, the reference implementation, or OpenBLAS' through the
-// alternatives system): the symmetric eigensolver, divide and conquer. A 785 x 785 matrix once
-// per study does not justify an eigensolver of our own.
-extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a,
-                        const int* lda, double* w, double* work, const int* lwork, int* iwork,
-                        const int* liwork, int* info);
 
 namespace simdgrad::identity {
 namespace {
@@ -27,24 +22,6 @@ void augmented_rows(const LabeledImages& images, size_t first, size_t count, Mat
   const size_t pixels = images.pixels_per_image();
   convert_images<double>(images, first, count, 1.0, out.block(0, 0, count, pixels));
   for (size_t r = 0; r < count; ++r) out(r, pixels) = 1.0;
-}
-
-// Eigenvalues (ascending, as LAPACK returns them) and eigenvectors (the columns of the
-// column-major result, so the rows of `a` when read row-major) of the symmetric matrix `a`.
-std::vector<double> symmetric_eigen(Matrix<double>& a) {
-  const int n = int(a.rows());
-  std::vector<double> w(static_cast<size_t>(n));
-  int lwork = -1, liwork = -1, info = 0, iwork_size = 0;
-  double work_size = 0;
-  const int lda = int(a.stride());
-  dsyevd_("V", "U", &n, a.data(), &lda, w.data(), &work_size, &lwork, &iwork_size, &liwork, &info);
-  lwork = int(work_size);
-  liwork = iwork_size;
-  std::vector<double> work(static_cast<size_t>(lwork));
-  std::vector<int> iwork(static_cast<size_t>(liwork));
-  dsyevd_("V", "U", &n, a.data(), &lda, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
-  if (info != 0) throw std::runtime_error("LAPACK dsyevd failed with info " + std::to_string(info));
-  return w;
 }
 
 }  // namespace
@@ -69,12 +46,8 @@ Conditioning measure_conditioning(const Mnist& data) {
     never_lit[p] = m(p, p) == 0.0;
     s.always_zero_pixels += never_lit[p];
   }
-  std::vector<double> ascending = symmetric_eigen(m);  // m now holds the eigenvectors (rows)
-  s.eigenvalues.assign(ascending.rbegin(), ascending.rend());
-  out.eigenvectors = Matrix<double>(width, width);
-  for (size_t i = 0; i < width; ++i) {
-    for (size_t j = 0; j < width; ++j) out.eigenvectors(i, j) = m(width - 1 - i, j);
-  }
+  s.eigenvalues = symmetric_eigen(m);  // m now holds the eigenvectors (rows)
+  out.eigenvectors = std::move(m);
   s.largest = s.eigenvalues.front();
   // Rounding in M and in the solver is about n·ε·λmax; anything below is indistinguishable from 0.
   s.null_tolerance = double(width) * std::numeric_limits<double>::epsilon() * s.largest;

@@ -35,17 +35,33 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
   const double plot_w = width - left - right, plot_h = height - top - bottom;
   size_t epochs = 1;
   double low = 1e300, high = -1e300;
+  bool log_x = !series.empty();
+  double x_low = 1e300, x_high = -1e300;
   for (const auto& s : series) {
     epochs = std::max(epochs, s.values.size());
     for (double v : s.values) {
       if (v > 0 && std::isfinite(v)) low = std::min(low, v), high = std::max(high, v);
     }
+    log_x = log_x && s.x.size() == s.values.size();
+    for (double x : s.x) {
+      if (x > 0) x_low = std::min(x_low, x), x_high = std::max(x_high, x);
+    }
   }
+  log_x = log_x && x_low <= x_high;
+  const double x_decade_low = log_x ? std::floor(std::log10(x_low)) : 0;
+  const double x_span = log_x ? std::max(1.0, std::ceil(std::log10(x_high)) - x_decade_low) : 1;
   if (low > high) low = 1, high = 10;
   const double decade_low = std::floor(std::log10(low)), decade_high = std::ceil(std::log10(high));
   const double span = std::max(1.0, decade_high - decade_low);
   auto x_of = [&](double epoch) {
+    if (log_x) return left + (std::log10(epoch) - x_decade_low) / x_span * plot_w;
     return left + (epochs == 1 ? 0.5 : (epoch - 1) / double(epochs - 1)) * plot_w;
+  };
+  auto tick = [&](double x, const std::string& label) {
+    return format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x_of(x),
+                  top + plot_h, x_of(x), top + plot_h + 5) +
+           format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x_of(x), top + plot_h + 18) +
+           label + "</text>\n";
   };
   auto y_of = [&](double v) { return top + (decade_low + span - std::log10(v)) / span * plot_h; };
 
@@ -63,19 +79,18 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
                   left + plot_w, y);
     svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">1e%.0f</text>\n", left - 6, y + 4, d);
   }
-  // Epoch ticks: about ten.
-  const size_t step = std::max<size_t>(1, (epochs + 9) / 10);
-  for (size_t e = 1; e <= epochs; e += step) {
-    const double x = x_of(double(e));
-    svg += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x,
-                  top + plot_h, x, top + plot_h + 5);
-    svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n", x,
-                  top + plot_h + 18, double(e));
+  if (log_x) {  // decade ticks
+    for (double d = x_decade_low; d <= x_decade_low + x_span + 1e-9; d += 1) {
+      svg += tick(std::pow(10.0, d), format("1e%.0f", d));
+    }
+  } else {  // epoch ticks: about ten
+    const size_t step = std::max<size_t>(1, (epochs + 9) / 10);
+    for (size_t e = 1; e <= epochs; e += step) svg += tick(double(e), format("%.0f", double(e)));
   }
   svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n",
                 left, top, plot_w, plot_h);
   svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + plot_w / 2, height - 18) +
-         escape(x_label) + "</text>\n";
+         escape(x_label) + (log_x ? " (log scale)" : "") + "</text>\n";
   svg += format("<text transform=\"translate(20 %.1f) rotate(-90)\" text-anchor=\"middle\">",
                 top + plot_h / 2) +
          escape(y_label) + " (log scale)</text>\n";
@@ -87,7 +102,8 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
     std::string points;
     for (size_t e = 0; e < s.values.size(); ++e) {
       if (s.values[e] > 0 && std::isfinite(s.values[e])) {
-        points += format("%.1f,%.1f ", x_of(double(e + 1)), y_of(s.values[e]));
+        if (log_x && !(s.x[e] > 0)) continue;
+        points += format("%.1f,%.1f ", x_of(log_x ? s.x[e] : double(e + 1)), y_of(s.values[e]));
       }
     }
     svg += std::string("<polyline fill=\"none\" stroke=\"") + color + "\" stroke-width=\"2\"" +

@@ -1,5 +1,5 @@
 // Line plots as SVG: log-scale y axis with decade ticks, x axis counting from 1 (epochs unless
-// said otherwise), axis labels, a legend. Used for loss.svg of a run and for the study's figures.
+// said otherwise) or, for series that give their own x, a log-scale x axis; axis labels, a legend. Used for loss.svg of a run and for the study's figures.
 #pragma once
 
 #include <string>
@@ -11,6 +11,7 @@ struct PlotSeries {
   std::string label;
   std::vector<double> values;  // one per x = 1, 2, ...; non-positive values are skipped
   bool dashed = false;
+  std::vector<double> x;       // if given (every series, all > 0): x of each value, log axis
 };
 
 // Returns the SVG document.

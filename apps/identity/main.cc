@@ -51,8 +51,21 @@ void add_train_options(CLI::App& cmd, TrainOptions& o, int& threads) {
       ->transform(choice<autograd::Initializer>({{"glorot", autograd::Initializer::kGlorotUniform},
                                                  {"he", autograd::Initializer::kHeNormal},
                                                  {"identity", autograd::Initializer::kIdentity}}));
+  cmd.add_option("--bias-init", c.bias_init,
+                 "zero (default) or active: each ReLU output unit starts active on every one of the first 1,000 training images")
+      ->transform(choice<BiasInit>({{"zero", BiasInit::kZero}, {"active", BiasInit::kActive}}));
   cmd.add_option("--output-activation", c.output_activation, "relu (default) or linear")
       ->transform(choice<Activation>({{"relu", Activation::kRelu}, {"linear", Activation::kNone}}));
+  cmd.add_option("--schedule", c.schedule, "learning rate over the run: constant (default) or cosine (down to 0 at the end)")
+      ->transform(choice<autograd::ScheduleShape>({{"constant", autograd::ScheduleShape::kConstant},
+                                                   {"cosine", autograd::ScheduleShape::kCosine}}));
+  cmd.add_option("--warmup", c.warmup_epochs, "epochs of linear learning-rate warm-up (default 0; may be fractional)")
+      ->check(CLI::Range(0.0, 100000.0));
+  cmd.add_option("--precondition", c.precondition,
+                 "input preconditioning fitted on the training images: none (default), center or whiten")
+      ->transform(choice<Precondition>({{"none", Precondition::kNone},
+                                        {"center", Precondition::kCenter},
+                                        {"whiten", Precondition::kWhiten}}));
   cmd.add_option("--threads", threads, "threads (default: OMP_NUM_THREADS, else all cores)")
       ->check(CLI::Range(1, 1024));
   cmd.add_option("--seed", c.seed, "random seed: initial weights and shuffling (default 1)");
@@ -71,7 +84,8 @@ void add_train_options(CLI::App& cmd, TrainOptions& o, int& threads) {
 // would be ignored silently, so it is an error.
 void forbid_with_resume(const CLI::App& cmd) {
   for (const char* name : {"--layers", "--width", "--batch", "--optimizer", "--lr", "--scale",
-                           "--init", "--output-activation", "--seed", "--limit"}) {
+                           "--init", "--bias-init", "--output-activation", "--schedule", "--warmup", "--precondition",
+                           "--seed", "--limit"}) {
     if (cmd.count(name) > 0) {
       throw CLI::ValidationError(std::string(name) +
                                  " cannot be combined with --resume: the checkpoint holds the "

@@ -17,7 +17,7 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
   const size_t layers = history.empty() ? 0 : history.front().layers.size();
   for (size_t l = 1; l <= layers; ++l) {
     const std::string p = ",layer" + std::to_string(l) + "_";
-    out += p + "dead_units" + p + "dead_zero_pixel" + p + "dead_excess_fraction" + p +
+    out += p + "dead_units" + p + "dead_zero_pixel" + p + "revived_units" + p + "dead_excess_fraction" + p +
            "grad_norm" + p + "distance_from_identity";
   }
   out += "\n";
@@ -28,8 +28,9 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
                   r.zero_output_fraction, r.dead_output_loss_share);
     out += line;
     for (const auto& d : r.layers) {
-      std::snprintf(line, sizeof line, ",%d,%d,%.6f,%.9g,%.9g", d.relu ? d.dead_units : -1,
-                    d.relu ? d.dead_zero_pixel : -1, d.dead_excess_fraction, d.grad_norm,
+      std::snprintf(line, sizeof line, ",%d,%d,%d,%.6f,%.9g,%.9g", d.relu ? d.dead_units : -1,
+                    d.relu ? d.dead_zero_pixel : -1, d.relu ? d.revived_units : -1,
+                    d.dead_excess_fraction, d.grad_norm,
                     d.distance_from_identity);
       out += line;
     }
@@ -79,7 +80,7 @@ void write_run_files(const std::filesystem::path& folder, Trainer& trainer,
                         {"epochs", epochs}};
   write_file_atomically(folder / "run.json", run.dump(2) + "\n");
 
-  PlotSeries train{"train loss", {}, false}, validation{"val_loss", {}, true};
+  PlotSeries train{"train loss", {}, false, {}}, validation{"val_loss", {}, true, {}};
   for (const auto& r : history) {
     train.values.push_back(r.loss);
     validation.values.push_back(r.val_loss);

@@ -6,12 +6,17 @@
 
 #include "apps/identity/atomic_file.h"
 #include "apps/identity/conditioning.h"
+#include "apps/identity/study_answer.h"
 #include "apps/identity/study_conditioning.h"
 #include "apps/identity/study_format.h"
+#include "apps/identity/study_mechanisms.h"
+#include "apps/identity/study_recipes.h"
+#include "apps/identity/study_runs.h"
 #include "apps/identity/commands.h"
 #include "apps/identity/loss_plot_svg.h"
 #include "apps/identity/run_files.h"
 #include "apps/identity/trainer.h"
+#include "simdgrad/elementwise.h"
 #include "simdgrad/reductions.h"
 
 namespace simdgrad::identity {
@@ -19,18 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Experiment {
-  std::string group;  // the cause it tests
-  std::string name;
-  TrainConfig config;
-};
-
-struct Outcome {
-  Experiment experiment;
-  std::vector<EpochRecord> history;
-  std::string diverged;  // the fault, when the loss became non-finite
-  double seconds = 0;
-};
+// Seeds per recipe in part two; the quick smoke run takes one.
+int seeds(const StudyOptions& o) { return o.quick ? 1 : 2; }
 
 std::vector<Experiment> experiments(const StudyOptions& o) {
   TrainConfig base;
@@ -46,7 +41,7 @@ std::vector<Experiment> experiments(const StudyOptions& o) {
     return c;
   };
   const int short_epochs = o.quick ? 2 : 5;
-  return {
+  std::vector<Experiment> all = {
       {"1. original", "4 layers (Keras recipe)", base},
       {"1. original", "1 layer", with([](TrainConfig& c) { c.layers = 1; })},
       {"2. exact solution", "4 layers, W = I init", with([&](TrainConfig& c) {
@@ -78,34 +73,15 @@ std::vector<Experiment> experiments(const StudyOptions& o) {
          c.output_activation = Activation::kNone;
        })},
   };
+  // Where the deep network loses the image: readout floors of its hidden layers.
+  for (auto& e : all) e.measure_readout = e.name == "4 layers (Keras recipe)" || e.name == "4 layers, linear output";
+  for (auto& e : optimizer_floor_experiments(base)) all.push_back(e);
+  for (auto& e : recipe_experiments(base, seeds(o))) all.push_back(e);
+  return all;
 }
 
-Outcome run(const Experiment& e, const Mnist& data) {
-  Outcome out{e, {}, "", 0};
-  const auto start = std::chrono::steady_clock::now();
-  Trainer trainer(e.config, data);
-  std::printf("study: %-18s %-40s", e.group.c_str(), e.name.c_str());
-  std::fflush(stdout);
-  try {
-    while (trainer.epoch() < e.config.epochs) trainer.train_epoch();
-  } catch (const NumericalFault& fault) {
-    out.diverged = fault.what();
-  }
-  out.history = trainer.history();
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!out.history.empty()) {
-    std::printf(" val_loss %10.4f", out.history.back().val_loss);
-  }
-  std::printf("%s  %.0fs\n", out.diverged.empty() ? "" : "  (diverged)", out.seconds);
-  return out;
-}
-
-int first_epoch_below(const std::vector<EpochRecord>& h, double threshold) {
-  for (const auto& r : h) {
-    if (r.val_loss < threshold) return r.epoch;
-  }
-  return 0;
-}
+// Part one: the causes the original answer named, one row each in the main table.
+bool part_one(const Outcome& o) { return o.experiment.group < "8."; }
 
 // Dead ReLU units over all ReLU layers at the end, and how many of them sit on always-0 pixels.
 std::pair<int, int> dead_units(const EpochRecord& r) {
@@ -116,17 +92,6 @@ std::pair<int, int> dead_units(const EpochRecord& r) {
     zero_pixel += l.dead_zero_pixel;
   }
   return {dead, zero_pixel};
-}
-
-const Outcome& find(const std::vector<Outcome>& all, const std::string& name) {
-  for (const auto& o : all) {
-    if (o.experiment.name == name) return o;
-  }
-  throw std::logic_error("study: no experiment " + name);
-}
-
-double final_val(const Outcome& o) {
-  return o.history.empty() || !o.diverged.empty() ? NAN : o.history.back().val_loss;
 }
 
 // "far lower than the original (×0.47)": how a run's loss compares with a reference's.
@@ -142,7 +107,7 @@ std::string compared(double value, double reference, const std::string& referenc
 
 std::string report(const StudyOptions& options, const std::vector<Outcome>& all,
                    double total_seconds, double all_zero_loss, const Conditioning& conditioning,
-                   const GradientDescentCheck& gd) {
+                   const GradientDescentCheck& gd, double mean_image_max) {
   const Outcome& four = find(all, "4 layers (Keras recipe)");
   const Outcome& one = find(all, "1 layer");
   const Outcome& exact = find(all, "4 layers, W = I init");
@@ -175,6 +140,7 @@ std::string report(const StudyOptions& options, const std::vector<Outcome>& all,
         "(on always-0 pixels) | val_loss on dead output pixels | time |\n";
   md += "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& o : all) {
+    if (!part_one(o)) continue;
     const int below = first_epoch_below(o.history, 10.0);
     std::string dead = "—", dead_out = "—", share = "—";
     if (!o.history.empty()) {
@@ -313,7 +279,13 @@ std::string report(const StudyOptions& options, const std::vector<Outcome>& all,
         std::to_string(environment_json()["threads"].get<int>()) + " threads (" +
         number(four.history.back().samples_per_s) +
         " samples/s), against 50 s for 60,000 images in the original Keras run.\n\n";
+  md += "# Part two: why it is slow, and a way out\n\n";
   md += conditioning_section(conditioning, gd, final_val(one));
+  md += optimizer_floor_section(all, mean_image_max);
+  md += dead_units_section(all);
+  md += depth_section(all);
+  md += way_out_section(all, seeds(options));
+  md += answer_section(all, conditioning, seeds(options));
   md += "## Figures\n\n";
   md += "![validation loss of every run](figures/identity-study-val-loss.svg)\n\n";
   md += "![training and validation loss of the original recipe](figures/identity-study-original.svg)\n\n";
@@ -354,7 +326,8 @@ int run_study(const StudyOptions& options) {
 
   std::vector<PlotSeries> val_series;
   for (const auto& o : outcomes) {
-    PlotSeries s{o.experiment.name, {}, false};
+    if (!part_one(o)) continue;
+    PlotSeries s{o.experiment.name, {}, false, {}};
     for (const auto& r : o.history) s.values.push_back(r.val_loss);
     val_series.push_back(s);
   }
@@ -362,7 +335,8 @@ int run_study(const StudyOptions& options) {
   const Outcome& one = find(outcomes, "1 layer");
   std::vector<PlotSeries> original;
   for (const Outcome* o : {&four, &one}) {
-    PlotSeries train{o->experiment.name + ": loss", {}, false}, val{o->experiment.name + ": val_loss", {}, true};
+    PlotSeries train{o->experiment.name + ": loss", {}, false, {}};
+    PlotSeries val{o->experiment.name + ": val_loss", {}, true, {}};
     for (const auto& r : o->history) {
       train.values.push_back(r.loss);
       val.values.push_back(r.val_loss);
@@ -378,8 +352,16 @@ int run_study(const StudyOptions& options) {
   const double all_zero_loss = double(sum_squares<float>(raw_test)) / double(raw_test.size());
   write_file_atomically(out / "identity-study-epochs.csv", epochs_csv(outcomes));
   write_conditioning_figures(out, conditioning, gd);
+  write_dead_unit_figure(out, outcomes);
+  write_recipe_figures(out, outcomes);
+  // How far a centered model's bias must travel: the brightest pixel of the mean image.
+  const Matrix<float> raw_train = images_to_matrix(data.train, 1.0f);
+  Matrix<float> column(1, raw_train.cols());
+  column_sums<float>(raw_train, column);
+  double mean_image_max = 0;
+  for (size_t j = 0; j < column.cols(); ++j) mean_image_max = std::max(mean_image_max, double(column(0, j)) / double(raw_train.rows()));
   write_file_atomically(out / "identity-study.md",
-                        report(options, outcomes, total, all_zero_loss, conditioning, gd));
+                        report(options, outcomes, total, all_zero_loss, conditioning, gd, mean_image_max));
   std::printf("Wrote %s/identity-study.md and %s/figures/identity-study-*.svg (%.0f s)\n",
               out.c_str(), out.c_str(), total);
   return 0;

@@ -149,13 +149,13 @@ void write_conditioning_figures(const std::filesystem::path& out, const Conditio
   write_file_atomically(out / "figures" / "identity-study-spectrum.svg",
                         loss_plot_svg("eigenvalues of M = [X 1]ᵀ[X 1] / N, raw pixels", "eigenvalue",
                                       {{"eigenvalues, largest first (zeros not drawn)",
-                                        c.spectrum.eigenvalues, false}},
+                                        c.spectrum.eigenvalues, false, {}}},
                                       "index"));
   write_file_atomically(out / "figures" / "identity-study-gradient-descent.svg",
                         loss_plot_svg("full-batch gradient descent, 1 linear layer, lr = half the stable limit",
                                       "training loss (MSE, raw pixels)",
-                                      {{"predicted from the spectrum", gd.predicted, true},
-                                       {"measured", gd.measured, false}},
+                                      {{"predicted from the spectrum", gd.predicted, true, {}},
+                                       {"measured", gd.measured, false, {}}},
                                       "step + 1"));
 }
 

@@ -48,13 +48,23 @@ void print_epoch(const EpochRecord& r, int epochs, bool verbose) {
 }
 
 std::string describe(const TrainConfig& c, size_t train, size_t test) {
-  char text[512];
+  // The recipe's departures from the seed experiment, named only when taken.
+  std::string changes;
+  if (c.schedule != autograd::ScheduleShape::kConstant) changes += ", " + to_string(c.schedule) + " schedule";
+  if (c.warmup_epochs > 0) {
+    char warmup[64];
+    std::snprintf(warmup, sizeof warmup, ", %g epochs of warm-up", c.warmup_epochs);
+    changes += warmup;
+  }
+  if (c.precondition != Precondition::kNone) changes += ", inputs " + to_string(c.precondition) + "ed";
+  if (c.bias_init != BiasInit::kZero) changes += ", " + to_string(c.bias_init) + " output biases";
+  char text[768];
   std::snprintf(text, sizeof text,
-                "%d x Dense(%d), %s output; %s lr %g, batch %d, %s pixels, %s init, seed %llu; "
+                "%d x Dense(%d), %s output; %s lr %g, batch %d, %s pixels, %s init%s, seed %llu; "
                 "%zu train / %zu test images from %s; %d threads, %s",
                 c.layers, c.width, to_string(c.output_activation).c_str(),
                 to_string(c.optimizer).c_str(), learning_rate(c), c.batch,
-                to_string(c.scale).c_str(), to_string(c.init).c_str(),
+                to_string(c.scale).c_str(), to_string(c.init).c_str(), changes.c_str(),
                 static_cast<unsigned long long>(c.seed), train, test, c.data.c_str(),
                 num_threads(), active_target().name.c_str());
   return text;

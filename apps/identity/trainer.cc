@@ -8,6 +8,7 @@
 #include "apps/identity/model.h"
 #include "simdgrad/autograd/ops.h"
 #include "simdgrad/elementwise.h"
+#include "simdgrad/gemm.h"
 #include "simdgrad/reductions.h"
 
 namespace simdgrad::identity {
@@ -19,6 +20,10 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kEvaluationBatch = 128;
 // The shuffling stream is the seed's, kept apart from the initializers' stream.
 constexpr uint64_t kShuffleStream = 0x5851f42d4c957f2dULL;
+// Images that BiasInit::kActive keeps every unit active on; the margin above the lowest
+// pre-activation, as a fraction of its range over those images.
+constexpr size_t kActivationImages = 1000;
+constexpr float kActivationMargin = 0.01f;
 
 std::string join_state(const autograd::Random::State& s) {
   return std::to_string(s[0]) + "," + std::to_string(s[1]) + "," + std::to_string(s[2]) + "," +
@@ -68,6 +73,7 @@ nlohmann::json to_json(const EpochRecord& r) {
                       {"units", l.units},
                       {"dead_units", l.dead_units},
                       {"dead_zero_pixel", l.dead_zero_pixel},
+                      {"revived_units", l.revived_units},
                       {"dead_excess_fraction", l.dead_excess_fraction},
                       {"grad_norm", l.grad_norm},
                       {"distance_from_identity", l.distance_from_identity}});
@@ -101,6 +107,7 @@ EpochRecord epoch_record_from_json(const nlohmann::json& j) {
     d.units = l.at("units");
     d.dead_units = l.at("dead_units");
     d.dead_zero_pixel = l.at("dead_zero_pixel");
+    d.revived_units = l.value("revived_units", 0);  // absent in older checkpoints
     d.dead_excess_fraction = l.at("dead_excess_fraction");
     d.grad_norm = l.at("grad_norm");
     d.distance_from_identity = l.at("distance_from_identity");
@@ -116,14 +123,17 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data)
                                    : data.train.count),
       pixel_factor_(pixel_factor(config.scale)),
       rng_(config.seed ^ kShuffleStream),
+      input_transform_(fit_input_transform(config.precondition, data.train, train_rows_, pixel_factor_)),
       model_([&] {
         autograd::Random init(config.seed);  // the initializers' stream
         return make_model<float>(config, data.train.pixels_per_image(), init);
       }()),
       optimizer_(make_optimizer<float>(config, model_.parameters())),
+      schedule_(learning_rate_schedule(config, (train_rows_ + size_t(config.batch) - 1) / size_t(config.batch))),
       batch_(size_t(config.batch), data.train.pixels_per_image()),
       order_(train_rows_) {
   validate(config);
+  if (config.bias_init == BiasInit::kActive) activate_units();
   // Pixels that are 0 in every validation image: the exact solution never activates their
   // units either, so they are counted apart from units that training killed.
   const size_t pixels = data.test.pixels_per_image();
@@ -138,6 +148,40 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data)
 void Trainer::gather_batch(size_t start, size_t size) {
   gather_images(data_.train, &order_[start], size, pixel_factor_, batch_.view());
 }
+
+void Trainer::activate_units() {
+  const size_t count = std::min(kActivationImages, train_rows_), pixels = data_.train.pixels_per_image();
+  Matrix<float> converted(count, pixels);
+  convert_images<float>(data_.train, 0, count, pixel_factor_, converted.view());
+  Matrix<float> h(count, pixels);
+  input_transform_.apply(converted, h);
+  for (size_t l = 0; l < model_.size(); ++l) {
+    auto& layer = model_.layer(l);
+    Matrix<float> pre(count, layer.outputs());
+    gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, h, layer.weight().value, 0.0f, pre.view());
+    Matrix<float>& bias = layer.bias().value;
+    if (l + 1 == model_.size() && layer.activation() == Activation::kRelu) {
+      for (size_t j = 0; j < pre.cols(); ++j) {
+        float low = pre(0, j), high = pre(0, j);
+        for (size_t i = 1; i < count; ++i) low = std::min(low, pre(i, j)), high = std::max(high, pre(i, j));
+        bias(0, j) = low > 0 ? 0.0f : -low + kActivationMargin * (high - low);
+      }
+    }
+    Matrix<float> next(count, layer.outputs());
+    gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, h, layer.weight().value, 0.0f, next.view(),
+                {bias, layer.activation()});
+    h = std::move(next);
+  }
+}
+
+autograd::Var<float> Trainer::network_input(autograd::Var<float> pixels) {
+  if (input_transform_.kind == Precondition::kNone) return pixels;
+  MatrixView<float> z = tape_.allocate(pixels.rows(), pixels.cols());
+  input_transform_.apply(pixels.value(), z);
+  return tape_.constant(z);
+}
+
+double Trainer::next_learning_rate() const { return schedule_.at(size_t(optimizer_->iterations())); }
 
 void Trainer::shuffle() {
   // Keras: a fresh permutation of the samples every epoch.
@@ -194,7 +238,7 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
   mark(&StepPhases::gather);
   tape_.reset();
   autograd::Var<float> x = tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, size, batch_.cols()));
-  autograd::Var<float> y = x;
+  autograd::Var<float> y = network_input(x);
   for (size_t l = 0; l < model_.size(); ++l) {
     y = model_.layer(l).forward(tape_, y);
     if (check_numerics_) require_finite(y.value(), "the activations", l);
@@ -213,6 +257,7 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
   mark(&StepPhases::backward);
   // One pass per parameter: the update, the zeroing, and the squared norms the diagnostics
   // need (parameters come as weight, bias per layer).
+  optimizer_->set_learning_rate(float(next_learning_rate()));
   optimizer_->step_and_zero_grad(&parameter_square_sums_);
   for (size_t l = 0; l < model_.size(); ++l) grad_square_sums_[l] += parameter_square_sums_[2 * l];
   if (check_numerics_) {
@@ -288,7 +333,7 @@ Evaluation Trainer::evaluate(const LabeledImages& images) {
     MatrixView<float> converted = tape_.allocate(size, pixels);
     convert_images(images, start, size, pixel_factor_, converted);
     autograd::Var<float> x = tape_.constant(converted);
-    autograd::Var<float> y = x;
+    autograd::Var<float> y = network_input(x);
     for (size_t l = 0; l < model_.size(); ++l) {
       y = model_.layer(l).forward(tape_, y);
       MatrixView<float> column = tape_.allocate(1, y.cols());
@@ -320,8 +365,12 @@ std::vector<LayerDiagnostics> Trainer::diagnose(const Evaluation& validation,
                                                 const std::vector<double>& grad_square_sums,
                                                 size_t steps) {
   std::vector<LayerDiagnostics> out;
+  const bool seen_before = dead_before_.size() == model_.size();
+  dead_before_.resize(model_.size());
   for (size_t l = 0; l < model_.size(); ++l) {
     auto& layer = model_.layer(l);
+    std::vector<bool>& dead_before = dead_before_[l];
+    dead_before.resize(layer.outputs(), false);
     LayerDiagnostics d;
     d.relu = layer.activation() == Activation::kRelu;
     d.units = int(layer.outputs());
@@ -330,10 +379,13 @@ std::vector<LayerDiagnostics> Trainer::diagnose(const Evaluation& validation,
     for (size_t j = 0; j < layer.outputs(); ++j) {
       const bool zero_pixel = pixel_units && zero_pixel_[j];
       zero_pixels += zero_pixel;
-      if (d.relu && validation.activity[l](0, j) == 0) {
+      const bool dead = d.relu && validation.activity[l](0, j) == 0;
+      if (dead) {
         ++d.dead_units;
         d.dead_zero_pixel += zero_pixel;
       }
+      d.revived_units += seen_before && dead_before[j] && !dead;
+      dead_before[j] = dead;
     }
     const int live_candidates = d.units - zero_pixels;
     d.dead_excess_fraction =
@@ -358,9 +410,24 @@ Matrix<float> Trainer::reconstruct(size_t count) {
   MatrixView<float> converted = tape_.allocate(count, data_.test.pixels_per_image());
   convert_images(data_.test, 0, count, pixel_factor_, converted);
   autograd::Var<float> x = tape_.constant(converted);
-  autograd::Var<float> y = model_.forward(tape_, x);
+  autograd::Var<float> y = model_.forward(tape_, network_input(x));
   Matrix<float> out(count, y.cols());
   copy<float>(y.value(), out);
+  return out;
+}
+
+std::vector<Matrix<float>> Trainer::layer_outputs(const LabeledImages& images, size_t first, size_t count) {
+  tape_.reset();
+  autograd::NoGrad<float> evaluation(tape_);
+  MatrixView<float> converted = tape_.allocate(count, images.pixels_per_image());
+  convert_images(images, first, count, pixel_factor_, converted);
+  autograd::Var<float> y = network_input(tape_.constant(converted));
+  std::vector<Matrix<float>> out;
+  for (size_t l = 0; l < model_.size(); ++l) {
+    y = model_.layer(l).forward(tape_, y);
+    out.emplace_back(y.rows(), y.cols());
+    copy<float>(y.value(), out.back());
+  }
   return out;
 }
 
@@ -368,6 +435,10 @@ std::vector<autograd::NamedTensor<float>> Trainer::checkpoint_tensors() {
   std::vector<autograd::NamedTensor<float>> tensors;
   for (autograd::Parameter<float>* p : model_.parameters()) tensors.push_back({p->name, p->value.view()});
   for (const auto& t : optimizer_->state()) tensors.push_back(t);
+  // The preconditioning travels with the model: eval and --resume use the fitted transform, not
+  // one refitted on whatever data they are given.
+  if (input_transform_.kind == Precondition::kWhiten) tensors.push_back({"input.matrix", input_transform_.matrix.view()});
+  if (input_transform_.kind != Precondition::kNone) tensors.push_back({"input.offset", input_transform_.offset.view()});
   return tensors;
 }
 

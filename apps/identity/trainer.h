@@ -15,6 +15,7 @@
 
 #include "apps/identity/checkpoint.h"
 #include "apps/identity/config.h"
+#include "apps/identity/input_transform.h"
 #include "apps/identity/mnist.h"
 #include "simdgrad/autograd/layers.h"
 #include "simdgrad/autograd/optimizers.h"
@@ -28,6 +29,7 @@ struct LayerDiagnostics {
   int dead_units = 0;          // never active on the validation set
   int dead_zero_pixel = 0;     // of those, units whose pixel is 0 in every validation image:
                                // even the exact solution W = I never activates them
+  int revived_units = 0;       // dead at the previous validation of this process, alive now
   double dead_excess_fraction = 0;  // (dead - dead_zero_pixel) / (units - zero pixels)
   double grad_norm = 0;        // RMS over the epoch's steps of ||dL/dW||_F
   double distance_from_identity = 0;  // ||W - I||_F / ||I||_F
@@ -112,15 +114,26 @@ class Trainer {
   Evaluation evaluate(const LabeledImages& images);
   // The model's outputs for the first `count` test images (count x pixels).
   Matrix<float> reconstruct(size_t count);
+  // Every layer's outputs for images [first, first + count): one count x units matrix per layer.
+  std::vector<Matrix<float>> layer_outputs(const LabeledImages& images, size_t first, size_t count);
 
   int epoch() const { return epoch_; }
   const std::vector<EpochRecord>& history() const { return history_; }
   const TrainConfig& config() const { return config_; }
+  const InputTransform& input_transform() const { return input_transform_; }
+  // The learning rate the next step will use.
+  double next_learning_rate() const;
   size_t train_samples() const { return train_rows_; }
   autograd::Sequential<float>& model() { return model_; }
 
  private:
   void gather_batch(size_t start, size_t size);
+  // BiasInit::kActive: each unit of a ReLU output layer gets the bias that makes its
+  // pre-activation just positive on every one of the first kActivationImages training images.
+  void activate_units();
+  // The network's input for `pixels` (rows at the run's scale): the pixels themselves, or their
+  // preconditioned copy in the tape's arena.
+  autograd::Var<float> network_input(autograd::Var<float> pixels);
   // "epoch E, step S" of the step under way, for fault messages.
   std::string when() const;
   // "dense_2 (layer 3 of 4)".
@@ -138,12 +151,15 @@ class Trainer {
   size_t train_rows_;
   float pixel_factor_;  // stored pixel -> network input
   autograd::Random rng_;  // shuffling; its state goes into checkpoints
+  InputTransform input_transform_;  // fitted on the training images; saved in checkpoints
   autograd::Sequential<float> model_;
   std::unique_ptr<autograd::Optimizer<float>> optimizer_;
+  autograd::LearningRateSchedule schedule_;
   autograd::Tape<float> tape_;
   Matrix<float> batch_;
   std::vector<uint32_t> order_;
   std::vector<bool> zero_pixel_;  // pixel is 0 in every validation image
+  std::vector<std::vector<bool>> dead_before_;  // per layer, per unit: dead at the last validation
   std::vector<double> grad_square_sums_;  // per layer, ||dL/dW||² summed over the epoch's steps
   std::vector<float> parameter_square_sums_;  // per parameter, of the last step
   size_t step_in_epoch_ = 0;

@@ -126,7 +126,7 @@ TEST_CASE("a diverging run exits 3 naming the loss, or with --check-numerics the
   REQUIRE(eval.exit_code == 0);
 }
 
-TEST_CASE("identity study --quick writes the report, its figures and the conditioning section", "[app]") {
+TEST_CASE("identity study --quick writes the report, its figures and every section", "[app]") {
   real_mnist();
   const auto out = fresh_folder("cli-study-quick");
   const Result r = identity_cli("study --quick --threads 2 --data " + kMnistFolder.string() +
@@ -138,12 +138,20 @@ TEST_CASE("identity study --quick writes the report, its figures and the conditi
   const std::string md = report.str();
   for (const char* part : {"**Quick mode", "| 1. original | 4 layers (Keras recipe) |",
                            "## Conditioning and the floor", "| condition number on the non-null part |",
-                           "| pixels 0 in every training image | 67 |", "**Predicted against measured.**"}) {
+                           "| pixels 0 in every training image | 67 |", "**Predicted against measured.**",
+                           "## What RMSprop's and Adam's per-weight scaling does and does not fix",
+                           "| 1 layer, centered, Adam + cosine |", "## Dead units: when, where, and what they cost",
+                           "| an initialization: active output biases |",
+                           "## What stops four layers", "| centered inputs + cosine, 4 layers, seed 1 |",
+                           "## A way out from a random start", "| whitened inputs + cosine |",
+                           "## The answer: what to look at, and in what order"}) {
     INFO(part);
     REQUIRE(md.find(part) != std::string::npos);
   }
   for (const char* figure : {"identity-study-val-loss.svg", "identity-study-original.svg",
-                             "identity-study-spectrum.svg", "identity-study-gradient-descent.svg"}) {
+                             "identity-study-spectrum.svg", "identity-study-gradient-descent.svg",
+                             "identity-study-dead-units.svg", "identity-study-recipes-1-layer.svg",
+                             "identity-study-recipes-4-layers.svg"}) {
     INFO(figure);
     REQUIRE(std::filesystem::file_size(out / "figures" / figure) > 1000);
   }
@@ -158,12 +166,45 @@ TEST_CASE("identity gradcheck passes on the app's own model", "[app]") {
   REQUIRE(r.out.find("dense_3.weight") != std::string::npos);
 }
 
+TEST_CASE("a preconditioned, scheduled run names its recipe, and eval reproduces it from the "
+          "checkpoint alone", "[app]") {
+  real_mnist();
+  const auto out = fresh_folder("cli-train-recipe");
+  const Result train = identity_cli("train --limit 1000 --epochs 2 --layers 1 --threads 2 --precondition whiten "
+                                    "--scale unit --schedule cosine --warmup 0.5 --bias-init active --data " +
+                                    kMnistFolder.string() + " --out " + out.string());
+  INFO(train.out << train.err);
+  REQUIRE(train.exit_code == 0);
+  REQUIRE(train.out.find("glorot init, cosine schedule, 0.5 epochs of warm-up, inputs whitened, active output "
+                         "biases, seed 1") != std::string::npos);
+  std::stringstream run;
+  run << std::ifstream(out / "run.json").rdbuf();
+  for (const char* field : {"\"precondition\": \"whiten\"", "\"schedule\": \"cosine\"", "\"warmup_epochs\": 0.5",
+                            "\"bias_init\": \"active\""}) {
+    INFO(field);
+    REQUIRE(run.str().find(field) != std::string::npos);
+  }
+  // eval rebuilds the model from the checkpoint: the transform comes from it, not from a refit.
+  const std::string test_loss = train.out.substr(train.out.find("Test loss: "));
+  const Result eval = identity_cli("eval " + (out / "model.safetensors").string());
+  INFO(eval.out << eval.err);
+  REQUIRE(eval.exit_code == 0);
+  REQUIRE(eval.out.find(test_loss.substr(0, test_loss.find('\n'))) != std::string::npos);
+}
+
 TEST_CASE("bad flags and values exit 2 with a one-line message", "[app]") {
   const char* bad[] = {"train --epochs 0",
                        "train --lr -1",
                        "train --lr nan",
                        "train --lr inf",
                        "train --optimizer adagrad",
+                       "train --warmup 30",
+                       "train --epochs 3 --warmup 3.5",
+                       "train --warmup -1",
+                       "train --warmup nan",
+                       "train --schedule step",
+                       "train --precondition zca",
+                       "train --bias-init one",
                        "train --batch 12x",
                        "train --no-such-flag",
                        "train --data /nonexistent/folder",

@@ -4,8 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include "apps/identity/conditioning.h"
+#include "apps/identity/readout_floor.h"
 #include "apps/identity/trainer.h"
 #include "simdgrad/autograd/random.h"
+#include "simdgrad/elementwise.h"
+
+#include <cmath>
 
 namespace simdgrad::testing {
 namespace {
@@ -74,6 +78,36 @@ TEST_CASE("the spectrum predicts full-batch gradient descent on the linear model
     REQUIRE(measured == Approx(predicted[size_t(e)]).epsilon(1e-4));
   }
   REQUIRE(predicted.back() < 0.5 * predicted.front());  // it did descend
+}
+
+TEST_CASE("a hidden layer's readout floor is the pixels' floor when it passes them on, and the "
+          "variance when it drops them", "[app]") {
+  identity::Mnist data{images(80, 4, 5), images(30, 9, 6), "synthetic"};
+  identity::TrainConfig config;
+  config.layers = 2;
+  config.width = 9;
+  config.init = autograd::Initializer::kIdentity;  // hidden layer: ReLU(x) = x for pixels
+  identity::Trainer trainer(config, data);
+  const auto passed = identity::measure_readout_floors(trainer, data);
+  REQUIRE(passed.val_loss.size() == 1);  // one hidden layer
+  const auto pixels_floor = identity::measure_conditioning(data).floor;
+  REQUIRE(passed.val_loss[0] == Approx(pixels_floor.val_loss).epsilon(1e-6));
+  REQUIRE(passed.train_loss[0] < 1e-12);  // the training images come back exactly
+  double zero_pixels = 0;
+  for (uint8_t p : data.test.pixels) zero_pixels += p == 0;
+  REQUIRE(passed.zero_fraction[0] == Approx(zero_pixels / double(data.test.pixels.size())));
+
+  // A hidden layer of zeros carries nothing: the best readout is the training images' mean.
+  fill<float>(trainer.model().layer(0).weight().value, 0.0f);
+  const auto dropped = identity::measure_readout_floors(trainer, data);
+  double variance = 0;
+  for (size_t p = 0; p < 9; ++p) {
+    double mean = 0;
+    for (size_t i = 0; i < 80; ++i) mean += data.train.pixels[i * 9 + p] / 80.0;
+    for (size_t i = 0; i < 30; ++i) variance += std::pow(data.test.pixels[i * 9 + p] - mean, 2);
+  }
+  REQUIRE(dropped.val_loss[0] == Approx(variance / (30 * 9)).epsilon(1e-9));
+  REQUIRE(dropped.zero_fraction[0] == 1.0);
 }
 
 }  // namespace simdgrad::testing

@@ -70,7 +70,23 @@ TEST_CASE("identity init is an exact solution and training keeps it exact", "[ap
   }
 }
 
+// The original recipe, and one with the input whitened and a warmed-up cosine schedule: the
+// fitted transform and the schedule's position must survive a checkpoint too.
+TrainConfig recipe(bool preconditioned) {
+  TrainConfig c = small_config();
+  if (preconditioned) {
+    c.precondition = identity::Precondition::kWhiten;
+    c.scale = identity::PixelScale::kUnit;
+    c.schedule = autograd::ScheduleShape::kCosine;
+    c.warmup_epochs = 0.5;
+  }
+  return c;
+}
+
 TEST_CASE("two epochs equal one epoch, a checkpoint, and a resumed epoch, bitwise", "[app]") {
+  const bool preconditioned = GENERATE(false, true);
+  INFO("preconditioned recipe: " << preconditioned);
+  auto small_config = [&] { return recipe(preconditioned); };
   const auto& mnist = real_mnist();
   Trainer straight(small_config(), mnist);
   straight.train_epoch();
@@ -95,8 +111,10 @@ TEST_CASE("two epochs equal one epoch, a checkpoint, and a resumed epoch, bitwis
 }
 
 TEST_CASE("the same seed gives the same figures to the last bit for 1, 2 and 8 threads", "[app]") {
+  const bool preconditioned = GENERATE(false, true);
+  INFO("preconditioned recipe: " << preconditioned);
   const int saved = num_threads();
-  auto config = small_config();
+  auto config = recipe(preconditioned);
   config.epochs = 1;
   config.limit = 1000;
   std::vector<double> losses;
@@ -112,6 +130,29 @@ TEST_CASE("the same seed gives the same figures to the last bit for 1, 2 and 8 t
   REQUIRE(losses[0] == losses[4]);
   REQUIRE(losses[1] == losses[3]);
   REQUIRE(losses[1] == losses[5]);
+}
+
+TEST_CASE("a checkpoint carries the fitted input transform; restoring it replaces the refitted one", "[app]") {
+  const auto& mnist = real_mnist();
+  auto config = recipe(true);
+  config.limit = 1000;
+  const auto file = fresh_folder("transform") / "model.safetensors";
+  Trainer fitted(config, mnist);
+  fitted.save(file);
+  config.limit = 500;  // another training subset: another transform, unless restored
+  Trainer other(config, mnist);
+  const auto& a = fitted.input_transform();
+  auto same = [](const Matrix<float>& x, const Matrix<float>& y) {
+    return std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+  };
+  REQUIRE_FALSE(same(a.matrix, other.input_transform().matrix));
+  other.restore(identity::load_checkpoint(file), file);
+  REQUIRE(same(a.matrix, other.input_transform().matrix));
+  REQUIRE(same(a.offset, other.input_transform().offset));
+  // A checkpoint of an unpreconditioned run lacks the tensors a whitened run needs.
+  const auto plain = fresh_folder("transform-plain") / "model.safetensors";
+  Trainer(small_config(), mnist).save(plain);
+  REQUIRE_THROWS_WITH(other.restore(identity::load_checkpoint(plain), plain), Catch::Contains("input.matrix"));
 }
 
 TEST_CASE("a damaged checkpoint is refused with the file and the fault named", "[app]") {

@@ -14,7 +14,8 @@ namespace simdgrad::autograd {
 template <class T>
 class Optimizer {
  public:
-  explicit Optimizer(std::vector<Parameter<T>*> parameters) : parameters_(std::move(parameters)) {}
+  Optimizer(std::vector<Parameter<T>*> parameters, T lr)
+      : parameters_(std::move(parameters)), lr_(lr) {}
   virtual ~Optimizer() = default;
 
   // One update from the parameters' current gradients; counts the step.
@@ -28,6 +29,9 @@ class Optimizer {
   // diagnostics that would otherwise read every gradient once more.
   void step_and_zero_grad(std::vector<T>* grad_square_sums = nullptr);
 
+  // The rate the next step uses; a schedule (schedules.h) sets it before each step.
+  T learning_rate() const { return lr_; }
+  void set_learning_rate(T lr) { lr_ = lr; }
   long iterations() const { return iterations_; }
   void set_iterations(long n) { iterations_ = n; }
   // Every state tensor, named "<parameter>.<slot>".
@@ -45,6 +49,7 @@ class Optimizer {
   virtual T update(size_t parameter_index, Parameter<T>& p, bool square_sum) = 0;
 
   std::vector<Parameter<T>*> parameters_;
+  T lr_;
 
  private:
   struct Slot {
@@ -65,7 +70,7 @@ class Sgd : public Optimizer<T> {
 
  private:
   T update(size_t i, Parameter<T>& p, bool square_sum) override;
-  T lr_, momentum_;
+  T momentum_;
   bool nesterov_;
   size_t velocity_;
 };
@@ -80,7 +85,7 @@ class Rmsprop : public Optimizer<T> {
 
  private:
   T update(size_t i, Parameter<T>& p, bool square_sum) override;
-  T lr_, rho_, epsilon_;
+  T rho_, epsilon_;
   size_t accumulator_;
 };
 
@@ -94,7 +99,7 @@ class Adam : public Optimizer<T> {
 
  private:
   T update(size_t i, Parameter<T>& p, bool square_sum) override;
-  T lr_, beta1_, beta2_, epsilon_;
+  T beta1_, beta2_, epsilon_;
   size_t m_, v_;
 };
 
