@@ -30,14 +30,6 @@ Ranked best_recipe(const std::vector<Outcome>& all, int layers, int seeds) {
 
 const LayerDiagnostics& output_layer(const Outcome& o) { return o.history.back().layers.back(); }
 
-int revived_total(const Outcome& o) {
-  int n = 0;
-  for (const auto& r : o.history) {
-    for (const auto& l : r.layers) n += l.revived_units;
-  }
-  return n;
-}
-
 }  // namespace
 
 std::string answer_section(const std::vector<Outcome>& all, const Conditioning& c, int seeds) {
@@ -64,7 +56,7 @@ std::string answer_section(const std::vector<Outcome>& all, const Conditioning& 
   md += "3. **Count dead output units in the first hundred steps**, not only at the end (dead-unit "
         "section). The original 1-layer run ends with " + std::to_string(output_layer(one).dead_units) +
         " dead output units (" + std::to_string(output_layer(one).dead_zero_pixel) + " on pixels "
-        "that are always 0), " + std::to_string(revived_total(one)) + " revived over the run, and "
+        "that are always 0), " + std::to_string(revived_units(one)) + " revived over the run, and "
         "their pixels carry " + percent(one.history.back().dead_output_loss_share) + " of its "
         "val_loss. The mechanism: every input is ≥ 0, so a sign-like step of RMSprop moves a unit's "
         "pre-activation the same way on every image at once. Two fixes keep the ReLU: **center "

@@ -47,14 +47,6 @@ const Remedy kRemedies[] = {
 
 int output_dead(const DeadUnitSample& s) { return s.dead.back(); }
 
-int revived(const Outcome& o) {
-  int n = 0;
-  for (const auto& r : o.history) {
-    for (const auto& l : r.layers) n += l.revived_units;
-  }
-  return n;
-}
-
 // Dead output units after `step` steps: the sample at that step, or the last one before it.
 int dead_at(const Outcome& o, size_t step) {
   int dead = -1;
@@ -128,15 +120,13 @@ std::string optimizer_floor_section(const std::vector<Outcome>& all, double mean
 }
 
 std::string dead_units_section(const std::vector<Outcome>& all) {
+  const Outcome& one = find(all, "1 layer");
+  const size_t steps_per_epoch = one.dead_units.back().step / std::max<size_t>(1, one.history.size());
   std::string md = "## Dead units: when, where, and what they cost\n\n";
   md += "A unit is dead when it outputs 0 for every validation image; the counts below set apart "
         "the output units of pixels that are 0 in every test image (the exact solution never "
         "activates those either). Dead output units after a number of optimizer steps (an epoch "
-        "is " + std::to_string(find(all, "1 layer").dead_units.back().step /
-                               std::max<size_t>(1, find(all, "1 layer").history.size())) +
-        " steps):\n\n";
-  const size_t steps_per_epoch = find(all, "1 layer").dead_units.back().step /
-                                 std::max<size_t>(1, find(all, "1 layer").history.size());
+        "is " + std::to_string(steps_per_epoch) + " steps):\n\n";
   const size_t marks[] = {0, 1, 4, 16, 64, steps_per_epoch, 20 * steps_per_epoch};
   md += "| run | step 0 | 1 | 4 | 16 | 64 | epoch 1 | end | revived, all layers, over the run | "
         "val_loss on dead output pixels |\n|---|---|---|---|---|---|---|---|---|---|\n";
@@ -144,7 +134,7 @@ std::string dead_units_section(const std::vector<Outcome>& all) {
     const Outcome& o = find(all, f.run);
     md += std::string("| ") + f.label + " |";
     for (size_t m : marks) md += " " + std::to_string(dead_at(o, m)) + " |";
-    md += " " + std::to_string(revived(o)) + " | " + percent(o.history.back().dead_output_loss_share) + " |\n";
+    md += " " + std::to_string(revived_units(o)) + " | " + percent(o.history.back().dead_output_loss_share) + " |\n";
   }
   const Outcome& four = find(all, "4 layers (Keras recipe)");
   md += "\nPer layer in the original 4-layer run (dead units after epoch 1 → after the last epoch): ";
@@ -156,16 +146,19 @@ std::string dead_units_section(const std::vector<Outcome>& all) {
   md += ". ";
   const int final_dead = output_dead(four.dead_units.back());
   const int by_64 = dead_at(four, 64);
-  const Outcome& one = find(all, "1 layer");
+  const int one_revived = revived_units(one);
   md += "The very first step — RMSprop's largest, 3.2 lr per weight while its accumulator fills — "
         "leaves " + std::to_string(dead_at(four, 1)) + " output units of the 4-layer network dead. "
         "Of the output units dead at the end, " +
         percent(final_dead > 0 ? double(std::min(by_64, final_dead)) / final_dead : 0) +
         " were dead after 64 steps, " + percent(64.0 / double(four.dead_units.back().step)) +
-        " of the budget. In the 1-layer network a dead output unit has fixed inputs, the pixels, "
-        "and never comes back (" + std::to_string(revived(one)) + " revived over the run); in 4 "
-        "layers the layers below keep changing its inputs, and " + std::to_string(revived(four)) +
-        " units revived at some epoch's end, while others died. Units die where the inputs are "
+        " of the budget. In the 1-layer network a dead output unit has fixed inputs, the pixels: " +
+        (one_revived == 0 ? std::string("none came back over the run")
+                          : std::to_string(one_revived) + " came back over the run, units dead on the test "
+                            "images but still active on some training image, where they get a gradient") +
+        "; in 4 layers the layers below keep changing an output unit's inputs, and " +
+        std::to_string(revived_units(four)) + " units of all layers revived at some epoch's end, "
+        "while others died. Units die where the inputs are "
         "all ≥ 0 — the pixels, or the ReLU outputs feeding the next layer — because a step of "
         "RMSprop there moves a unit's pre-activation the same way on every image.\n\n";
   md += "**Remedies.** Three that keep the ReLU output, against changing the architecture (dead "

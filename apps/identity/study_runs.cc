@@ -86,6 +86,14 @@ double final_val(const Outcome& o) {
   return o.history.empty() || !o.diverged.empty() ? NAN : o.history.back().val_loss;
 }
 
+int revived_units(const Outcome& o) {
+  int n = 0;
+  for (const auto& r : o.history) {
+    for (const auto& l : r.layers) n += l.revived_units;
+  }
+  return n;
+}
+
 int first_epoch_below(const std::vector<EpochRecord>& h, double threshold) {
   for (const auto& r : h) {
     if (r.val_loss < threshold) return r.epoch;

@@ -45,6 +45,8 @@ Outcome run(const Experiment& e, const Mnist& data);
 const Outcome& find(const std::vector<Outcome>& all, const std::string& name);
 // The final val_loss, NaN for a diverged or empty run.
 double final_val(const Outcome& o);
+// Units of any layer revived at an epoch's end, summed over the run.
+int revived_units(const Outcome& o);
 // The first epoch whose val_loss is below `threshold`, 0 if none.
 int first_epoch_below(const std::vector<EpochRecord>& h, double threshold);
 
