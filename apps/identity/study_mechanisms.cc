@@ -137,13 +137,22 @@ std::string dead_units_section(const std::vector<Outcome>& all) {
     md += " " + std::to_string(revived_units(o)) + " | " + percent(o.history.back().dead_output_loss_share) + " |\n";
   }
   const Outcome& four = find(all, "4 layers (Keras recipe)");
-  md += "\nPer layer in the original 4-layer run (dead units after epoch 1 → after the last epoch): ";
-  for (size_t l = 0; l < four.history.back().layers.size(); ++l) {
-    md += (l ? ", " : "") + std::string("layer ") + std::to_string(l + 1) + " " +
-          std::to_string(four.history.front().layers[l].dead_units) + " → " +
-          std::to_string(four.history.back().layers[l].dead_units);
+  md += "\nPer layer and epoch in the original 4-layer run: dead units (revived since the previous "
+        "epoch, in brackets; layer 4 is the output):\n\n| epoch |";
+  const size_t layers = four.history.back().layers.size();
+  for (size_t l = 0; l < layers; ++l) md += " layer " + std::to_string(l + 1) + " |";
+  md += "\n|---|";
+  for (size_t l = 0; l < layers; ++l) md += "---|";
+  md += "\n";
+  for (const auto& r : four.history) {
+    if (r.epoch > 2 && r.epoch % 5 != 0 && r.epoch != int(four.history.size())) continue;
+    md += "| " + std::to_string(r.epoch) + " |";
+    for (const auto& d : r.layers) {
+      md += " " + std::to_string(d.dead_units) + " (" + std::to_string(d.revived_units) + ") |";
+    }
+    md += "\n";
   }
-  md += ". ";
+  md += "\n";
   const int final_dead = output_dead(four.dead_units.back());
   const int by_64 = dead_at(four, 64);
   const int one_revived = revived_units(one);
