@@ -16,6 +16,7 @@ simdgrad_packages=(
   nlohmann-json3-dev        # run.json, checkpoint headers
   libpng-dev zlib1g-dev     # reconstructions.png; gzip-compressed IDX files
   liblapack-dev             # the identity study's symmetric eigensolver (LAPACK dsyevd)
+  libopenmpi-dev openmpi-bin  # data-parallel training over MPI (distributed/), mpiexec
 )
 simdgrad_test_packages=(
   dataset-fashion-mnist     # a second MNIST-format data set, gzipped, for the loader's tests

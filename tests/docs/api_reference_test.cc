@@ -21,11 +21,13 @@ std::string slurp(const fs::path& file) {
   return s.str();
 }
 
-// The installed headers: include/simdgrad/ of lib and autograd, and the generated version.h.
+// The public headers: include/simdgrad/ of lib, autograd and distributed, and the generated
+// version.h.
 std::vector<fs::path> public_headers() {
   std::vector<fs::path> out;
   for (const fs::path& root : {fs::path(SIMDGRAD_SOURCE_DIR "/lib/include"),
                               fs::path(SIMDGRAD_SOURCE_DIR "/autograd/include"),
+                              fs::path(SIMDGRAD_SOURCE_DIR "/distributed/include"),
                               fs::path(SIMDGRAD_BINARY_DIR "/include")}) {
     for (const auto& entry : fs::recursive_directory_iterator(root)) {
       if (entry.path().extension() == ".h") out.push_back(entry.path());
