@@ -1,5 +1,7 @@
 #include "simdgrad/autograd/tape.h"
 
+#include <algorithm>
+
 #include "simdgrad/elementwise.h"
 
 namespace simdgrad::autograd {
@@ -103,6 +105,11 @@ void Tape<T>::add_into_grad(uint32_t id, MatrixView<const T> contribution) {
 
 template <class T>
 void Tape<T>::backward(Var<T> loss) {
+  backward(loss, {});
+}
+
+template <class T>
+void Tape<T>::backward(Var<T> loss, const std::function<void(Parameter<T>&)>& gradient_final) {
   check(loss);
   if (backward_done_) {
     throw std::logic_error(
@@ -114,12 +121,42 @@ void Tape<T>::backward(Var<T> loss) {
                                 shape_string(out.value));
   }
   backward_done_ = true;
-  if (!out.requires_grad) return;
-  accumulate(loss.id_, [](MatrixView<T> g) { fill(g, T(1)); });
-  for (size_t i = nodes_.size(); i-- > 0;) {
-    const Node<T>& node = nodes_[i];
-    if (slots_[node.output].has_grad) node.backward(*this, node);
+  // Each parameter with the earliest node that reads it: once the reverse loop has run that
+  // node, nothing else adds to its gradient. Latest first, the order the loop reaches them.
+  std::vector<std::pair<size_t, Parameter<T>*>> finals;
+  if (gradient_final) {
+    std::vector<Parameter<T>*> seen;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      for (uint32_t in : nodes_[i].inputs) {
+        if (in == kNoValue || !slots_[in].parameter) continue;
+        Parameter<T>* p = slots_[in].parameter;
+        if (std::find(seen.begin(), seen.end(), p) != seen.end()) continue;
+        seen.push_back(p);
+        finals.emplace_back(i, p);
+      }
+    }
+    for (const Slot& slot : slots_) {  // on the tape but read by no node: released at the end
+      if (!slot.parameter || std::find(seen.begin(), seen.end(), slot.parameter) != seen.end()) continue;
+      seen.push_back(slot.parameter);
+      finals.emplace_back(0, slot.parameter);
+    }
+    std::stable_sort(finals.begin(), finals.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   }
+  size_t next_final = 0;
+  auto release_through = [&](size_t node) {  // every parameter whose earliest reader is >= node
+    for (; next_final < finals.size() && finals[next_final].first >= node; ++next_final) {
+      gradient_final(*finals[next_final].second);
+    }
+  };
+  if (out.requires_grad) {
+    accumulate(loss.id_, [](MatrixView<T> g) { fill(g, T(1)); });
+    for (size_t i = nodes_.size(); i-- > 0;) {
+      const Node<T>& node = nodes_[i];
+      if (slots_[node.output].has_grad) node.backward(*this, node);
+      release_through(i);
+    }
+  }
+  release_through(0);
   // A parameter no contribution reached keeps a gradient of zero: make its memory say so.
   for (Slot& slot : slots_) {
     if (slot.parameter && slot.parameter->grad_is_zero) {

@@ -1,7 +1,9 @@
 // The tape's lifetime rules, gradient accumulation, NoGrad, and zero allocations per step.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "simdgrad/autograd/layers.h"
@@ -9,6 +11,7 @@
 #include "simdgrad/autograd/optimizers.h"
 #include "simdgrad/aligned_memory.h"
 #include "simdgrad/elementwise.h"
+#include "simdgrad/reductions.h"
 #include "tests/support/operator_new_counter.h"
 #include "tests/support/random_parameter.h"
 
@@ -168,6 +171,47 @@ TEST_CASE("a training step allocates nothing on the heap after its first", "[aut
   REQUIRE(aligned == 0);
   REQUIRE(tape.arena_stats().system_allocations == arena_before.system_allocations);
   REQUIRE(tape.arena_stats().blocks >= 1);
+}
+
+TEST_CASE("backward reports each parameter's gradient as final, last layer first", "[autograd]") {
+  autograd::Sequential<double> model;
+  for (int i = 0; i < 3; ++i) model.add_dense(7, 7, Activation::kRelu);
+  autograd::Random rng(8);
+  model.initialize(autograd::Initializer::kGlorotUniform, rng);
+  auto data = random_parameter<double>("data", 5, 7, 9, 0, 1);
+  autograd::Parameter<double> unused("unused", 1, 7);  // on the tape, read by nothing
+  unused.grad_is_zero = true;
+  Tape<double> tape;
+  Var<double> x = tape.constant(data.value.view());
+  tape.parameter(unused);
+  Var<double> loss = autograd::mse_loss(model.forward(tape, x), x);
+  std::vector<std::string> order;
+  std::vector<Matrix<double>> at_release;
+  std::vector<bool> zero_flag;
+  tape.backward(loss, [&](autograd::Parameter<double>& p) {
+    order.push_back(p.name);
+    zero_flag.push_back(p.grad_is_zero);
+    at_release.emplace_back(p.grad.rows(), p.grad.cols());
+    copy<double>(p.grad, at_release.back());
+  });
+  // Each Dense's backward makes its weight and bias gradients together; the unused parameter
+  // is released last, flagged zero.
+  const std::vector<std::string> want = {"dense_2.weight", "dense_2.bias", "dense_1.weight",
+                                         "dense_1.bias",   "dense_0.weight", "dense_0.bias", "unused"};
+  REQUIRE(std::is_permutation(order.begin(), order.begin() + 2, want.begin()));
+  REQUIRE(std::is_permutation(order.begin() + 2, order.begin() + 4, want.begin() + 2));
+  REQUIRE(std::is_permutation(order.begin() + 4, order.begin() + 6, want.begin() + 4));
+  REQUIRE(order.back() == "unused");
+  REQUIRE(zero_flag.back());
+  // What each callback saw is the gradient backward() ends with, to the bit.
+  auto params = model.parameters();
+  for (size_t i = 0; i + 1 < order.size(); ++i) {
+    const auto* p = *std::find_if(params.begin(), params.end(), [&](auto* q) { return q->name == order[i]; });
+    INFO(order[i]);
+    REQUIRE_FALSE(zero_flag[i]);
+    REQUIRE(std::memcmp(at_release[i].data(), p->grad.data(), p->grad.size() * sizeof(double)) == 0);
+  }
+  REQUIRE(sum_squares<double>(unused.grad) == 0);
 }
 
 }  // namespace simdgrad::testing

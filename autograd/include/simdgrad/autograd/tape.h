@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -75,6 +76,11 @@ class Tape {
 
   // Runs the recorded nodes backwards from `loss` (1x1), seeding its gradient with 1.
   void backward(Var<T> loss);
+  // The same, calling gradient_final(p) for each parameter on the tape as soon as no node left
+  // to run reads it: its gradient is then final for this step (a data-parallel run starts
+  // summing it over processes while the layers below are still differentiated). Parameters
+  // come last layer first; one that no contribution reached comes with grad_is_zero set.
+  void backward(Var<T> loss, const std::function<void(Parameter<T>&)>& gradient_final);
   // Starts a new step: every Var recorded so far becomes invalid; memory is kept.
   void reset();
 
