@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
 
   StudyOptions study;
   CLI::App* study_cmd = app.add_subcommand("study", "run the experiments and write docs/identity-study.md");
-  study_cmd->add_flag("--quick", study.quick, "5,000 images, 3 epochs: a smoke run (under 2 minutes)");
+  study_cmd->add_flag("--quick", study.quick, "5,000 images, 3 epochs, one seed per recipe: a smoke run (about 2 minutes)");
   study_cmd->add_option("--data", study.data, "folder of MNIST-format IDX files (default data/mnist)");
   study_cmd->add_option("--out", study.out, "where the report goes (default docs/, quick: runs/study-quick/)");
   study_cmd->add_option("--seed", study.seed, "random seed (default 1)");
