@@ -6,6 +6,7 @@
 #include <string>
 
 #include "apps/identity/config.h"
+#include "apps/identity/process_group.h"
 
 namespace simdgrad::identity {
 
@@ -17,7 +18,9 @@ struct TrainOptions {
   bool verbose = false;
   bool check_numerics = false;  // every step: activations and gradients finite, per layer
 };
-int run_train(const TrainOptions& options);
+// With several processes in `group`, they train one model together; the first prints and
+// writes the files.
+int run_train(const TrainOptions& options, ProcessGroup& group = single_process());
 
 struct EvalOptions {
   std::string checkpoint;

@@ -1,11 +1,13 @@
 // identity: the MNIST identity experiment (train, study, eval, gradcheck).
 // Exit codes: 0 done, 1 internal failure, 2 bad input (flags, data, checkpoint),
 // 3 numerical fault (non-finite loss), 130/143 interrupted by SIGINT/SIGTERM.
+// Under mpiexec, `train` runs on every process as one data-parallel run.
 #include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 #include "apps/identity/commands.h"
 #include "simdgrad/build_info.h"
@@ -152,28 +154,37 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  std::unique_ptr<ProcessGroup> group;
+  // In a run of several processes a failure in one ends them all, naming the process.
+  auto fail = [&](int code, const std::string& message) {
+    if (group && group->size() > 1) group->abort(code, message);
+    std::fprintf(stderr, "identity: %s\n", message.c_str());
+    return code;
+  };
   try {
     // A bad SIMDGRAD_TARGET is reported before anything is read or written.
     active_target();
     if (threads > 0) set_num_threads(threads);
+    group = join_process_group(&argc, &argv);
+    if (group->size() > 1 && !*train_cmd) {
+      if (group->leads()) std::fprintf(stderr, "identity: only 'train' runs on several processes\n");
+      return 2;
+    }
     if (*train_cmd) {
       train.epochs_given = train_cmd->count("--epochs") > 0;
       train.data_given = train_cmd->count("--data") > 0;
-      return run_train(train);
+      return run_train(train, *group);
     }
     if (*study_cmd) return run_study(study);
     if (*eval_cmd) return run_eval(eval);
     if (*gradcheck_cmd) return run_gradcheck(gradcheck);
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "identity: %s\n", e.what());
-    return 2;
+    return fail(2, e.what());
   } catch (const std::runtime_error& e) {
     // Bad data, checkpoints or output folders: the message names the file and what is wrong.
-    std::fprintf(stderr, "identity: %s\n", e.what());
-    return 2;
+    return fail(2, e.what());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "identity: internal error: %s\n", e.what());
-    return 1;
+    return fail(1, std::string("internal error: ") + e.what());
   }
   return 1;
 }

@@ -69,13 +69,15 @@ void write_run_files(const std::filesystem::path& folder, Trainer& trainer,
                      const nlohmann::json& final_figures) {
   const auto& history = trainer.history();
   write_file_atomically(folder / "metrics.csv", metrics_csv(history));
+  nlohmann::json environment = environment_json();
+  environment["processes"] = trainer.group().size();  // threads are per process
 
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& r : history) epochs.push_back(to_json(r));
   nlohmann::json run = {{"config", to_json(trainer.config())},
                         {"seed", trainer.config().seed},
                         {"train_samples", trainer.train_samples()},
-                        {"environment", environment_json()},
+                        {"environment", environment},
                         {"final", final_figures},
                         {"epochs", epochs}};
   write_file_atomically(folder / "run.json", run.dump(2) + "\n");

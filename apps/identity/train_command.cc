@@ -47,7 +47,13 @@ void print_epoch(const EpochRecord& r, int epochs, bool verbose) {
   std::fflush(stdout);
 }
 
-std::string describe(const TrainConfig& c, size_t train, size_t test) {
+// "2 threads", or "3 processes x 2 threads" for a data-parallel run.
+std::string workers(int processes) {
+  const std::string threads = std::to_string(num_threads()) + (num_threads() == 1 ? " thread" : " threads");
+  return processes == 1 ? threads : std::to_string(processes) + " processes x " + threads;
+}
+
+std::string describe(const TrainConfig& c, size_t train, size_t test, int processes) {
   // The recipe's departures from the seed experiment, named only when taken.
   std::string changes;
   if (c.schedule != autograd::ScheduleShape::kConstant) changes += ", " + to_string(c.schedule) + " schedule";
@@ -61,18 +67,18 @@ std::string describe(const TrainConfig& c, size_t train, size_t test) {
   char text[768];
   std::snprintf(text, sizeof text,
                 "%d x Dense(%d), %s output; %s lr %g, batch %d, %s pixels, %s init%s, seed %llu; "
-                "%zu train / %zu test images from %s; %d threads, %s",
+                "%zu train / %zu test images from %s; %s, %s",
                 c.layers, c.width, to_string(c.output_activation).c_str(),
                 to_string(c.optimizer).c_str(), learning_rate(c), c.batch,
                 to_string(c.scale).c_str(), to_string(c.init).c_str(), changes.c_str(),
                 static_cast<unsigned long long>(c.seed), train, test, c.data.c_str(),
-                num_threads(), active_target().name.c_str());
+                workers(processes).c_str(), active_target().name.c_str());
   return text;
 }
 
 }  // namespace
 
-int run_train(const TrainOptions& options) {
+int run_train(const TrainOptions& options, ProcessGroup& group) {
   // From the start: a signal during loading is honoured after the first step, once the
   // epoch-0 checkpoint is on disk.
   install_interrupt_handlers();
@@ -87,46 +93,62 @@ int run_train(const TrainOptions& options) {
   }
   validate(config);
   const Mnist data = load_mnist(config.data);
-  Trainer trainer(config, data);
+  Trainer trainer(config, data, group);
   trainer.set_check_numerics(options.check_numerics);
   if (!options.resume.empty()) trainer.restore(checkpoint, options.resume);
+  // Processes that start apart would train apart: same configuration, data and state, or stop.
+  require_same_everywhere(group, trainer.fingerprint(), "this process's configuration, data or checkpoint");
   const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
   const std::filesystem::path checkpoint_file = out / "model.safetensors";
+  // One process prints and writes; the others train their shares.
+  const bool leads = group.leads();
 
-  std::printf("identity: %s\n", describe(config, trainer.train_samples(), data.test.count).c_str());
-  std::printf("Train on %zu samples, validate on %zu samples\n", trainer.train_samples(),
-              data.test.count);
-  if (trainer.epoch() >= config.epochs) {
-    std::printf("The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
-                trainer.epoch(), config.epochs);
+  if (leads) {
+    std::printf("identity: %s\n", describe(config, trainer.train_samples(), data.test.count, group.size()).c_str());
+    std::printf("Train on %zu samples, validate on %zu samples\n", trainer.train_samples(),
+                data.test.count);
+    if (trainer.epoch() >= config.epochs) {
+      std::printf("The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
+                  trainer.epoch(), config.epochs);
+    }
+    std::fflush(stdout);
+    trainer.save(checkpoint_file);  // so an interrupted first epoch still leaves a checkpoint
   }
-  std::fflush(stdout);
-  trainer.save(checkpoint_file);  // so an interrupted first epoch still leaves a checkpoint
-  const bool tty = isatty(fileno(stdout));
+  // Open MPI gives every process a pseudo-terminal whatever mpiexec writes to, so a
+  // data-parallel run cannot tell a log from a terminal: it prints the epoch lines only.
+  const bool tty = leads && group.size() == 1 && isatty(fileno(stdout));
   try {
     while (trainer.epoch() < config.epochs) {
       ProgressBar bar(tty);
       const EpochRecord& record = trainer.train_epoch(
           [&](size_t done, size_t total, double loss) { bar.update(done, total, loss); });
       bar.finish();
-      print_epoch(record, config.epochs, options.verbose);
-      trainer.save(checkpoint_file);
-      write_run_files(out, trainer, {{"epoch", record.epoch}});
+      if (leads) {
+        print_epoch(record, config.epochs, options.verbose);
+        trainer.save(checkpoint_file);
+        write_run_files(out, trainer, {{"epoch", record.epoch}});
+      }
     }
   } catch (const Interrupted& e) {
-    std::printf("\n");
-    std::fprintf(stderr,
-                 "identity: interrupted by %s; %s holds epoch %d (resume with: identity train "
-                 "--resume %s)\n",
-                 e.signal == SIGINT ? "SIGINT" : "SIGTERM", checkpoint_file.c_str(), trainer.epoch(),
-                 checkpoint_file.c_str());
+    // Every process stops after the same step; the checkpoint holds the last whole epoch.
+    if (leads) {
+      std::printf("\n");
+      std::fprintf(stderr,
+                   "identity: interrupted by %s; %s holds epoch %d (resume with: identity train "
+                   "--resume %s)\n",
+                   e.signal == SIGINT ? "SIGINT" : "SIGTERM", checkpoint_file.c_str(), trainer.epoch(),
+                   checkpoint_file.c_str());
+    }
     return 128 + e.signal;
   } catch (const NumericalFault& e) {
-    std::fprintf(stderr, "identity: numerical fault: %s; %s holds epoch %d\n", e.what(),
-                 checkpoint_file.c_str(), trainer.epoch());
+    const std::string message = std::string("numerical fault: ") + e.what() + "; " +
+                                checkpoint_file.string() + " holds epoch " + std::to_string(trainer.epoch());
+    // A fault in one process's share of a batch is that process's alone: it ends the run.
+    if (group.size() > 1) group.abort(3, message);
+    std::fprintf(stderr, "identity: %s\n", message.c_str());
     return 3;
   }
-  if (trainer.history().empty()) return 0;
+  if (trainer.history().empty() || !leads) return 0;
   const EpochRecord& last = trainer.history().back();
   // Keras' model.evaluate(x_test, x_test) after training: the last epoch's validation figures.
   std::printf("Test loss: %.4f\nTest MAPE: %.4f\n", last.val_loss, last.val_mape);

@@ -1,8 +1,12 @@
 #include "apps/identity/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <numeric>
+
+#include <zlib.h>
 
 #include "apps/identity/interrupt.h"
 #include "apps/identity/model.h"
@@ -116,9 +120,10 @@ EpochRecord epoch_record_from_json(const nlohmann::json& j) {
   return r;
 }
 
-Trainer::Trainer(const TrainConfig& config, const Mnist& data)
+Trainer::Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& group)
     : config_(config),
       data_(data),
+      group_(group),
       train_rows_(config.limit > 0 ? std::min<size_t>(size_t(config.limit), data.train.count)
                                    : data.train.count),
       pixel_factor_(pixel_factor(config.scale)),
@@ -134,6 +139,12 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data)
       order_(train_rows_) {
   validate(config);
   if (config.bias_init == BiasInit::kActive) activate_units();
+  if (group_.size() > 1) {
+    // The backward pass finishes the last layer's gradients first.
+    std::vector<autograd::Parameter<float>*> backward_order = model_.parameters();
+    std::reverse(backward_order.begin(), backward_order.end());
+    group_.track_gradients(std::move(backward_order));
+  }
   // Pixels that are 0 in every validation image: the exact solution never activates their
   // units either, so they are counted apart from units that training killed.
   const size_t pixels = data.test.pixels_per_image();
@@ -143,6 +154,12 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data)
       if (data.test.pixels[i * pixels + j] != 0) zero_pixel_[j] = false;
     }
   }
+}
+
+std::pair<size_t, size_t> Trainer::share(size_t start, size_t size) const {
+  const size_t processes = size_t(group_.size()), rank = size_t(group_.rank());
+  const size_t first = start + size * rank / processes;
+  return {first, start + size * (rank + 1) / processes - first};
 }
 
 void Trainer::gather_batch(size_t start, size_t size) {
@@ -234,26 +251,54 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
     last = now;
   };
   ++step_in_epoch_;
-  gather_batch(start, size);
-  mark(&StepPhases::gather);
-  tape_.reset();
-  autograd::Var<float> x = tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, size, batch_.cols()));
-  autograd::Var<float> y = network_input(x);
-  for (size_t l = 0; l < model_.size(); ++l) {
-    y = model_.layer(l).forward(tape_, y);
-    if (check_numerics_) require_finite(y.value(), "the activations", l);
-  }
-  mark(&StepPhases::forward);
-  // The loss and the metric in one pass over the batch.
-  const autograd::LossWithMape<float> loss = autograd::mse_loss_with_mape(y, x);
+  const bool parallel = group_.size() > 1;
+  const auto [first, rows] = share(start, size);
+  // This process's part of the batch's mean: its rows' mean weighted by their share, so the
+  // gradients and losses summed over the processes are those of the whole batch.
+  const float weight = float(rows) / float(size);
   StepResult result;
-  result.metric = loss.mape;
-  result.loss = loss.loss.value()(0, 0);
-  if (!std::isfinite(result.loss)) {
-    throw NumericalFault("the loss became " + std::to_string(result.loss) + " in " + when());
+  if (rows > 0) {
+    gather_batch(first, rows);
+    mark(&StepPhases::gather);
+    tape_.reset();
+    autograd::Var<float> x = tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, rows, batch_.cols()));
+    autograd::Var<float> y = network_input(x);
+    for (size_t l = 0; l < model_.size(); ++l) {
+      y = model_.layer(l).forward(tape_, y);
+      if (check_numerics_) require_finite(y.value(), "the activations", l);
+    }
+    mark(&StepPhases::forward);
+    // The loss and the metric in one pass over the batch.
+    const autograd::LossWithMape<float> loss = autograd::mse_loss_with_mape(y, x);
+    result.metric = loss.mape;
+    result.loss = loss.loss.value()(0, 0);
+    if (!std::isfinite(result.loss)) {
+      throw NumericalFault("the loss became " + std::to_string(result.loss) + " in " + when());
+    }
+    mark(&StepPhases::loss);
+    if (parallel) {
+      // Each layer's gradient sum over the processes starts as soon as the tape is done with
+      // it, while the layers below are still being differentiated.
+      tape_.backward(autograd::scale(loss.loss, weight),
+                     [&](autograd::Parameter<float>& p) { group_.gradient_final(p); });
+    } else {
+      tape_.backward(loss.loss);
+    }
   }
-  mark(&StepPhases::loss);
-  tape_.backward(loss.loss);
+  if (parallel) {
+    group_.finish_gradients();  // a process without rows contributes zeros
+    // The batch's figures, and whether any process was asked to stop: every process then stops
+    // after the same step.
+    const int signal = interrupt_signal();
+    double figures[4] = {result.loss * weight, result.metric * weight, double(signal == SIGINT),
+                         double(signal != 0 && signal != SIGINT)};
+    group_.sum(figures);
+    result.loss = figures[0];
+    result.metric = figures[1];
+    result.stop_signal = figures[2] > 0 ? SIGINT : figures[3] > 0 ? SIGTERM : 0;
+  } else {
+    result.stop_signal = interrupt_signal();
+  }
   mark(&StepPhases::backward);
   // One pass per parameter: the update, the zeroing, and the squared norms the diagnostics
   // need (parameters come as weight, bias per layer).
@@ -291,7 +336,7 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
     loss_sum += step.loss * double(size);
     mape_sum += step.metric * double(size);
     if (progress) progress(start + size, n, raw * loss_sum / double(start + size));
-    if (const int signal = interrupt_signal()) throw Interrupted(signal);
+    if (step.stop_signal) throw Interrupted(step.stop_signal);
   }
   const double train_seconds = std::chrono::duration<double>(Clock::now() - start_time).count();
 
@@ -326,8 +371,9 @@ Evaluation Trainer::evaluate(const LabeledImages& images) {
   out.pixel_squared_error = Matrix<float>(1, pixels);
   double squared_sum = 0, mape_sum = 0, nonzero = 0;
   const size_t n = images.count;
-  for (size_t start = 0; start < n; start += kEvaluationBatch) {
-    const size_t size = std::min(kEvaluationBatch, n - start);
+  const auto [first, rows] = share(0, n);
+  for (size_t start = first; start < first + rows; start += kEvaluationBatch) {
+    const size_t size = std::min(kEvaluationBatch, first + rows - start);
     tape_.reset();
     autograd::NoGrad<float> evaluation(tape_);
     MatrixView<float> converted = tape_.allocate(size, pixels);
@@ -354,11 +400,30 @@ Evaluation Trainer::evaluate(const LabeledImages& images) {
     abs<float>(sign_of_y, sign_of_y);
     nonzero += sum<float>(sign_of_y);
   }
+  if (group_.size() > 1) sum_over_processes(out, squared_sum, mape_sum, nonzero);
   const double elements = double(n * pixels);
   out.loss = raw_loss_factor(config_) * squared_sum / elements;
   out.mape = mape_sum / elements;
   out.zero_output_fraction = 1.0 - nonzero / elements;
   return out;
+}
+
+void Trainer::sum_over_processes(Evaluation& evaluation, double& squared_sum, double& mape_sum,
+                                 double& nonzero) {
+  // Everything in one message: the three sums, then the activity of each layer and the
+  // per-pixel error. Activity is a sum of ReLU outputs, so a unit is dead on the whole set
+  // exactly when its sum over processes is 0.
+  std::vector<Matrix<float>*> rows;
+  for (Matrix<float>& a : evaluation.activity) rows.push_back(&a);
+  rows.push_back(&evaluation.pixel_squared_error);
+  std::vector<double> values = {squared_sum, mape_sum, nonzero};
+  for (const Matrix<float>* m : rows) values.insert(values.end(), &(*m)(0, 0), &(*m)(0, 0) + m->cols());
+  group_.sum(values);
+  squared_sum = values[0], mape_sum = values[1], nonzero = values[2];
+  size_t at = 3;
+  for (Matrix<float>* m : rows) {
+    for (size_t j = 0; j < m->cols(); ++j) (*m)(0, j) = float(values[at++]);
+  }
 }
 
 std::vector<LayerDiagnostics> Trainer::diagnose(const Evaluation& validation,
@@ -440,6 +505,26 @@ std::vector<autograd::NamedTensor<float>> Trainer::checkpoint_tensors() {
   if (input_transform_.kind == Precondition::kWhiten) tensors.push_back({"input.matrix", input_transform_.matrix.view()});
   if (input_transform_.kind != Precondition::kNone) tensors.push_back({"input.offset", input_transform_.offset.view()});
   return tensors;
+}
+
+uint64_t Trainer::fingerprint() {
+  // Two CRC-32s, of the description and of the numbers, make the 64 bits.
+  auto crc = [](uLong c, const void* bytes, size_t n) {
+    return crc32(c, static_cast<const Bytef*>(bytes), uInt(n));
+  };
+  TrainConfig described = config_;
+  described.data.clear();  // the folder may be mounted elsewhere on each machine: its bytes count
+  const std::string description = to_json(described).dump() + " epoch " + std::to_string(epoch_) +
+                                  " step " + std::to_string(optimizer_->iterations());
+  const uLong text = crc(crc32(0, nullptr, 0), description.data(), description.size());
+  uLong numbers = crc32(0, nullptr, 0);
+  const size_t pixels = data_.train.pixels_per_image();
+  numbers = crc(numbers, data_.train.pixels.data(), train_rows_ * pixels);
+  numbers = crc(numbers, data_.test.pixels.data(), data_.test.pixels.size());
+  for (const autograd::NamedTensor<float>& t : checkpoint_tensors()) {
+    for (size_t r = 0; r < t.view.rows(); ++r) numbers = crc(numbers, &t.view(r, 0), t.view.cols() * sizeof(float));
+  }
+  return uint64_t(text) << 32 | uint64_t(numbers);
 }
 
 void Trainer::save(const std::filesystem::path& file) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "apps/identity/config.h"
 #include "apps/identity/input_transform.h"
 #include "apps/identity/mnist.h"
+#include "apps/identity/process_group.h"
 #include "simdgrad/autograd/layers.h"
 #include "simdgrad/autograd/optimizers.h"
 #include "simdgrad/autograd/random.h"
@@ -79,6 +81,7 @@ struct StepPhases {
 struct StepResult {
   double loss = 0;    // the batch's MSE before the update, in training units
   double metric = 0;  // its MAPE
+  int stop_signal = 0;  // a signal that asked any process to stop, agreed by all after the step
 };
 
 // The configuration a checkpoint was trained with (std::runtime_error naming the file if absent).
@@ -86,7 +89,10 @@ TrainConfig config_from_checkpoint(const Checkpoint& checkpoint, const std::file
 
 class Trainer {
  public:
-  Trainer(const TrainConfig& config, const Mnist& data);
+  // With several processes in `group`, each takes its share of every batch and of the
+  // validation set (contiguous, in rank order), and gradients, losses and figures are summed
+  // over the processes: every process holds the same model after every step.
+  Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& group = single_process());
 
   // Continues from a checkpoint: weights, optimizer state, epoch, RNG state and history.
   void restore(const Checkpoint& checkpoint, const std::filesystem::path& file);
@@ -98,7 +104,8 @@ class Trainer {
   const EpochRecord& train_epoch(const Progress& progress = {});
 
   // The pieces of an epoch, for benchmarks: a fresh shuffle, then one optimizer step on the
-  // shuffled samples [start, start + size). Adds the step's phase times to `phases` if given.
+  // shuffled samples [start, start + size) (of which this process computes its share). Adds the
+  // step's phase times to `phases` if given.
   void shuffle();
   StepResult train_step(size_t start, size_t size, StepPhases* phases = nullptr);
   // Checks, every step, each layer's activations after the forward pass and each parameter's
@@ -110,12 +117,17 @@ class Trainer {
   // layer) and weight gradients.
   double flops_per_sample();
 
-  // Loss, MAPE and activity statistics over `images`, converted 1,000 at a time.
+  // Loss, MAPE and activity statistics over `images`, in batches of 128, each process taking
+  // its share and the figures summed over the processes.
   Evaluation evaluate(const LabeledImages& images);
   // The model's outputs for the first `count` test images (count x pixels).
   Matrix<float> reconstruct(size_t count);
   // Every layer's outputs for images [first, first + count): one count x units matrix per layer.
   std::vector<Matrix<float>> layer_outputs(const LabeledImages& images, size_t first, size_t count);
+
+  // A hash of everything the processes of one run must hold alike: the configuration, the
+  // training and validation images, the epoch, the parameters and the optimizer's state.
+  uint64_t fingerprint();
 
   int epoch() const { return epoch_; }
   const std::vector<EpochRecord>& history() const { return history_; }
@@ -124,6 +136,7 @@ class Trainer {
   // The learning rate the next step will use.
   double next_learning_rate() const;
   size_t train_samples() const { return train_rows_; }
+  const ProcessGroup& group() const { return group_; }
   autograd::Sequential<float>& model() { return model_; }
 
  private:
@@ -134,6 +147,10 @@ class Trainer {
   // The network's input for `pixels` (rows at the run's scale): the pixels themselves, or their
   // preconditioned copy in the tape's arena.
   autograd::Var<float> network_input(autograd::Var<float> pixels);
+  // This process's rows of the global rows [start, start + size): {first, count}.
+  std::pair<size_t, size_t> share(size_t start, size_t size) const;
+  // Sums an evaluation's figures over the processes, each having evaluated its share.
+  void sum_over_processes(Evaluation& evaluation, double& squared_sum, double& mape_sum, double& nonzero);
   // "epoch E, step S" of the step under way, for fault messages.
   std::string when() const;
   // "dense_2 (layer 3 of 4)".
@@ -148,6 +165,7 @@ class Trainer {
 
   TrainConfig config_;
   const Mnist& data_;
+  ProcessGroup& group_;
   size_t train_rows_;
   float pixel_factor_;  // stored pixel -> network input
   autograd::Random rng_;  // shuffling; its state goes into checkpoints

@@ -11,37 +11,19 @@
 #include <sstream>
 
 #include "simdgrad/build_info.h"
+#include "tests/apps/identity/identity_cli.h"
 #include "tests/support/idx_files.h"
 #include "tests/apps/identity/real_mnist.h"
 
 namespace simdgrad::testing {
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string out, err;
-};
+using Result = CliResult;
 
 // Runs the identity binary with `args` (a shell-quoted string) and `environment` (NAME=value
 // assignments, or nothing) and captures both streams.
 Result identity_cli_with_environment(const std::string& environment, const std::string& args) {
-  // Per process: CTest runs test cases as separate processes, two at a time.
-  const auto folder = std::filesystem::temp_directory_path();
-  const std::string tag = std::to_string(getpid());
-  const auto out = folder / ("simdgrad-cli-" + tag + ".out");
-  const auto err = folder / ("simdgrad-cli-" + tag + ".err");
-  const std::string command = environment + " " + std::string(IDENTITY_BINARY) + " " + args +
-                              " >" + out.string() + " 2>" + err.string();
-  const int status = std::system(command.c_str());
-  auto slurp = [](const std::filesystem::path& p) {
-    std::stringstream s;
-    s << std::ifstream(p).rdbuf();
-    return s.str();
-  };
-  Result result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return result;
+  return run_captured(environment + " " + std::string(IDENTITY_BINARY) + " " + args);
 }
 
 Result identity_cli(const std::string& args) { return identity_cli_with_environment("", args); }

@@ -1,0 +1,53 @@
+// The processes that train one model together, each on its share of every batch (data
+// parallelism). One process is the default and costs nothing: rank 0 of 1, whose sums are the
+// values themselves. Under mpiexec, main() joins the MPI job instead (mpi_process_group.cc), and
+// the trainer splits batches and validation by rank and sums gradients and figures over ranks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "simdgrad/autograd/parameter.h"
+
+namespace simdgrad::identity {
+
+class ProcessGroup {
+ public:
+  virtual ~ProcessGroup() = default;
+  virtual int rank() const { return 0; }
+  virtual int size() const { return 1; }
+  // The process that prints and writes files.
+  bool leads() const { return rank() == 0; }
+
+  // Elementwise sum over the processes, in place; every process gets the same bits, and the
+  // same bits run to run for a given number of processes.
+  virtual void sum(std::span<double> values) {}
+
+  // A step's gradient sums. track_gradients() once, with the parameters in the order the
+  // backward pass finishes them (the last layer's first); then every step the tape reports each
+  // gradient as final, and finish_gradients() leaves every gradient summed over the processes.
+  virtual void track_gradients(std::vector<autograd::Parameter<float>*> backward_order) {}
+  virtual void gradient_final(const autograd::Parameter<float>& p) {}
+  virtual void finish_gradients() {}
+
+  // Ends every process of the run with `code`, naming this process and the reason on stderr.
+  [[noreturn]] virtual void abort(int code, const std::string& reason);
+};
+
+// The run of one process.
+ProcessGroup& single_process();
+
+// The processes this one was launched with: under an MPI launcher (mpiexec sets
+// OMPI_COMM_WORLD_SIZE or PMI_SIZE) the MPI job, initialized here and finalized when the group
+// is destroyed; otherwise a single process. Throws std::runtime_error when launched as one of
+// several processes by a binary built without MPI.
+std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv);
+
+// Throws std::runtime_error on every process whose `fingerprint` differs from another's: the
+// processes of one run must hold the same configuration and data.
+void require_same_everywhere(ProcessGroup& group, uint64_t fingerprint, const std::string& what);
+
+}  // namespace simdgrad::identity

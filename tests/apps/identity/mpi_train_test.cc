@@ -1,0 +1,257 @@
+// identity train under mpiexec, end to end: for a given number of processes the same bits run
+// to run and for any thread count, agreement with one process within rounding, files from the
+// first process only, checkpoints that resume with another process count, and a failing
+// process that ends the run naming itself.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "apps/identity/checkpoint.h"
+#include "tests/apps/identity/identity_cli.h"
+#include "tests/apps/identity/real_mnist.h"
+#include "tests/support/idx_files.h"
+
+namespace simdgrad::testing {
+namespace {
+
+// A small network (784 -> 64 -> 784) on 1,000 images: every step still splits a batch of 128.
+const std::string kSmallRun = "--layers 2 --width 64 --limit 1000 --data " + kMnistFolder.string();
+
+// The launcher, allowed to run as root (as CI does), more processes than cores allowed, and no
+// binding (two threads of a process must not share one core).
+const std::string kLauncher = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+                              std::string(MPIEXEC_BINARY) + " --oversubscribe --bind-to none";
+
+// The launcher's part of a command: `processes` local processes.
+std::string mpiexec(int processes) { return kLauncher + " -n " + std::to_string(processes); }
+
+CliResult train(int processes, int threads, const std::string& args) {
+  const std::string identity = std::string(IDENTITY_BINARY) + " train --threads " + std::to_string(threads) + " " + args;
+  return run_captured(processes == 0 ? identity : mpiexec(processes) + " " + identity);
+}
+
+identity::Checkpoint checkpoint_in(const std::filesystem::path& folder) {
+  return identity::load_checkpoint(folder / "model.safetensors");
+}
+
+// Every tensor of the two checkpoints, element by element: the largest difference relative to
+// the largest magnitude of the tensor; 0 when all are the same bits.
+double largest_relative_difference(const identity::Checkpoint& a, const identity::Checkpoint& b) {
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  double worst = 0;
+  for (const auto& [name, x] : a.tensors) {
+    INFO(name);
+    REQUIRE(b.tensors.count(name) == 1);
+    const Matrix<float>& y = b.tensors.at(name);
+    REQUIRE(x.rows() == y.rows());
+    REQUIRE(x.cols() == y.cols());
+    double scale = 0, difference = 0;
+    for (size_t r = 0; r < x.rows(); ++r) {
+      for (size_t c = 0; c < x.cols(); ++c) {
+        if (std::memcmp(&x(r, c), &y(r, c), sizeof(float)) != 0) difference = std::max(difference, double(std::abs(x(r, c) - y(r, c))));
+        scale = std::max(scale, double(std::abs(x(r, c))));
+      }
+    }
+    if (difference > 0) worst = std::max(worst, scale > 0 ? difference / scale : HUGE_VAL);
+  }
+  return worst;
+}
+
+// metrics.csv's loss and val_loss columns, the figures that do not depend on timing.
+std::vector<std::string> losses(const std::filesystem::path& folder) {
+  std::istringstream csv(read_text(folder / "metrics.csv"));
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(csv, line)) {
+    const size_t second_comma = line.find(',', line.find(',') + 1);
+    const size_t third_comma = line.find(',', second_comma + 1);
+    out.push_back(line.substr(0, third_comma));
+  }
+  return out;
+}
+
+double final_val_loss(const std::filesystem::path& folder) {
+  const std::string last = losses(folder).back();
+  return std::stod(last.substr(last.rfind(',') + 1));
+}
+
+std::set<std::string> files_under(const std::filesystem::path& folder) {
+  std::set<std::string> out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+    out.insert(std::filesystem::relative(entry.path(), folder).string());
+  }
+  return out;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a run on 2 or 3 processes gives the same bits run to run and for 1 or 2 threads each, "
+          "and agrees with one process within rounding", "[mpi]") {
+  real_mnist();
+  const auto one = fresh_folder("mpi-one-process");
+  const CliResult single = train(0, 2, kSmallRun + " --epochs 2 --out " + one.string());
+  INFO(single.out << single.err);
+  REQUIRE(single.exit_code == 0);
+  for (int processes : {2, 3}) {
+    const auto a = fresh_folder("mpi-" + std::to_string(processes) + "-a");
+    const auto b = fresh_folder("mpi-" + std::to_string(processes) + "-b");
+    const CliResult first = train(processes, 1, kSmallRun + " --epochs 2 --out " + a.string());
+    const CliResult second = train(processes, 2, kSmallRun + " --epochs 2 --out " + b.string());
+    INFO(processes << " processes\n" << first.out << first.err << second.out << second.err);
+    REQUIRE(first.exit_code == 0);
+    REQUIRE(second.exit_code == 0);
+    REQUIRE(first.out.find(std::to_string(processes) + " processes x 1 thread") != std::string::npos);
+    REQUIRE(largest_relative_difference(checkpoint_in(a), checkpoint_in(b)) == 0);
+    REQUIRE(losses(a) == losses(b));
+    // Another split of each batch sums its gradients in another order: equal within float
+    // rounding, grown over 16 steps of RMSprop.
+    const double difference = largest_relative_difference(checkpoint_in(one), checkpoint_in(a));
+    CHECK(difference > 0);
+    CHECK(difference < 1e-3);
+    CHECK(std::abs(final_val_loss(a) - final_val_loss(one)) < 1e-4 * final_val_loss(one));
+  }
+}
+
+TEST_CASE("only the first process prints and writes, the same files as one process", "[mpi]") {
+  real_mnist();
+  const auto one = fresh_folder("mpi-files-one");
+  const auto two = fresh_folder("mpi-files-two");
+  // Relative output folders, from fresh working folders: a file written by any process lands
+  // in the folder listed.
+  const CliResult single = run_captured("cd " + one.string() + " && " + std::string(IDENTITY_BINARY) +
+                                        " train " + kSmallRun + " --epochs 1 --out run");
+  const CliResult parallel = run_captured("cd " + two.string() + " && " + mpiexec(3) + " " +
+                                          std::string(IDENTITY_BINARY) + " train " + kSmallRun + " --epochs 1 --out run");
+  INFO(single.out << single.err << parallel.out << parallel.err);
+  REQUIRE(single.exit_code == 0);
+  REQUIRE(parallel.exit_code == 0);
+  REQUIRE(files_under(two) == files_under(one));
+  REQUIRE(files_under(two).count("run/model.safetensors") == 1);
+  REQUIRE(count(parallel.out, "Epoch 1/1 - ") == 1);
+  REQUIRE(count(parallel.out, "Test loss: ") == 1);
+  REQUIRE(parallel.err.empty());
+}
+
+TEST_CASE("a checkpoint resumes with any process count: with the same count it is the run that "
+          "never stopped, bitwise", "[mpi]") {
+  real_mnist();
+  const auto straight = fresh_folder("mpi-resume-straight");
+  const auto stopped = fresh_folder("mpi-resume-stopped");
+  const auto other = fresh_folder("mpi-resume-other-count");
+  REQUIRE(train(2, 1, kSmallRun + " --epochs 2 --out " + straight.string()).exit_code == 0);
+  REQUIRE(train(2, 1, kSmallRun + " --epochs 1 --out " + stopped.string()).exit_code == 0);
+  std::filesystem::copy(stopped, other, std::filesystem::copy_options::recursive);
+
+  const CliResult same = train(2, 1, "--resume " + (stopped / "model.safetensors").string() + " --epochs 2 --out " + stopped.string());
+  INFO(same.out << same.err);
+  REQUIRE(same.exit_code == 0);
+  REQUIRE(largest_relative_difference(checkpoint_in(straight), checkpoint_in(stopped)) == 0);
+  REQUIRE(losses(straight) == losses(stopped));
+
+  for (int processes : {3, 0}) {  // three processes, and one without mpiexec
+    const auto folder = fresh_folder("mpi-resume-" + std::to_string(processes));
+    std::filesystem::copy(other / "model.safetensors", folder / "model.safetensors");
+    const CliResult resumed = train(processes, 1, "--resume " + (folder / "model.safetensors").string() +
+                                                      " --epochs 2 --out " + folder.string());
+    INFO(processes << " processes\n" << resumed.out << resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    REQUIRE(resumed.out.find("Epoch 2/2 - ") != std::string::npos);
+    REQUIRE(resumed.out.find("Epoch 1/2") == std::string::npos);
+    CHECK(largest_relative_difference(checkpoint_in(straight), checkpoint_in(folder)) < 1e-3);
+  }
+}
+
+TEST_CASE("a process that fails ends the run naming itself, and the checkpoint stays whole", "[mpi]") {
+  real_mnist();
+  const auto folder = fresh_folder("mpi-failing-process");
+  REQUIRE(train(2, 1, kSmallRun + " --epochs 1 --out " + folder.string()).exit_code == 0);
+  const std::string checkpoint = (folder / "model.safetensors").string();
+  const std::string before = read_text(checkpoint);
+  const std::string identity = std::string(IDENTITY_BINARY) + " train --threads 1 --resume " + checkpoint +
+                               " --epochs 3 --out " + folder.string();
+  const auto empty = fresh_folder("mpi-failing-process-no-data");
+
+  SECTION("its data folder is missing") {
+    // One launch, two programs: the second process is given another data folder.
+    const CliResult run = run_captured(kLauncher + " -n 1 " +
+                                       identity + " : -n 1 " + identity + " --data " + empty.string());
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 2);
+    REQUIRE(run.err.find("rank 1 of 2: ") != std::string::npos);
+    REQUIRE(run.err.find(empty.string()) != std::string::npos);
+    REQUIRE(read_text(checkpoint) == before);  // it failed before anything was written
+  }
+  SECTION("its configuration differs") {
+    const CliResult run = run_captured(kLauncher + " -n 1 " +
+                                       std::string(IDENTITY_BINARY) + " train --threads 1 " +
+                                       kSmallRun + " --epochs 1 --out " + folder.string() + " : -n 1 " +
+                                       std::string(IDENTITY_BINARY) + " train --threads 1 " + kSmallRun +
+                                       " --seed 2 --epochs 1 --out " + folder.string());
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 2);
+    REQUIRE(run.err.find("configuration, data or checkpoint differ from another process's") != std::string::npos);
+    REQUIRE(read_text(checkpoint) == before);
+  }
+  SECTION("it is killed") {
+    // The second process records its id and is killed without warning a second in, in the
+    // middle of a run of a thousand short epochs, each ending in a checkpoint.
+    const auto pid_file = folder / "second.pid";
+    const std::string long_run = std::string(IDENTITY_BINARY) + " train --threads 1 --resume " + checkpoint +
+                                 " --epochs 1000 --out " + folder.string();
+    const CliResult run = run_captured(
+        kLauncher + " -n 1 " + long_run + " : -n 1 sh -c 'echo $$ > " + pid_file.string() + "; exec " + long_run +
+        "' & launcher=$!; while [ ! -s " + pid_file.string() + " ]; do sleep 0.05; done; sleep 1; kill -9 $(cat " +
+        pid_file.string() + "); wait $launcher");
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code != 0);
+    REQUIRE(run.err.find("rank 1") != std::string::npos);
+    std::filesystem::remove(pid_file);
+  }
+  // Whatever the first process was doing, the checkpoint it left loads (its checksum holds).
+  REQUIRE_NOTHROW(identity::load_checkpoint(checkpoint));
+}
+
+TEST_CASE("a signal stops every process after the same step, leaving a usable checkpoint", "[mpi]") {
+  real_mnist();
+  const auto folder = fresh_folder("mpi-interrupted");
+  // Each process keeps its own standard error and id in files: mpiexec stops forwarding output
+  // once it is interrupted itself.
+  const std::string identity = std::string(IDENTITY_BINARY) + " train --threads 1 --limit 20000 --epochs 100 --data " +
+                               kMnistFolder.string() + " --out " + folder.string();
+  const std::string each_process = "sh -c 'echo $$ > " + folder.string() + "/pid.$OMPI_COMM_WORLD_RANK; exec " +
+                                   identity + " 2>" + folder.string() + "/stderr.$OMPI_COMM_WORLD_RANK'";
+  const auto checkpoint = folder / "model.safetensors";
+
+  SECTION("SIGINT to mpiexec") {
+    // mpiexec answers SIGINT by sending SIGTERM to every process, and kills those still running
+    // a second later; it exits 1 itself.
+    const CliResult run = run_captured("timeout --preserve-status -s INT 3 " + mpiexec(2) + " " + each_process);
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code != 0);
+  }
+  SECTION("SIGTERM to one process") {
+    // The others learn of it at the end of the step: all stop after the same one, exit 143.
+    const CliResult run = run_captured(mpiexec(2) + " " + each_process + " & launcher=$!; while [ ! -s " +
+                                       folder.string() + "/pid.1 ]; do sleep 0.05; done; sleep 2; kill -TERM $(cat " +
+                                       folder.string() + "/pid.1); wait $launcher");
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 143);
+  }
+  const std::string first = read_text(folder / "stderr.0");
+  INFO(first);
+  REQUIRE(first.find("identity: interrupted by SIGTERM; " + checkpoint.string() + " holds epoch ") != std::string::npos);
+  REQUIRE(read_text(folder / "stderr.1").empty());  // the first process speaks for all
+  const CliResult eval = run_captured(std::string(IDENTITY_BINARY) + " eval " + checkpoint.string());
+  INFO(eval.err);
+  REQUIRE(eval.exit_code == 0);
+}
+
+}  // namespace simdgrad::testing
