@@ -1,5 +1,8 @@
 #include "simdgrad/autograd/optimizers.h"
 
+#include <stdexcept>
+#include <string>
+
 #include "simdgrad/elementwise.h"
 #include "simdgrad/optimizer_updates.h"
 
@@ -34,6 +37,32 @@ void Optimizer<T>::step_and_zero_grad(std::vector<T>* grad_square_sums) {
     const T squares = update(i, p, true);
     if (grad_square_sums) (*grad_square_sums)[i] = squares;
     p.grad_is_zero = true;  // instead of a pass writing zeros: the next backward overwrites
+  }
+}
+
+template <class T>
+void Optimizer<T>::step_and_zero_grad(std::span<const ElementRange> parts, std::vector<T>* grad_square_sums) {
+  if (parts.size() != parameters_.size()) {
+    throw std::invalid_argument("Optimizer::step_and_zero_grad: " + std::to_string(parts.size()) +
+                                " parts for " + std::to_string(parameters_.size()) + " parameters");
+  }
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    const Matrix<T>& g = parameters_[i]->grad;
+    if (parts[i].first + parts[i].count > g.rows() * g.cols()) {  // storage is contiguous
+      throw std::invalid_argument("Optimizer::step_and_zero_grad: the part of " + parameters_[i]->name +
+                                  " lies outside it");
+    }
+  }
+  ++iterations_;
+  if (grad_square_sums) grad_square_sums->resize(parameters_.size());
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    Parameter<T>& p = *parameters_[i];
+    materialize_zero_grad(p);
+    part_ = &parts[i];
+    const T squares = update(i, p, true);
+    part_ = nullptr;
+    if (grad_square_sums) (*grad_square_sums)[i] = squares;
+    p.grad_is_zero = true;
   }
 }
 
@@ -74,10 +103,12 @@ Sgd<T>::Sgd(std::vector<Parameter<T>*> parameters, T lr, T momentum, bool nester
 template <class T>
 T Sgd<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
-    return sgd_momentum_update_and_square_sum<T>(p.value, p.grad, this->slot(velocity_, i), this->lr_,
-                                            momentum_, nesterov_);
+    return sgd_momentum_update_and_square_sum<T>(this->part(p.value), this->part(p.grad),
+                                                 this->part(this->slot(velocity_, i)), this->lr_, momentum_,
+                                                 nesterov_);
   }
-  sgd_momentum_update<T>(p.value, p.grad, this->slot(velocity_, i), this->lr_, momentum_, nesterov_);
+  sgd_momentum_update<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(velocity_, i)), this->lr_,
+                         momentum_, nesterov_);
   return T(0);
 }
 
@@ -91,10 +122,11 @@ Rmsprop<T>::Rmsprop(std::vector<Parameter<T>*> parameters, T lr, T rho, T epsilo
 template <class T>
 T Rmsprop<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
-    return rmsprop_update_and_square_sum<T>(p.value, p.grad, this->slot(accumulator_, i), this->lr_, rho_,
-                                       epsilon_);
+    return rmsprop_update_and_square_sum<T>(this->part(p.value), this->part(p.grad),
+                                            this->part(this->slot(accumulator_, i)), this->lr_, rho_, epsilon_);
   }
-  rmsprop_update<T>(p.value, p.grad, this->slot(accumulator_, i), this->lr_, rho_, epsilon_);
+  rmsprop_update<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(accumulator_, i)), this->lr_,
+                    rho_, epsilon_);
   return T(0);
 }
 
@@ -110,11 +142,12 @@ Adam<T>::Adam(std::vector<Parameter<T>*> parameters, T lr, T beta1, T beta2, T e
 template <class T>
 T Adam<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
-    return adam_update_and_square_sum<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), this->lr_,
-                                    beta1_, beta2_, epsilon_, this->iterations());
+    return adam_update_and_square_sum<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(m_, i)),
+                                         this->part(this->slot(v_, i)), this->lr_, beta1_, beta2_, epsilon_,
+                                         this->iterations());
   }
-  adam_update<T>(p.value, p.grad, this->slot(m_, i), this->slot(v_, i), this->lr_, beta1_, beta2_,
-                 epsilon_, this->iterations());
+  adam_update<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(m_, i)), this->part(this->slot(v_, i)),
+                 this->lr_, beta1_, beta2_, epsilon_, this->iterations());
   return T(0);
 }
 

@@ -1,7 +1,7 @@
-// The gradient all-reduce of a data-parallel identity run: the 4-layer network's 2,461,888
-// gradient floats (9.8 MB) summed over the ranks, as one blocking MPI_Allreduce and through
-// the bucketed GradientAllReducer (1 MiB buckets, started one after the other as a backward
-// pass would). Run it under mpiexec; every rank runs the same fixed number of iterations (the
+// The gradient sums of a data-parallel identity run: the 4-layer network's 2,461,888 gradient
+// floats (9.8 MB) summed over the ranks, as one blocking MPI_Allreduce and through the bucketed
+// GradientReducer (1 MiB buckets, started one after the other as a backward pass would): whole
+// sums (shares:0), or each rank's shares then the gathering of the updated values (shares:1). Run it under mpiexec; every rank runs the same fixed number of iterations (the
 // collectives must match), rank 0 alone reports.
 //
 //   mpiexec -n 2 build/release/bench/bench_allreduce
@@ -15,7 +15,7 @@
 
 #include "simdgrad/autograd/parameter.h"
 #include "simdgrad/distributed/communicator.h"
-#include "simdgrad/distributed/gradient_allreducer.h"
+#include "simdgrad/distributed/gradient_reducer.h"
 
 namespace simdgrad::bench {
 namespace {
@@ -57,10 +57,15 @@ void bucketed_allreduce(benchmark::State& state) {
   auto ps = identity_parameters();
   std::vector<autograd::Parameter<float>*> pointers;
   for (auto& p : ps) pointers.push_back(p.get());
-  distributed::GradientAllReducer reducer(*communicator, pointers, size_t(state.range(0)));
+  const auto result = state.range(1) ? distributed::GradientReducer::Result::kShares : distributed::GradientReducer::Result::kSums;
+  distributed::GradientReducer reducer(*communicator, pointers, result, size_t(state.range(0)));
   for (auto _ : state) {
     for (auto* p : pointers) reducer.ready(*p);
     reducer.finish();
+    // Shares: the updated values travel back (the other half of the all-reduce).
+    if (result == distributed::GradientReducer::Result::kShares) {
+      reducer.gather_shares([](autograd::Parameter<float>& p) { return p.value.view(); });
+    }
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(gradient_bytes(ps)));
   state.counters["ranks"] = communicator->size();
@@ -68,7 +73,13 @@ void bucketed_allreduce(benchmark::State& state) {
 }
 
 BENCHMARK(blocking_allreduce)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(bucketed_allreduce)->Arg(1 << 20)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bucketed_allreduce)
+    ->ArgNames({"bucket_bytes", "shares"})
+    ->Args({1 << 20, 0})
+    ->Args({1 << 20, 1})
+    ->Iterations(kIterations)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // Ranks other than 0 run the benchmarks for their part of the collectives and print nothing.
 class Silent : public benchmark::BenchmarkReporter {

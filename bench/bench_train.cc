@@ -11,8 +11,7 @@
 //
 // --breakdown prints, instead, a table of the time per phase of a step (gather, forward,
 // loss, backward, optimizer, the rest) for each configuration. The data are synthetic
-// MNIST-shaped images (81% zeros like MNIST, seeded): a step's cost does not depend on the
-// pixel values.
+// MNIST-shaped images (identity_workload.h).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -24,7 +23,7 @@
 
 #include "apps/identity/trainer.h"
 #include "bench/bench_main.h"
-#include "simdgrad/autograd/random.h"
+#include "bench/identity_workload.h"
 #include "simdgrad/fma_peak.h"
 #include "simdgrad/threading.h"
 
@@ -34,47 +33,6 @@ namespace {
 using identity::Trainer;
 using identity::TrainConfig;
 using Clock = std::chrono::steady_clock;
-
-constexpr size_t kTrainImages = 60000, kTestImages = 1000, kPixels = 784;
-
-const identity::Mnist& synthetic_mnist() {
-  static const identity::Mnist data = [] {
-    autograd::Random rng(2026);
-    auto split = [&](size_t n) {
-      LabeledImages s{n, 28, 28, std::vector<uint8_t>(n * kPixels), std::vector<uint8_t>(n)};
-      for (uint8_t& pixel : s.pixels) pixel = rng.uniform() < 0.81 ? 0 : uint8_t(1 + rng.below(255));
-      for (uint8_t& label : s.labels) label = uint8_t(rng.below(10));
-      return s;
-    };
-    return identity::Mnist{split(kTrainImages), split(kTestImages), "synthetic"};
-  }();
-  return data;
-}
-
-TrainConfig config_for(int layers) {
-  TrainConfig c;  // the seed experiment's recipe: RMSprop, batch 128, raw pixels
-  c.layers = layers;
-  return c;
-}
-
-// Steps through epochs of the trainer: a fresh shuffle when one ends.
-class StepLoop {
- public:
-  explicit StepLoop(Trainer& trainer) : trainer_(trainer) { trainer_.shuffle(); }
-  void step(identity::StepPhases* phases = nullptr) {
-    const size_t batch = size_t(trainer_.config().batch);
-    if (start_ + batch > trainer_.train_samples()) {
-      trainer_.shuffle();
-      start_ = 0;
-    }
-    trainer_.train_step(start_, batch, phases);
-    start_ += batch;
-  }
-
- private:
-  Trainer& trainer_;
-  size_t start_ = 0;
-};
 
 void run_train(benchmark::State& state, int layers, int threads) {
   set_num_threads(threads);

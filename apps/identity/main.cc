@@ -76,6 +76,10 @@ void add_train_options(CLI::App& cmd, TrainOptions& o, int& threads) {
   cmd.add_option("--out", o.out, "output folder (default runs/<date-time>)");
   cmd.add_option("--resume", o.resume, "continue from this checkpoint (model.safetensors)")
       ->check(CLI::ExistingFile);
+  cmd.add_option("--update", o.update,
+                 "under mpiexec: replicated (default; every process updates every parameter from the whole "
+                 "gradient sums) or shared (each process its share, then all gather the result)")
+      ->transform(choice<Update>({{"replicated", Update::kReplicated}, {"shared", Update::kShared}}));
   cmd.add_flag("--verbose", o.verbose, "per-layer diagnostics after each epoch");
   cmd.add_flag("--check-numerics", o.check_numerics,
                "check every layer's activations and gradients each step; name the first "
@@ -165,7 +169,7 @@ int main(int argc, char** argv) {
     // A bad SIMDGRAD_TARGET is reported before anything is read or written.
     active_target();
     if (threads > 0) set_num_threads(threads);
-    group = join_process_group(&argc, &argv);
+    group = join_process_group(&argc, &argv, train.update);
     if (group->size() > 1 && !*train_cmd) {
       if (group->leads()) std::fprintf(stderr, "identity: only 'train' runs on several processes\n");
       return 2;

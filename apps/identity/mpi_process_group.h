@@ -1,5 +1,5 @@
-// The MPI job as a ProcessGroup: the communicator and the bucketed gradient all-reducer of
-// distributed/. Compiled only where MPI is found (SIMDGRAD_IDENTITY_MPI).
+// The MPI job as a ProcessGroup: the communicator and the bucketed gradient reducer of
+// distributed/, each process updating its share of every parameter. Compiled only where MPI is found (SIMDGRAD_IDENTITY_MPI).
 #pragma once
 
 #include <memory>
@@ -8,6 +8,6 @@
 
 namespace simdgrad::identity {
 
-std::unique_ptr<ProcessGroup> make_mpi_process_group(int* argc, char*** argv);
+std::unique_ptr<ProcessGroup> make_mpi_process_group(int* argc, char*** argv, Update update);
 
 }  // namespace simdgrad::identity

@@ -32,11 +32,12 @@ ProcessGroup& single_process() {
   return group;
 }
 
-std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv) {
+std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update) {
   const int launched = launched_processes();
 #ifdef SIMDGRAD_IDENTITY_MPI
-  if (launched > 0) return make_mpi_process_group(argc, argv);
+  if (launched > 0) return make_mpi_process_group(argc, argv, update);
 #else
+  (void)update;
   if (launched > 1) {
     throw std::runtime_error("launched as one of " + std::to_string(launched) +
                              " processes, but this identity was built without MPI: install "

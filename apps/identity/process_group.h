@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -26,12 +27,24 @@ class ProcessGroup {
   // same bits run to run for a given number of processes.
   virtual void sum(std::span<double> values) {}
 
-  // A step's gradient sums. track_gradients() once, with the parameters in the order the
-  // backward pass finishes them (the last layer's first); then every step the tape reports each
-  // gradient as final, and finish_gradients() leaves every gradient summed over the processes.
+  // A step's gradient sums, shared out: track_gradients() once, with the parameters in the
+  // order the backward pass finishes them (the last layer's first); then every step the tape
+  // reports each gradient as final, finish_gradients() leaves in each gradient the sums over
+  // the processes of the elements share(p), this process updates those elements, and
+  // gather_shares() gives every process the updated values of all.
   virtual void track_gradients(std::vector<autograd::Parameter<float>*> backward_order) {}
   virtual void gradient_final(const autograd::Parameter<float>& p) {}
   virtual void finish_gradients() {}
+  // Whether each process updates only its share of each parameter (Update::kShared).
+  virtual bool shares_updates() const { return false; }
+  // The elements of p this process sums and updates: all of them unless shares_updates().
+  virtual autograd::ElementRange share(const autograd::Parameter<float>& p) const {
+    return {0, p.value.rows() * p.value.cols()};
+  }
+  // Every process's shares of the tensors tensor_of(p) (one per tracked parameter, shaped like
+  // it), to every process.
+  using TensorOf = std::function<MatrixView<float>(autograd::Parameter<float>&)>;
+  virtual void gather_shares(const TensorOf& tensor_of) {}
 
   // Ends every process of the run with `code`, naming this process and the reason on stderr.
   [[noreturn]] virtual void abort(int code, const std::string& reason);
@@ -44,7 +57,11 @@ ProcessGroup& single_process();
 // OMPI_COMM_WORLD_SIZE or PMI_SIZE) the MPI job, initialized here and finalized when the group
 // is destroyed; otherwise a single process. Throws std::runtime_error when launched as one of
 // several processes by a binary built without MPI.
-std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv);
+// `update` says who updates what in a data-parallel run: every process all of every parameter
+// from the whole sums (kReplicated, as DistributedDataParallel does), or each its share, then
+// all gather the result (kShared: the sums are reduce-scatters, the update is 1/P of the work).
+enum class Update { kReplicated, kShared };
+std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update = Update::kReplicated);
 
 // Throws std::runtime_error on every process whose `fingerprint` differs from another's: the
 // processes of one run must hold the same configuration and data.

@@ -97,7 +97,8 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
   trainer.set_check_numerics(options.check_numerics);
   if (!options.resume.empty()) trainer.restore(checkpoint, options.resume);
   // Processes that start apart would train apart: same configuration, data and state, or stop.
-  require_same_everywhere(group, trainer.fingerprint(), "this process's configuration, data or checkpoint");
+  const uint64_t update = options.update == Update::kShared ? 0x9e3779b97f4a7c15ULL : 0;  // it decides the collectives
+  require_same_everywhere(group, trainer.fingerprint() ^ update, "this process's configuration, data or checkpoint");
   const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
   const std::filesystem::path checkpoint_file = out / "model.safetensors";
   // One process prints and writes; the others train their shares.

@@ -144,6 +144,9 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& gro
     std::vector<autograd::Parameter<float>*> backward_order = model_.parameters();
     std::reverse(backward_order.begin(), backward_order.end());
     group_.track_gradients(std::move(backward_order));
+    if (group_.shares_updates()) {
+      for (autograd::Parameter<float>* p : model_.parameters()) shares_.push_back(group_.share(*p));
+    }
   }
   // Pixels that are 0 in every validation image: the exact solution never activates their
   // units either, so they are counted apart from units that training killed.
@@ -284,26 +287,44 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
     } else {
       tape_.backward(loss.loss);
     }
+    mark(&StepPhases::backward);
   }
+  optimizer_->set_learning_rate(float(next_learning_rate()));
   if (parallel) {
     group_.finish_gradients();  // a process without rows contributes zeros
-    // The batch's figures, and whether any process was asked to stop: every process then stops
-    // after the same step.
+    mark(&StepPhases::sums);
+    // Every process updates all of every parameter from the same sums, or its share of each,
+    // with the squared norms of (its share of) the gradients for the diagnostics.
+    const bool shared = group_.shares_updates();
+    if (shared) {
+      optimizer_->step_and_zero_grad(shares_, &parameter_square_sums_);
+    } else {
+      optimizer_->step_and_zero_grad(&parameter_square_sums_);
+    }
+    mark(&StepPhases::optimizer);
+    // The batch's figures, the shares' squared norms, and whether any process was asked to
+    // stop: every process then stops after the same step.
     const int signal = interrupt_signal();
-    double figures[4] = {result.loss * weight, result.metric * weight, double(signal == SIGINT),
-                         double(signal != 0 && signal != SIGINT)};
+    std::vector<double>& figures = step_figures_;
+    figures.assign({result.loss * weight, result.metric * weight, double(signal == SIGINT),
+                    double(signal != 0 && signal != SIGINT)});
+    if (shared) figures.insert(figures.end(), parameter_square_sums_.begin(), parameter_square_sums_.end());
     group_.sum(figures);
     result.loss = figures[0];
     result.metric = figures[1];
     result.stop_signal = figures[2] > 0 ? SIGINT : figures[3] > 0 ? SIGTERM : 0;
+    if (shared) {
+      for (size_t i = 0; i < parameter_square_sums_.size(); ++i) parameter_square_sums_[i] = float(figures[4 + i]);
+      group_.gather_shares([](autograd::Parameter<float>& p) { return p.value.view(); });
+    }
+    mark(&StepPhases::sums);
   } else {
     result.stop_signal = interrupt_signal();
+    // One pass per parameter: the update, the zeroing, and the squared norms the diagnostics
+    // need (parameters come as weight, bias per layer).
+    optimizer_->step_and_zero_grad(&parameter_square_sums_);
+    mark(&StepPhases::optimizer);
   }
-  mark(&StepPhases::backward);
-  // One pass per parameter: the update, the zeroing, and the squared norms the diagnostics
-  // need (parameters come as weight, bias per layer).
-  optimizer_->set_learning_rate(float(next_learning_rate()));
-  optimizer_->step_and_zero_grad(&parameter_square_sums_);
   for (size_t l = 0; l < model_.size(); ++l) grad_square_sums_[l] += parameter_square_sums_[2 * l];
   if (check_numerics_) {
     // In the order the backward pass made them: the last layer first. A sum of squares is
@@ -319,7 +340,6 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
       }
     }
   }
-  mark(&StepPhases::optimizer);
   if (phases) ++phases->steps;
   return result;
 }
@@ -339,6 +359,7 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
     if (step.stop_signal) throw Interrupted(step.stop_signal);
   }
   const double train_seconds = std::chrono::duration<double>(Clock::now() - start_time).count();
+  if (group_.shares_updates()) gather_optimizer_state();
 
   const Evaluation validation = evaluate(data_.test);
   EpochRecord record;
@@ -505,6 +526,19 @@ std::vector<autograd::NamedTensor<float>> Trainer::checkpoint_tensors() {
   if (input_transform_.kind == Precondition::kWhiten) tensors.push_back({"input.matrix", input_transform_.matrix.view()});
   if (input_transform_.kind != Precondition::kNone) tensors.push_back({"input.offset", input_transform_.offset.view()});
   return tensors;
+}
+
+void Trainer::gather_optimizer_state() {
+  // Each process kept its shares of the state current; a checkpoint needs all of it, and the
+  // fingerprint of a run's processes compares all of it.
+  const std::vector<autograd::Parameter<float>*> parameters = model_.parameters();
+  const std::vector<autograd::NamedTensor<float>> state = optimizer_->state();
+  for (size_t slot = 0; slot < state.size() / parameters.size(); ++slot) {
+    group_.gather_shares([&](autograd::Parameter<float>& p) {
+      const size_t i = size_t(std::find(parameters.begin(), parameters.end(), &p) - parameters.begin());
+      return state[slot * parameters.size() + i].view;
+    });
+  }
 }
 
 uint64_t Trainer::fingerprint() {

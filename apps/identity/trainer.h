@@ -73,7 +73,10 @@ struct StepPhases {
   double gather = 0;     // the batch copied from the data set
   double forward = 0;    // the layers' forward passes (one GEMM each, bias and ReLU fused)
   double loss = 0;       // the MSE loss and the MAPE metric
-  double backward = 0;   // the tape's backward pass (GEMMs, bias gradients)
+  double backward = 0;   // the tape's backward pass (GEMMs, bias gradients), with a data-parallel
+                         // run's gradient sums started (and moved along) on the way
+  double sums = 0;       // a data-parallel run's wait for its shares of the gradient sums, the
+                         // batch's figures summed, and the updated values gathered
   double optimizer = 0;  // the update, the gradient norms of the diagnostics, the zeroing
   size_t steps = 0;
 };
@@ -90,8 +93,10 @@ TrainConfig config_from_checkpoint(const Checkpoint& checkpoint, const std::file
 class Trainer {
  public:
   // With several processes in `group`, each takes its share of every batch and of the
-  // validation set (contiguous, in rank order), and gradients, losses and figures are summed
-  // over the processes: every process holds the same model after every step.
+  // validation set (contiguous, in rank order), gradients, losses and figures are summed over
+  // the processes, and each process updates its share of every parameter before all gather
+  // the result: every process holds the same model after every step, and the whole optimizer
+  // state at the end of every epoch.
   Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& group = single_process());
 
   // Continues from a checkpoint: weights, optimizer state, epoch, RNG state and history.
@@ -149,6 +154,8 @@ class Trainer {
   autograd::Var<float> network_input(autograd::Var<float> pixels);
   // This process's rows of the global rows [start, start + size): {first, count}.
   std::pair<size_t, size_t> share(size_t start, size_t size) const;
+  // Gives every process the whole optimizer state, of which each updated its shares.
+  void gather_optimizer_state();
   // Sums an evaluation's figures over the processes, each having evaluated its share.
   void sum_over_processes(Evaluation& evaluation, double& squared_sum, double& mape_sum, double& nonzero);
   // "epoch E, step S" of the step under way, for fault messages.
@@ -180,6 +187,8 @@ class Trainer {
   std::vector<std::vector<bool>> dead_before_;  // per layer, per unit: dead at the last validation
   std::vector<double> grad_square_sums_;  // per layer, ||dL/dW||² summed over the epoch's steps
   std::vector<float> parameter_square_sums_;  // per parameter, of the last step
+  std::vector<autograd::ElementRange> shares_;  // per parameter: the elements this process updates
+  std::vector<double> step_figures_;            // what a data-parallel step sums over the processes
   size_t step_in_epoch_ = 0;
   bool check_numerics_ = false;
   int epoch_ = 0;

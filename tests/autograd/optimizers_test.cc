@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "simdgrad/autograd/optimizers.h"
@@ -140,6 +141,68 @@ TEST_CASE("step_and_zero_grad is bitwise step then zero_grad and reports each su
   check_fused_matches_step_then_zero<autograd::Rmsprop<float>>("rmsprop");
   check_fused_matches_step_then_zero<autograd::Adam<float>>("adam");
   check_fused_matches_step_then_zero<autograd::Sgd<float>>("sgd");
+}
+
+namespace {
+// Three processes' shares of one update, each on its own copy of the parameters and state:
+// together they make the whole step, element for element, and touch nothing else.
+template <class Optimizer>
+void check_parts_make_the_whole_step(const char* kind) {
+  INFO(kind);
+  constexpr int kCopies = 3;
+  Parameter<float> whole("w", 5, 37), whole_bias("b", 1, 37);
+  std::vector<Parameter<float>> weights(kCopies, Parameter<float>("w", 5, 37)), biases(kCopies, Parameter<float>("b", 1, 37));
+  auto fill = [](Parameter<float>& p, int step) {
+    for (size_t i = 0; i < p.value.size(); ++i) {
+      if (step == 1) p.value.data()[i] = 0.01f * float(i % 11);
+      p.grad.data()[i] = std::cos(float(i * step + 1));
+    }
+    p.grad_is_zero = false;
+  };
+  Optimizer reference({&whole, &whole_bias});
+  std::vector<std::unique_ptr<Optimizer>> sharded;
+  for (int c = 0; c < kCopies; ++c) sharded.push_back(std::make_unique<Optimizer>(std::vector<Parameter<float>*>{&weights[c], &biases[c]}));
+  for (int step = 1; step <= 3; ++step) {
+    fill(whole, step);
+    fill(whole_bias, step);
+    for (int c = 0; c < kCopies; ++c) fill(weights[c], step), fill(biases[c], step);
+    const double want_squares = sum_squares<float>(whole.grad);
+    reference.step_and_zero_grad();
+    double weight_squares = 0;
+    for (int c = 0; c < kCopies; ++c) {
+      // Uneven shares: copy c owns elements [n c / 3, n (c + 1) / 3).
+      const size_t n = 5 * 37, m = 37;
+      const autograd::ElementRange parts[2] = {{n * c / kCopies, n * (c + 1) / kCopies - n * c / kCopies},
+                                               {m * c / kCopies, m * (c + 1) / kCopies - m * c / kCopies}};
+      const std::vector<float> before(weights[c].value.data(), weights[c].value.data() + n);
+      std::vector<float> squares;
+      sharded[c]->step_and_zero_grad(parts, &squares);
+      weight_squares += squares[0];
+      for (size_t i = 0; i < n; ++i) {
+        const bool mine = i >= parts[0].first && i < parts[0].first + parts[0].count;
+        const float want = mine ? whole.value.data()[i] : before[i];
+        INFO("step " << step << ", copy " << c << ", element " << i);
+        REQUIRE(std::memcmp(&weights[c].value.data()[i], &want, sizeof want) == 0);
+      }
+      // The copy's parameters become the whole step's, ready for the next one (what an
+      // all-gather of the shares does).
+      std::copy(whole.value.data(), whole.value.data() + n, weights[c].value.data());
+      std::copy(whole_bias.value.data(), whole_bias.value.data() + m, biases[c].value.data());
+      REQUIRE(sharded[c]->iterations() == reference.iterations());
+    }
+    REQUIRE(weight_squares == Approx(want_squares).epsilon(1e-5));  // the parts' sums add up
+  }
+}
+}  // namespace
+
+TEST_CASE("a step in parts, each on its own copy, is the whole step element for element", "[autograd]") {
+  check_parts_make_the_whole_step<autograd::Rmsprop<float>>("rmsprop");
+  check_parts_make_the_whole_step<autograd::Adam<float>>("adam");
+  check_parts_make_the_whole_step<autograd::Sgd<float>>("sgd");
+  Parameter<float> p("p", 2, 2);
+  autograd::Rmsprop<float> opt({&p});
+  const autograd::ElementRange outside[1] = {{3, 2}};
+  REQUIRE_THROWS_WITH(opt.step_and_zero_grad(outside), Catch::Contains("outside"));
 }
 
 }  // namespace simdgrad::testing

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ class Optimizer {
   // its squared gradient elements, from the update's own pass (bitwise sum_squares(grad)), for
   // diagnostics that would otherwise read every gradient once more.
   void step_and_zero_grad(std::vector<T>* grad_square_sums = nullptr);
+  // The same for the elements parts[i] of each parameter i alone (contiguous storage): the
+  // share of the update one process of a sharded data-parallel run owns. Only those elements of
+  // each gradient are read, and grad_square_sums sums over them. Element by element the update
+  // is bitwise the whole step's.
+  void step_and_zero_grad(std::span<const ElementRange> parts, std::vector<T>* grad_square_sums = nullptr);
 
   // The rate the next step uses; a schedule (schedules.h) sets it before each step.
   T learning_rate() const { return lr_; }
@@ -45,8 +51,13 @@ class Optimizer {
     return slots_[slot_index].tensors[parameter_index];
   }
   // One parameter's update; with `square_sum` it also returns the sum of the squared gradient
-  // elements from the same pass (0 otherwise).
+  // elements from the same pass (0 otherwise). It reads and writes its tensors through part().
   virtual T update(size_t parameter_index, Parameter<T>& p, bool square_sum) = 0;
+  // The tensor, or during a partial step its elements of the update under way, as one row.
+  MatrixView<T> part(Matrix<T>& m) const {
+    if (!part_) return m.view();
+    return MatrixView<T>(m.data() + part_->first, 1, part_->count, part_->count);
+  }
 
   std::vector<Parameter<T>*> parameters_;
   T lr_;
@@ -58,6 +69,7 @@ class Optimizer {
   };
   std::vector<Slot> slots_;
   long iterations_ = 0;
+  const ElementRange* part_ = nullptr;  // set during a partial step
 };
 
 // Keras 2 SGD: v = momentum*v - lr*g; p += v (Nesterov: p += momentum*v - lr*g).

@@ -5,8 +5,11 @@
 // only).
 #pragma once
 
+#include <cstddef>
+#include <map>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace simdgrad::distributed {
 
@@ -34,6 +37,9 @@ class Communicator {
     Request& operator=(Request&& other) noexcept;
     ~Request();  // waits, so the buffer is never written after its owner is gone
     void wait();
+    // Lets MPI advance the sum (most MPIs progress a non-blocking collective only inside MPI
+    // calls); true, and no longer pending, once it is done.
+    bool test();
     bool pending() const { return handle_ != 0; }
 
    private:
@@ -42,13 +48,35 @@ class Communicator {
   };
   Request start_allreduce_sum(std::span<float> values) const;
 
+  // Rank r's share of n elements split in rank order: [n r / P, n (r + 1) / P).
+  struct Share {
+    size_t first = 0, count = 0;
+  };
+  Share share_of(size_t n, int rank) const;
+  Share share_of(size_t n) const { return share_of(n, rank_); }
+  // Sums `values` over the ranks and leaves this rank its share of the sums in `share`
+  // (MPI_Ireduce_scatter): each rank adds only its share, as the first half of a ring
+  // all-reduce does. `values` must stay unchanged until the sum is done.
+  Request start_reduce_scatter_sum(std::span<const float> values, std::span<float> share) const;
+  // Gives every rank the whole of `values`, each rank's share taken from that rank's copy
+  // (MPI_Allgatherv in place).
+  void allgather_shares(std::span<float> values) const;
+
   void barrier() const;
   // Ends every rank of the job: prints "rank R of P: reason" on stderr, then MPI_Abort(code).
   [[noreturn]] void abort(int code, const std::string& reason) const;
 
  private:
+  // The per-rank counts and offsets of shares of n elements, kept for the communicator's life:
+  // a non-blocking collective reads them until it completes.
+  struct Layout {
+    std::vector<int> counts, offsets;
+  };
+  const Layout& layout_of(size_t n) const;
+
   int rank_ = 0, size_ = 1;
   bool finalize_ = false;
+  mutable std::map<size_t, Layout> layouts_;
 };
 
 }  // namespace simdgrad::distributed

@@ -1,0 +1,73 @@
+// Data-parallel training throughput of the identity network: the app's own training step on P
+// processes (each its share of every batch of 128, gradients summed over MPI) or on one. Run it
+// alone, or under mpiexec; the first process reports samples/s over the whole run and where a
+// step's time goes.
+//
+//   OMP_NUM_THREADS=2 build/release/bench/bench_data_parallel
+//   mpiexec -n 2 --bind-to core -x OMP_NUM_THREADS=1 build/release/bench/bench_data_parallel
+//   bench/compare_data_parallel.sh   (the two, interleaved, with the ratio)
+//
+// Flags: --steps=N (default 300, after 10 warm-up steps), --layers=L (default 4), --batch=B
+// (default 128; two lone processes of --batch=64 at once give the step's cost without the
+// sums), --update=replicated|shared (each process updates all of the parameters, the
+// default, or its share of them). Output: one line "processes P threads T update U samples_per_s S
+// ms_per_step M" and the phase table.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "apps/identity/process_group.h"
+#include "bench/bench_main.h"
+#include "bench/identity_workload.h"
+#include "simdgrad/threading.h"
+
+int main(int argc, char** argv) {
+  using namespace simdgrad;
+  using namespace simdgrad::bench;
+  std::string update_text = "replicated";
+  take_flag(argc, argv, "--update", &update_text);
+  const identity::Update update = update_text == "shared" ? identity::Update::kShared : identity::Update::kReplicated;
+  std::unique_ptr<identity::ProcessGroup> group = identity::join_process_group(&argc, &argv, update);
+  std::string steps_text = "300", layers_text = "4", batch_text = "128";
+  take_flag(argc, argv, "--steps", &steps_text);
+  take_flag(argc, argv, "--layers", &layers_text);
+  take_flag(argc, argv, "--batch", &batch_text);
+  const int steps = std::atoi(steps_text.c_str()), layers = std::atoi(layers_text.c_str());
+  identity::TrainConfig config = config_for(layers);
+  config.batch = std::atoi(batch_text.c_str());
+  if (argc > 1 || steps < 1 || layers < 1 || config.batch < 1 || (update_text != "shared" && update_text != "replicated")) {
+    if (group->leads()) {
+      std::fprintf(stderr, "usage: bench_data_parallel [--steps=N] [--layers=L] [--batch=B] [--update=shared|replicated]\n");
+    }
+    return 2;
+  }
+  identity::Trainer trainer(config, synthetic_mnist(), *group);
+  StepLoop loop(trainer);
+  for (int i = 0; i < 10; ++i) loop.step();  // warm: the tape's arena, packing buffers, MPI's
+  identity::StepPhases phases;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i) loop.step(&phases);
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!group->leads()) return 0;
+
+  const double batch = double(trainer.config().batch);
+  std::printf("processes %d threads %d update %s samples_per_s %.0f ms_per_step %.3f\n", group->size(), num_threads(),
+              update_text.c_str(), batch * steps / total, 1e3 * total / steps);
+  std::printf("| phase (first process) | ms per step | share |\n|---|---|---|\n");
+  const std::pair<const char*, double> rows[] = {
+      {"gather its rows of the batch", phases.gather},
+      {"forward", phases.forward},
+      {"loss and metric", phases.loss},
+      {"backward (gradient sums started on the way)", phases.backward},
+      {"wait for the gradient sums, sum the figures, gather the updated values", phases.sums},
+      {"optimizer (this process's shares)", phases.optimizer}};
+  double accounted = 0;
+  for (const auto& [name, seconds] : rows) {
+    std::printf("| %s | %.3f | %.1f%% |\n", name, 1e3 * seconds / steps, 100 * seconds / total);
+    accounted += seconds;
+  }
+  std::printf("| everything else | %.3f | %.1f%% |\n", 1e3 * (total - accounted) / steps, 100 * (total - accounted) / total);
+  return 0;
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Data parallelism on this machine, back to back in one run, the sides interleaved round by
+# round (bench_data_parallel: the identity app's own training step, 4 x Dense(784), batch 128):
+#   - 1 process x 2 threads (the reference);
+#   - 2 processes x 1 thread under mpiexec, each process updating its share of the parameters
+#     (the app's way), and each updating all of them (as DistributedDataParallel does);
+#   - the ceiling: two lone 1-thread processes of batch 64 at once, which do a rank's work with
+#     no communication at all.
+# Prints samples/s per round, the best and the median of each side, and their ratios to the
+# reference. Builds build/release when needed.
+#
+#   bench/compare_data_parallel.sh [rounds] [steps]     (default 5 rounds of 300 steps)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+steps=${2:-300}
+bench=build/release/bench/bench_data_parallel
+if [ ! -x "$bench" ]; then
+  source scripts/install-dependencies.sh
+  simdgrad_install_dependencies
+  cmake --preset release >/dev/null
+  cmake --build --preset release
+fi
+command -v mpiexec >/dev/null || { echo "compare_data_parallel: mpiexec is missing (apt-get install openmpi-bin)" >&2; exit 2; }
+# Open MPI refuses root unless told.
+[ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+samples_per_s() { sed -n 's/.*samples_per_s \([0-9]*\).*/\1/p' | head -1; }
+reference() { OMP_NUM_THREADS=2 "$bench" --steps="$steps" | samples_per_s; }
+mpi() { mpiexec -n 2 --bind-to core -x OMP_NUM_THREADS=1 "$bench" --steps="$steps" --update="$1" | samples_per_s; }
+ceiling() {
+  local a b
+  a=$(OMP_NUM_THREADS=1 taskset -c 0 "$bench" --steps="$steps" --batch=64 | samples_per_s) &
+  b=$(OMP_NUM_THREADS=1 taskset -c 1 "$bench" --steps="$steps" --batch=64 | samples_per_s)
+  wait
+  # Both ran the same steps at once: the pair's rate is twice the slower one's.
+  echo $((2 * b))
+}
+
+declare -A results
+sides=(reference shared replicated ceiling)
+echo "round  1x2-threads  2x1-shared  2x1-replicated  ceiling(2 lone x 64)"
+for ((round = 1; round <= rounds; round++)); do
+  r=$(reference); s=$(mpi shared); p=$(mpi replicated); c=$(ceiling)
+  results[reference]+="$r "; results[shared]+="$s "; results[replicated]+="$p "; results[ceiling]+="$c "
+  printf "%5d  %11s  %10s  %14s  %8s\n" "$round" "$r" "$s" "$p" "$c"
+done
+stat() {  # best and median of a list of numbers
+  tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print v[NR], m}'
+}
+read -r ref_best ref_median <<<"$(echo "${results[reference]}" | stat)"
+echo
+echo "side            best  median  best/ref-best  median/ref-median"
+for side in "${sides[@]}"; do
+  read -r best median <<<"$(echo "${results[$side]}" | stat)"
+  awk -v s="$side" -v b="$best" -v m="$median" -v rb="$ref_best" -v rm="$ref_median" \
+    'BEGIN {printf "%-14s %6d %7d  %13.2f  %17.2f\n", s, b, m, b / rb, m / rm}'
+done

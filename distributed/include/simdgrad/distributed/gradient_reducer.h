@@ -1,0 +1,84 @@
+// Sums the gradients of a model's parameters over the ranks of a data-parallel run, in buckets
+// that start as soon as their last gradient is final, so the sums of the last layers travel
+// while the backward pass still computes the first ones (as PyTorch's DistributedDataParallel
+// does). A large gradient is summed where it lies, without a copy; small ones (biases) are
+// packed together, so a step sends a few large messages rather than one per tensor.
+//
+// Two results:
+//  - Result::kSums: every rank gets every sum (an all-reduce), and every rank then makes the
+//    same whole update.
+//  - Result::kShares: each rank gets the sums of its share of each bucket only (a
+//    reduce-scatter, half an all-reduce), updates its share (Optimizer::step_and_zero_grad with
+//    shares()), and gather_shares() hands every rank the updated values (the other half). The
+//    same bytes travel, but each rank adds and updates 1/P of the elements instead of all of
+//    them (ZeRO stage 1's sharding of the update; the optimizer state stays whole on each
+//    rank, current in its shares, and is gathered the same way before a checkpoint).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "simdgrad/autograd/parameter.h"
+#include "simdgrad/distributed/communicator.h"
+
+namespace simdgrad::distributed {
+
+class GradientReducer {
+ public:
+  enum class Result { kSums, kShares };
+
+  // `parameters` in the order the backward pass finishes their gradients (the last layer's
+  // first). A gradient of at least `bucket_bytes` is a bucket of its own, summed in place;
+  // smaller ones share a packed bucket, in that order, until it holds `bucket_bytes`.
+  GradientReducer(const Communicator& communicator, std::vector<autograd::Parameter<float>*> parameters,
+                  Result result = Result::kSums, size_t bucket_bytes = size_t(1) << 20);
+
+  // `p`'s gradient is final for this step. When every parameter of its bucket is, and every
+  // earlier bucket has started (all ranks must start the sums in one order), the bucket's sum
+  // over ranks starts; until finish() its gradients must not be touched. Throws
+  // std::invalid_argument for a parameter it does not hold or one marked twice in a step.
+  void ready(const autograd::Parameter<float>& p);
+  // Starts the buckets not started yet and waits for all. Result::kSums: every gradient holds
+  // its sum over the ranks. Result::kShares: the elements share(p) of each gradient do; the
+  // others are this rank's own. grad_is_zero is cleared. Then the next step may begin.
+  void finish();
+
+  // The elements of p whose sum this rank receives and whose update it makes (all of them
+  // with Result::kSums).
+  autograd::ElementRange share(const autograd::Parameter<float>& p) const;
+  // Gives every rank every rank's shares of the tensors tensor_of(p), one per parameter and
+  // shaped like it (the values after a shared update, or the optimizer's state).
+  void gather_shares(const std::function<MatrixView<float>(autograd::Parameter<float>&)>& tensor_of);
+
+  size_t buckets() const { return buckets_.size(); }
+  // How many of this step's buckets have been started.
+  size_t started() const { return next_to_start_; }
+
+ private:
+  struct Bucket {
+    std::vector<size_t> members;  // indices into parameters_
+    std::vector<size_t> offsets;  // of each member in the bucket's elements
+    size_t elements = 0;
+    bool packed = false;          // members copied into `buffer`, else one summed where it lies
+    std::vector<float> buffer;    // the packed members
+    std::vector<float> share;     // Result::kShares: the sums of this rank's share
+    size_t waiting = 0;           // members not ready yet this step
+    Communicator::Request request;
+  };
+  size_t index_of(const autograd::Parameter<float>& p) const;
+  void start(Bucket& b);
+  // The bucket's elements as one span: the packed buffer, or the one member's storage.
+  std::span<float> elements_of(Bucket& b, const std::function<MatrixView<float>(autograd::Parameter<float>&)>& tensor_of);
+
+  const Communicator& communicator_;
+  Result result_;
+  std::vector<autograd::Parameter<float>*> parameters_;
+  std::vector<size_t> bucket_of_;  // per parameter
+  std::vector<bool> ready_;        // per parameter, this step
+  std::vector<Bucket> buckets_;    // in the order they start
+  size_t next_to_start_ = 0;
+};
+
+}  // namespace simdgrad::distributed
