@@ -6,8 +6,8 @@
 #     (the app's way), and each updating all of them (as DistributedDataParallel does);
 #   - the ceiling: two lone 1-thread processes of batch 64 at once, which do a rank's work with
 #     no communication at all.
-# Prints samples/s per round, the best and the median of each side, and their ratios to the
-# reference. Builds build/release when needed.
+# Prints samples/s per round, the best and the median of each side, their ratios to the
+# reference's, and the median of the ratios within each round. Builds build/release when needed.
 #
 #   bench/compare_data_parallel.sh [rounds] [steps]     (default 5 rounds of 300 steps)
 set -euo pipefail
@@ -49,10 +49,17 @@ stat() {  # best and median of a list of numbers
   tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print v[NR], m}'
 }
 read -r ref_best ref_median <<<"$(echo "${results[reference]}" | stat)"
+# The ratio within each round, where both sides met the same machine load: its median is the
+# figure least moved by a shared machine's drift.
+round_ratios() {
+  paste -d' ' <(echo "$1" | tr ' ' '\n' | grep .) <(echo "${results[reference]}" | tr ' ' '\n' | grep .) |
+    awk '{printf "%f ", $1 / $2}'
+}
 echo
-echo "side            best  median  best/ref-best  median/ref-median"
+echo "side            best  median  best/ref-best  median/ref-median  median of round ratios"
 for side in "${sides[@]}"; do
   read -r best median <<<"$(echo "${results[$side]}" | stat)"
-  awk -v s="$side" -v b="$best" -v m="$median" -v rb="$ref_best" -v rm="$ref_median" \
-    'BEGIN {printf "%-14s %6d %7d  %13.2f  %17.2f\n", s, b, m, b / rb, m / rm}'
+  read -r _ ratio <<<"$(round_ratios "${results[$side]}" | stat)"
+  awk -v s="$side" -v b="$best" -v m="$median" -v rb="$ref_best" -v rm="$ref_median" -v r="$ratio" \
+    'BEGIN {printf "%-14s %6d %7d  %13.2f  %17.2f  %22.2f\n", s, b, m, b / rb, m / rm, r}'
 done

@@ -96,9 +96,12 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
   Trainer trainer(config, data, group);
   trainer.set_check_numerics(options.check_numerics);
   if (!options.resume.empty()) trainer.restore(checkpoint, options.resume);
-  // Processes that start apart would train apart: same configuration, data and state, or stop.
-  const uint64_t update = options.update == Update::kShared ? 0x9e3779b97f4a7c15ULL : 0;  // it decides the collectives
-  require_same_everywhere(group, trainer.fingerprint() ^ update, "this process's configuration, data or checkpoint");
+  if (group.size() > 1) {
+    // Processes that start apart would train apart: same configuration, data and state, and
+    // the same kind of update (it decides the collectives), or stop.
+    const uint64_t update = options.update == Update::kShared ? 0x9e3779b97f4a7c15ULL : 0;
+    require_same_everywhere(group, trainer.fingerprint() ^ update, "this process's configuration, data or checkpoint");
+  }
   const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
   const std::filesystem::path checkpoint_file = out / "model.safetensors";
   // One process prints and writes; the others train their shares.
