@@ -55,19 +55,13 @@ int main(int argc, char** argv) {
   const double batch = double(trainer.config().batch);
   std::printf("processes %d threads %d update %s samples_per_s %.0f ms_per_step %.3f\n", group->size(), num_threads(),
               update_text.c_str(), batch * steps / total, 1e3 * total / steps);
-  std::printf("| phase (first process) | ms per step | share |\n|---|---|---|\n");
-  const std::pair<const char*, double> rows[] = {
-      {"gather its rows of the batch", phases.gather},
-      {"forward", phases.forward},
-      {"loss and metric", phases.loss},
-      {"backward (gradient sums started on the way)", phases.backward},
-      {"wait for the gradient sums, sum the figures, gather the updated values", phases.sums},
-      {"optimizer (this process's shares)", phases.optimizer}};
-  double accounted = 0;
-  for (const auto& [name, seconds] : rows) {
-    std::printf("| %s | %.3f | %.1f%% |\n", name, 1e3 * seconds / steps, 100 * seconds / total);
-    accounted += seconds;
-  }
-  std::printf("| everything else | %.3f | %.1f%% |\n", 1e3 * (total - accounted) / steps, 100 * (total - accounted) / total);
+  print_phase_table("phase (first process)",
+                    {{"gather its rows of the batch", phases.gather},
+                     {"forward", phases.forward},
+                     {"loss and metric", phases.loss},
+                     {"backward (gradient sums started on the way)", phases.backward},
+                     {"wait for the gradient sums, sum the figures, gather updated values", phases.sums},
+                     {"optimizer (all parameters; with --update=shared, this process's share)", phases.optimizer}},
+                    total, steps);
   return 0;
 }

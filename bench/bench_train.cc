@@ -70,22 +70,13 @@ void print_breakdown(int layers, int threads, int steps) {
               "%.1f%% of the FMA peak (%.1f GFLOP/s)\n",
               layers, layers > 1 ? "s" : "", batch, threads, threads > 1 ? "s" : "",
               active_target().name.c_str(), batch * steps / total, gflops, 100 * gflops / peak, peak);
-  std::printf("| phase | ms per step | share |\n|---|---|---|\n");
-  const double per_step = 1e3 / steps;
-  const std::pair<const char*, double> rows[] = {
-      {"gather the batch", phases.gather},
-      {"forward (GEMM + bias + ReLU per layer)", phases.forward},
-      {"loss and metric", phases.loss},
-      {"backward (GEMMs, bias gradients)", phases.backward},
-      {"optimizer (update, gradient norms, zeroing)", phases.optimizer}};
-  double accounted = 0;
-  for (const auto& [name, seconds] : rows) {
-    std::printf("| %s | %.3f | %.1f%% |\n", name, seconds * per_step, 100 * seconds / total);
-    accounted += seconds;
-  }
-  std::printf("| everything else | %.3f | %.1f%% |\n", (total - accounted) * per_step,
-              100 * (total - accounted) / total);
-  std::printf("| total | %.3f | 100%% |\n", total * per_step);
+  print_phase_table("phase",
+                    {{"gather the batch", phases.gather},
+                     {"forward (GEMM + bias + ReLU per layer)", phases.forward},
+                     {"loss and metric", phases.loss},
+                     {"backward (GEMMs, bias gradients)", phases.backward},
+                     {"optimizer (update, gradient norms, zeroing)", phases.optimizer}},
+                    total, steps);
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 // the app's own training steps through epochs.
 #pragma once
 
+#include <cstdio>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "apps/identity/trainer.h"
@@ -50,5 +53,20 @@ class StepLoop {
   identity::Trainer& trainer_;
   size_t start_ = 0;
 };
+
+// Where `steps` steps that took `total` seconds went: a markdown table of the phases' ms per step
+// and shares, then what no phase accounts for and the total.
+inline void print_phase_table(const char* first_column, std::initializer_list<std::pair<const char*, double>> phases,
+                              double total, int steps) {
+  std::printf("| %s | ms per step | share |\n|---|---|---|\n", first_column);
+  const double per_step = 1e3 / steps;
+  double accounted = 0;
+  for (const auto& [name, seconds] : phases) {
+    std::printf("| %s | %.3f | %.1f%% |\n", name, seconds * per_step, 100 * seconds / total);
+    accounted += seconds;
+  }
+  std::printf("| everything else | %.3f | %.1f%% |\n", (total - accounted) * per_step, 100 * (total - accounted) / total);
+  std::printf("| total | %.3f | 100%% |\n", total * per_step);
+}
 
 }  // namespace simdgrad::bench
