@@ -9,8 +9,8 @@
 //
 // Flags: --steps=N (default 300, after 10 warm-up steps), --layers=L (default 4), --batch=B
 // (default 128; two lone processes of --batch=64 at once give the step's cost without the
-// sums), --update=replicated|shared (each process updates all of the parameters, the
-// default, or its share of them). Output: one line "processes P threads T update U samples_per_s S
+// sums), --update=shared|replicated (each process updates its share of the parameters, the
+// default, or all of them). Output: one line "processes P threads T update U samples_per_s S
 // ms_per_step M" and the phase table.
 #include <chrono>
 #include <cstdio>
@@ -26,9 +26,9 @@
 int main(int argc, char** argv) {
   using namespace simdgrad;
   using namespace simdgrad::bench;
-  std::string update_text = "replicated";
+  std::string update_text = "shared";
   take_flag(argc, argv, "--update", &update_text);
-  const identity::Update update = update_text == "shared" ? identity::Update::kShared : identity::Update::kReplicated;
+  const identity::Update update = update_text == "replicated" ? identity::Update::kReplicated : identity::Update::kShared;
   std::unique_ptr<identity::ProcessGroup> group = identity::join_process_group(&argc, &argv, update);
   std::string steps_text = "300", layers_text = "4", batch_text = "128";
   take_flag(argc, argv, "--steps", &steps_text);

@@ -6,8 +6,9 @@
 #     (the app's way), and each updating all of them (as DistributedDataParallel does);
 #   - the ceiling: two lone 1-thread processes of batch 64 at once, which do a rank's work with
 #     no communication at all.
-# Prints samples/s per round, the best and the median of each side, their ratios to the
-# reference's, and the median of the ratios within each round. Builds build/release when needed.
+# The order of the sides turns from round to round. Prints samples/s per round, the best and
+# the median of each side, their ratios to the reference's, and the median of the ratios
+# within each round. Builds build/release when needed.
 #
 #   bench/compare_data_parallel.sh [rounds] [steps]     (default 5 rounds of 300 steps)
 set -euo pipefail
@@ -41,9 +42,18 @@ declare -A results
 sides=(reference shared replicated ceiling)
 echo "round  1x2-threads  2x1-shared  2x1-replicated  ceiling(2 lone x 64)"
 for ((round = 1; round <= rounds; round++)); do
-  r=$(reference); s=$(mpi shared); p=$(mpi replicated); c=$(ceiling)
-  results[reference]+="$r "; results[shared]+="$s "; results[replicated]+="$p "; results[ceiling]+="$c "
-  printf "%5d  %11s  %10s  %14s  %8s\n" "$round" "$r" "$s" "$p" "$c"
+  # The order of the sides turns every round, so no side always follows the same one.
+  declare -A now=()
+  for ((k = 0; k < ${#sides[@]}; k++)); do
+    side=${sides[$(((k + round - 1) % ${#sides[@]}))]}
+    case $side in
+      reference) now[$side]=$(reference) ;;
+      shared | replicated) now[$side]=$(mpi "$side") ;;
+      ceiling) now[$side]=$(ceiling) ;;
+    esac
+  done
+  for side in "${sides[@]}"; do results[$side]+="${now[$side]} "; done
+  printf "%5d  %11s  %10s  %14s  %8s\n" "$round" "${now[reference]}" "${now[shared]}" "${now[replicated]}" "${now[ceiling]}"
 done
 stat() {  # best and median of a list of numbers
   tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print v[NR], m}'

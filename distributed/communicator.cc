@@ -2,6 +2,8 @@
 
 #include <mpi.h>
 
+#include "simdgrad/elementwise.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -96,19 +98,77 @@ const Communicator::Layout& Communicator::layout_of(size_t n) const {
   return it->second;
 }
 
-Communicator::Request Communicator::start_reduce_scatter_sum(std::span<const float> values, std::span<float> share) const {
+void Communicator::start_reduce_scatter_sum(std::span<float> values, std::span<float> scratch,
+                                            ReduceScatter& into) const {
+  into.wait();
   const Layout& layout = layout_of(values.size());
-  if (share.size() != size_t(layout.counts[size_t(rank_)])) {
-    throw std::invalid_argument("Communicator::start_reduce_scatter_sum: the share holds " + std::to_string(share.size()) +
-                                " elements, this rank's share of " + std::to_string(values.size()) + " is " +
-                                std::to_string(layout.counts[size_t(rank_)]));
+  const size_t mine = size_t(layout.counts[size_t(rank_)]);
+  if (scratch.size() < size_t(size_ - 1) * mine) {
+    throw std::invalid_argument("Communicator::start_reduce_scatter_sum: scratch of " + std::to_string(scratch.size()) +
+                                " elements, " + std::to_string(size_t(size_ - 1) * mine) + " needed");
   }
-  MPI_Request r;
-  check(MPI_Ireduce_scatter(values.data(), share.data(), layout.counts.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r),
-        "MPI_Ireduce_scatter");
-  Request out;
-  out.handle_ = from_mpi(r);
-  return out;
+  into.share_ = values.data() + layout.offsets[size_t(rank_)];
+  into.count_ = mine;
+  into.arrived_ = scratch.data();
+  into.contributions_ = size_t(size_ - 1);
+  // One tag for all: MPI matches messages from one rank in the order they were sent, and every
+  // rank starts its reduce-scatters in the same order.
+  constexpr int kTag = 0x5c;
+  size_t slot = 0;
+  for (int q = 0; q < size_; ++q) {
+    if (q == rank_) continue;
+    MPI_Request receive, send;
+    check(MPI_Irecv(scratch.data() + slot++ * mine, int(mine), MPI_FLOAT, q, kTag, MPI_COMM_WORLD, &receive), "MPI_Irecv");
+    check(MPI_Isend(values.data() + layout.offsets[size_t(q)], layout.counts[size_t(q)], MPI_FLOAT, q, kTag, MPI_COMM_WORLD,
+                    &send),
+          "MPI_Isend");
+    into.requests_.push_back(from_mpi(receive));
+    into.requests_.push_back(from_mpi(send));
+  }
+}
+
+Communicator::ReduceScatter::ReduceScatter(ReduceScatter&& other) noexcept { *this = std::move(other); }
+
+Communicator::ReduceScatter& Communicator::ReduceScatter::operator=(ReduceScatter&& other) noexcept {
+  if (this != &other) {
+    wait();
+    requests_ = std::exchange(other.requests_, {});
+    share_ = other.share_;
+    count_ = other.count_;
+    arrived_ = other.arrived_;
+    contributions_ = other.contributions_;
+  }
+  return *this;
+}
+
+Communicator::ReduceScatter::~ReduceScatter() { wait(); }
+
+bool Communicator::ReduceScatter::test() {
+  bool all = true;
+  for (long& handle : requests_) {
+    if (handle == 0) continue;
+    MPI_Request r = to_mpi(handle);
+    int done = 0;
+    MPI_Test(&r, &done, MPI_STATUS_IGNORE);
+    handle = done ? 0 : from_mpi(r);
+    all = all && done;
+  }
+  return all;
+}
+
+void Communicator::ReduceScatter::wait() {
+  if (requests_.empty()) return;
+  for (long& handle : requests_) {
+    if (handle == 0) continue;
+    MPI_Request r = to_mpi(handle);
+    MPI_Wait(&r, MPI_STATUS_IGNORE);
+    handle = 0;
+  }
+  requests_.clear();
+  const MatrixView<float> share(share_, 1, count_, count_);
+  for (size_t k = 0; k < contributions_; ++k) {
+    add<float>(share, MatrixView<const float>(arrived_ + k * count_, 1, count_, count_), share);
+  }
 }
 
 void Communicator::allgather_shares(std::span<float> values) const {

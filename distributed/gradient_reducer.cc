@@ -61,7 +61,7 @@ GradientReducer::GradientReducer(const Communicator& communicator, std::vector<a
   }
   for (Bucket& b : buckets_) {
     if (b.packed) b.buffer.resize(b.elements);
-    if (result_ == Result::kShares) b.share.resize(communicator_.share_of(b.elements).count);
+    if (result_ == Result::kShares) b.arrivals.resize(communicator_.reduce_scatter_scratch(b.elements));
     b.waiting = b.members.size();
   }
   ready_.assign(parameters_.size(), false);
@@ -82,7 +82,10 @@ void GradientReducer::ready(const autograd::Parameter<float>& p) {
   --buckets_[bucket_of_[i]].waiting;
   // Most MPIs move a non-blocking sum along only inside MPI calls: each gradient the backward
   // pass finishes is a chance to.
-  for (size_t k = 0; k < next_to_start_; ++k) buckets_[k].request.test();
+  for (size_t k = 0; k < next_to_start_; ++k) {
+    buckets_[k].request.test();
+    buckets_[k].reduce_scatter.test();
+  }
   // In order: a bucket complete before an earlier one waits for it.
   while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].waiting == 0) start(buckets_[next_to_start_++]);
 }
@@ -101,21 +104,18 @@ void GradientReducer::start(Bucket& b) {
     if (b.packed) std::copy(p.grad.data(), p.grad.data() + elements_in(p.grad), b.buffer.data() + b.offsets[k]);
   }
   const std::span<float> values = elements_of(b, [](autograd::Parameter<float>& p) { return p.grad.view(); });
-  b.request = result_ == Result::kSums ? communicator_.start_allreduce_sum(values)
-                                       : communicator_.start_reduce_scatter_sum(values, b.share);
+  if (result_ == Result::kShares) {
+    communicator_.start_reduce_scatter_sum(values, b.arrivals, b.reduce_scatter);
+  } else {
+    b.request = communicator_.start_allreduce_sum(values);
+  }
 }
 
 void GradientReducer::finish() {
   while (next_to_start_ < buckets_.size()) start(buckets_[next_to_start_++]);
   for (Bucket& b : buckets_) {
     b.request.wait();
-    if (result_ == Result::kShares) {
-      // The share's sums go back where they belong: into the bucket's elements, then, packed,
-      // into the members' gradients.
-      const Communicator::Share mine = communicator_.share_of(b.elements);
-      const std::span<float> values = elements_of(b, [](autograd::Parameter<float>& p) { return p.grad.view(); });
-      std::copy(b.share.begin(), b.share.end(), values.begin() + std::ptrdiff_t(mine.first));
-    }
+    b.reduce_scatter.wait();
     if (b.packed) {
       for (size_t k = 0; k < b.members.size(); ++k) {
         autograd::Parameter<float>& p = *parameters_[b.members[k]];

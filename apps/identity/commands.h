@@ -17,7 +17,7 @@ struct TrainOptions {
   bool epochs_given = false, data_given = false;
   bool verbose = false;
   bool check_numerics = false;  // every step: activations and gradients finite, per layer
-  Update update = Update::kReplicated;  // under mpiexec: who updates what
+  Update update = Update::kShared;  // under mpiexec: who updates what
 };
 // With several processes in `group`, they train one model together; the first prints and
 // writes the files.

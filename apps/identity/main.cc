@@ -77,9 +77,10 @@ void add_train_options(CLI::App& cmd, TrainOptions& o, int& threads) {
   cmd.add_option("--resume", o.resume, "continue from this checkpoint (model.safetensors)")
       ->check(CLI::ExistingFile);
   cmd.add_option("--update", o.update,
-                 "under mpiexec: replicated (default; every process updates every parameter from the whole "
-                 "gradient sums) or shared (each process its share, then all gather the result)")
-      ->transform(choice<Update>({{"replicated", Update::kReplicated}, {"shared", Update::kShared}}));
+                 "under mpiexec: shared (default; each process updates its share of every parameter, then "
+                 "all gather the result) or replicated (every process updates every parameter from the "
+                 "whole gradient sums)")
+      ->transform(choice<Update>({{"shared", Update::kShared}, {"replicated", Update::kReplicated}}));
   cmd.add_flag("--verbose", o.verbose, "per-layer diagnostics after each epoch");
   cmd.add_flag("--check-numerics", o.check_numerics,
                "check every layer's activations and gradients each step; name the first "

@@ -57,11 +57,12 @@ ProcessGroup& single_process();
 // OMPI_COMM_WORLD_SIZE or PMI_SIZE) the MPI job, initialized here and finalized when the group
 // is destroyed; otherwise a single process. Throws std::runtime_error when launched as one of
 // several processes by a binary built without MPI.
-// `update` says who updates what in a data-parallel run: every process all of every parameter
-// from the whole sums (kReplicated, as DistributedDataParallel does), or each its share, then
-// all gather the result (kShared: the sums are reduce-scatters, the update is 1/P of the work).
-enum class Update { kReplicated, kShared };
-std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update = Update::kReplicated);
+// `update` says who updates what in a data-parallel run: each process its share of every
+// parameter from the sums of that share, then all gather the result (kShared: reduce-scatters
+// and all-gathers, 1/P of the update each), or every process all of every parameter from the
+// whole sums (kReplicated, as DistributedDataParallel does).
+enum class Update { kShared, kReplicated };
+std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update = Update::kShared);
 
 // Throws std::runtime_error on every process whose `fingerprint` differs from another's: the
 // processes of one run must hold the same configuration and data.

@@ -143,6 +143,10 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
                    e.signal == SIGINT ? "SIGINT" : "SIGTERM", checkpoint_file.c_str(), trainer.epoch(),
                    checkpoint_file.c_str());
     }
+    // No process leaves before the first has said so: mpiexec kills the rest of a run as soon
+    // as one process has exited with a failure code.
+    double said = 0;
+    group.sum({&said, 1});
     return 128 + e.signal;
   } catch (const NumericalFault& e) {
     const std::string message = std::string("numerical fault: ") + e.what() + "; " +

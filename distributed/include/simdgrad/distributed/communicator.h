@@ -54,10 +54,38 @@ class Communicator {
   };
   Share share_of(size_t n, int rank) const;
   Share share_of(size_t n) const { return share_of(n, rank_); }
-  // Sums `values` over the ranks and leaves this rank its share of the sums in `share`
-  // (MPI_Ireduce_scatter): each rank adds only its share, as the first half of a ring
-  // all-reduce does. `values` must stay unchanged until the sum is done.
-  Request start_reduce_scatter_sum(std::span<const float> values, std::span<float> share) const;
+  // A reduce-scatter in flight: every other rank's contribution to this rank's share arrives
+  // in its own part of a scratch buffer while this rank's contributions to theirs leave.
+  class ReduceScatter {
+   public:
+    ReduceScatter() = default;
+    ReduceScatter(ReduceScatter&& other) noexcept;
+    ReduceScatter& operator=(ReduceScatter&& other) noexcept;
+    ~ReduceScatter();  // waits
+    // Lets MPI move the messages along; true once all have arrived and left.
+    bool test();
+    // Waits for every message, then adds the arrivals into the share in rank order.
+    void wait();
+    bool pending() const { return !requests_.empty(); }
+
+   private:
+    friend class Communicator;
+    std::vector<long> requests_;  // MPI_Requests, opaque; 0 once done
+    float* share_ = nullptr;
+    size_t count_ = 0;
+    const float* arrived_ = nullptr;  // P - 1 contributions of count_ each, in rank order
+    size_t contributions_ = 0;
+  };
+  // Elements of scratch a reduce-scatter of n values needs: P - 1 times this rank's share.
+  size_t reduce_scatter_scratch(size_t n) const { return size_t(size_ - 1) * share_of(n).count; }
+  // Starts summing `values` over the ranks into this rank's share of them (share_of): each rank
+  // sends every other rank that rank's share of its values and adds what arrives for its own
+  // share, in rank order, so the sums are the same run to run. The same bytes as half a ring
+  // all-reduce, in one round: the ranks meet once, in wait(), not at every ring step. Until
+  // `into` is done, `values` and `scratch` (reduce_scatter_scratch elements) belong to MPI.
+  // Open MPI 4.1's MPI_Reduce_scatter took 0.49-0.53 ms for a 2.46 MB weight between 2 local
+  // ranks, more than its whole all-reduce (0.35 ms), and its non-blocking one 3x as long.
+  void start_reduce_scatter_sum(std::span<float> values, std::span<float> scratch, ReduceScatter& into) const;
   // Gives every rank the whole of `values`, each rank's share taken from that rank's copy
   // (MPI_Allgatherv in place).
   void allgather_shares(std::span<float> values) const;

@@ -8,11 +8,12 @@
 //  - Result::kSums: every rank gets every sum (an all-reduce), and every rank then makes the
 //    same whole update.
 //  - Result::kShares: each rank gets the sums of its share of each bucket only (a
-//    reduce-scatter, half an all-reduce), updates its share (Optimizer::step_and_zero_grad with
-//    shares()), and gather_shares() hands every rank the updated values (the other half). The
-//    same bytes travel, but each rank adds and updates 1/P of the elements instead of all of
-//    them (ZeRO stage 1's sharding of the update; the optimizer state stays whole on each
-//    rank, current in its shares, and is gathered the same way before a checkpoint).
+//    reduce-scatter, half an all-reduce's bytes), updates its
+//    share (Optimizer::step_and_zero_grad with share() per parameter), and gather_shares()
+//    hands every rank the updated values (the other half). The same bytes travel, but each
+//    rank updates 1/P of the elements instead of all of them (ZeRO stage 1's sharding of the
+//    update; the optimizer state stays whole on each rank, current in its shares, and is
+//    gathered the same way before a checkpoint).
 #pragma once
 
 #include <cstddef>
@@ -42,7 +43,7 @@ class GradientReducer {
   void ready(const autograd::Parameter<float>& p);
   // Starts the buckets not started yet and waits for all. Result::kSums: every gradient holds
   // its sum over the ranks. Result::kShares: the elements share(p) of each gradient do; the
-  // others are this rank's own. grad_is_zero is cleared. Then the next step may begin.
+  // others hold partial sums. grad_is_zero is cleared. Then the next step may begin.
   void finish();
 
   // The elements of p whose sum this rank receives and whose update it makes (all of them
@@ -63,9 +64,10 @@ class GradientReducer {
     size_t elements = 0;
     bool packed = false;          // members copied into `buffer`, else one summed where it lies
     std::vector<float> buffer;    // the packed members
-    std::vector<float> share;     // Result::kShares: the sums of this rank's share
+    std::vector<float> arrivals;  // Result::kShares: the other ranks' contributions to this share
     size_t waiting = 0;           // members not ready yet this step
-    Communicator::Request request;
+    Communicator::Request request;             // Result::kSums
+    Communicator::ReduceScatter reduce_scatter;  // Result::kShares
   };
   size_t index_of(const autograd::Parameter<float>& p) const;
   void start(Bucket& b);
