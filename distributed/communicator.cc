@@ -2,8 +2,6 @@
 
 #include <mpi.h>
 
-#include "simdgrad/elementwise.h"
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +9,8 @@
 #include <string>
 #include <stdexcept>
 #include <utility>
+
+#include "simdgrad/elementwise.h"
 
 namespace simdgrad::distributed {
 namespace {
@@ -28,6 +28,24 @@ long from_mpi(MPI_Request r) {
   long handle = 0;
   std::memcpy(&handle, &r, sizeof r);
   return handle;
+}
+
+// One outstanding operation, by its opaque handle (0 once done): MPI_Test it and say whether it
+// is done, or wait for it.
+bool test_handle(long& handle) {
+  if (handle == 0) return true;
+  MPI_Request r = to_mpi(handle);
+  int done = 0;
+  MPI_Test(&r, &done, MPI_STATUS_IGNORE);
+  handle = done ? 0 : from_mpi(r);
+  return done != 0;
+}
+
+void wait_handle(long& handle) {
+  if (handle == 0) return;
+  MPI_Request r = to_mpi(handle);
+  MPI_Wait(&r, MPI_STATUS_IGNORE);
+  handle = 0;
 }
 
 void check(int status, const char* call) {
@@ -145,25 +163,13 @@ Communicator::ReduceScatter::~ReduceScatter() { wait(); }
 
 bool Communicator::ReduceScatter::test() {
   bool all = true;
-  for (long& handle : requests_) {
-    if (handle == 0) continue;
-    MPI_Request r = to_mpi(handle);
-    int done = 0;
-    MPI_Test(&r, &done, MPI_STATUS_IGNORE);
-    handle = done ? 0 : from_mpi(r);
-    all = all && done;
-  }
+  for (long& handle : requests_) all = test_handle(handle) && all;
   return all;
 }
 
 void Communicator::ReduceScatter::wait() {
   if (requests_.empty()) return;
-  for (long& handle : requests_) {
-    if (handle == 0) continue;
-    MPI_Request r = to_mpi(handle);
-    MPI_Wait(&r, MPI_STATUS_IGNORE);
-    handle = 0;
-  }
+  for (long& handle : requests_) wait_handle(handle);
   requests_.clear();
   const MatrixView<float> share(share_, 1, count_, count_);
   for (size_t k = 0; k < contributions_; ++k) {
@@ -192,21 +198,9 @@ Communicator::Request::~Request() {
   if (pending()) wait();
 }
 
-void Communicator::Request::wait() {
-  if (!pending()) return;
-  MPI_Request r = to_mpi(handle_);
-  MPI_Wait(&r, MPI_STATUS_IGNORE);
-  handle_ = 0;
-}
+void Communicator::Request::wait() { wait_handle(handle_); }
 
-bool Communicator::Request::test() {
-  if (!pending()) return true;
-  MPI_Request r = to_mpi(handle_);
-  int done = 0;
-  MPI_Test(&r, &done, MPI_STATUS_IGNORE);
-  handle_ = done ? 0 : from_mpi(r);
-  return done != 0;
-}
+bool Communicator::Request::test() { return test_handle(handle_); }
 
 void Communicator::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 

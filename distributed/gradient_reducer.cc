@@ -15,6 +15,8 @@ std::span<float> storage_of(MatrixView<float> m) {
   return {m.data(), m.rows() * m.cols()};
 }
 
+MatrixView<float> gradient_of(autograd::Parameter<float>& p) { return p.grad.view(); }
+
 }  // namespace
 
 GradientReducer::GradientReducer(const Communicator& communicator, std::vector<autograd::Parameter<float>*> parameters,
@@ -90,20 +92,35 @@ void GradientReducer::ready(const autograd::Parameter<float>& p) {
   while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].waiting == 0) start(buckets_[next_to_start_++]);
 }
 
-std::span<float> GradientReducer::elements_of(
-    Bucket& b, const std::function<MatrixView<float>(autograd::Parameter<float>&)>& tensor_of) {
+std::span<float> GradientReducer::elements_of(Bucket& b, const TensorOf& tensor_of) {
   if (!b.packed) return storage_of(tensor_of(*parameters_[b.members.front()]));
   return b.buffer;
 }
 
-void GradientReducer::start(Bucket& b) {
+void GradientReducer::pack(Bucket& b, const TensorOf& tensor_of) {
+  if (!b.packed) return;
   for (size_t k = 0; k < b.members.size(); ++k) {
-    autograd::Parameter<float>& p = *parameters_[b.members[k]];
+    const std::span<float> t = storage_of(tensor_of(*parameters_[b.members[k]]));
+    std::copy(t.begin(), t.end(), b.buffer.data() + b.offsets[k]);
+  }
+}
+
+void GradientReducer::unpack(Bucket& b, const TensorOf& tensor_of) {
+  if (!b.packed) return;
+  for (size_t k = 0; k < b.members.size(); ++k) {
+    const std::span<float> t = storage_of(tensor_of(*parameters_[b.members[k]]));
+    std::copy(b.buffer.data() + b.offsets[k], b.buffer.data() + b.offsets[k] + t.size(), t.begin());
+  }
+}
+
+void GradientReducer::start(Bucket& b) {
+  for (size_t i : b.members) {
+    autograd::Parameter<float>& p = *parameters_[i];
     if (p.grad_is_zero) std::fill(p.grad.data(), p.grad.data() + elements_in(p.grad), 0.0f);
     p.grad_is_zero = false;
-    if (b.packed) std::copy(p.grad.data(), p.grad.data() + elements_in(p.grad), b.buffer.data() + b.offsets[k]);
   }
-  const std::span<float> values = elements_of(b, [](autograd::Parameter<float>& p) { return p.grad.view(); });
+  pack(b, gradient_of);
+  const std::span<float> values = elements_of(b, gradient_of);
   if (result_ == Result::kShares) {
     communicator_.start_reduce_scatter_sum(values, b.arrivals, b.reduce_scatter);
   } else {
@@ -116,13 +133,7 @@ void GradientReducer::finish() {
   for (Bucket& b : buckets_) {
     b.request.wait();
     b.reduce_scatter.wait();
-    if (b.packed) {
-      for (size_t k = 0; k < b.members.size(); ++k) {
-        autograd::Parameter<float>& p = *parameters_[b.members[k]];
-        const float* from = b.buffer.data() + b.offsets[k];
-        std::copy(from, from + elements_in(p.grad), p.grad.data());
-      }
-    }
+    unpack(b, gradient_of);
     b.waiting = b.members.size();
   }
   next_to_start_ = 0;
@@ -141,21 +152,11 @@ autograd::ElementRange GradientReducer::share(const autograd::Parameter<float>& 
   return {first - offset, last - first};
 }
 
-void GradientReducer::gather_shares(const std::function<MatrixView<float>(autograd::Parameter<float>&)>& tensor_of) {
+void GradientReducer::gather_shares(const TensorOf& tensor_of) {
   for (Bucket& b : buckets_) {
-    if (b.packed) {
-      for (size_t k = 0; k < b.members.size(); ++k) {
-        const std::span<float> t = storage_of(tensor_of(*parameters_[b.members[k]]));
-        std::copy(t.begin(), t.end(), b.buffer.data() + b.offsets[k]);
-      }
-    }
+    pack(b, tensor_of);
     communicator_.allgather_shares(elements_of(b, tensor_of));
-    if (b.packed) {
-      for (size_t k = 0; k < b.members.size(); ++k) {
-        const std::span<float> t = storage_of(tensor_of(*parameters_[b.members[k]]));
-        std::copy(b.buffer.data() + b.offsets[k], b.buffer.data() + b.offsets[k] + t.size(), t.begin());
-      }
-    }
+    unpack(b, tensor_of);
   }
 }
 

@@ -21,7 +21,8 @@ namespace {
 
 constexpr const char* kChecksumKey = "checksum";
 
-// CRC-32 continued over `bytes` (zlib's, in pieces below its 32-bit length limit).
+}  // namespace
+
 uint32_t crc32_of(uint32_t crc, std::string_view bytes) {
   constexpr size_t kPiece = size_t{1} << 30;
   for (size_t done = 0; done < bytes.size(); done += kPiece) {
@@ -30,6 +31,8 @@ uint32_t crc32_of(uint32_t crc, std::string_view bytes) {
   }
   return crc;
 }
+
+namespace {
 
 // The checksum's start: the CRC-32 of the header as written without the checksum; the data
 // bytes follow.

@@ -31,6 +31,9 @@ void save_checkpoint(const std::filesystem::path& file,
                      const std::vector<autograd::NamedTensor<float>>& tensors,
                      const std::map<std::string, std::string>& metadata);
 
+// CRC-32 (zlib's) continued from `crc` over `bytes`, of any length; start from 0.
+uint32_t crc32_of(uint32_t crc, std::string_view bytes);
+
 // Throws std::runtime_error naming the file and what is wrong (the app exits 2 on it).
 Checkpoint load_checkpoint(const std::filesystem::path& file);
 

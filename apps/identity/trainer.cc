@@ -6,8 +6,6 @@
 #include <csignal>
 #include <numeric>
 
-#include <zlib.h>
-
 #include "apps/identity/interrupt.h"
 #include "apps/identity/model.h"
 #include "simdgrad/autograd/ops.h"
@@ -543,20 +541,16 @@ void Trainer::gather_optimizer_state() {
 
 uint64_t Trainer::fingerprint() {
   // Two CRC-32s, of the description and of the numbers, make the 64 bits.
-  auto crc = [](uLong c, const void* bytes, size_t n) {
-    return crc32(c, static_cast<const Bytef*>(bytes), uInt(n));
-  };
   TrainConfig described = config_;
   described.data.clear();  // the folder may be mounted elsewhere on each machine: its bytes count
   const std::string description = to_json(described).dump() + " epoch " + std::to_string(epoch_) +
                                   " step " + std::to_string(optimizer_->iterations());
-  const uLong text = crc(crc32(0, nullptr, 0), description.data(), description.size());
-  uLong numbers = crc32(0, nullptr, 0);
-  const size_t pixels = data_.train.pixels_per_image();
-  numbers = crc(numbers, data_.train.pixels.data(), train_rows_ * pixels);
-  numbers = crc(numbers, data_.test.pixels.data(), data_.test.pixels.size());
+  auto bytes = [](const void* data, size_t n) { return std::string_view(static_cast<const char*>(data), n); };
+  const uint32_t text = crc32_of(0, description);
+  uint32_t numbers = crc32_of(0, bytes(data_.train.pixels.data(), train_rows_ * data_.train.pixels_per_image()));
+  numbers = crc32_of(numbers, bytes(data_.test.pixels.data(), data_.test.pixels.size()));
   for (const autograd::NamedTensor<float>& t : checkpoint_tensors()) {
-    for (size_t r = 0; r < t.view.rows(); ++r) numbers = crc(numbers, &t.view(r, 0), t.view.cols() * sizeof(float));
+    for (size_t r = 0; r < t.view.rows(); ++r) numbers = crc32_of(numbers, bytes(&t.view(r, 0), t.view.cols() * sizeof(float)));
   }
   return uint64_t(text) << 32 | uint64_t(numbers);
 }

@@ -51,7 +51,8 @@ class GradientReducer {
   autograd::ElementRange share(const autograd::Parameter<float>& p) const;
   // Gives every rank every rank's shares of the tensors tensor_of(p), one per parameter and
   // shaped like it (the values after a shared update, or the optimizer's state).
-  void gather_shares(const std::function<MatrixView<float>(autograd::Parameter<float>&)>& tensor_of);
+  using TensorOf = std::function<MatrixView<float>(autograd::Parameter<float>&)>;
+  void gather_shares(const TensorOf& tensor_of);
 
   size_t buckets() const { return buckets_.size(); }
   // How many of this step's buckets have been started.
@@ -72,7 +73,10 @@ class GradientReducer {
   size_t index_of(const autograd::Parameter<float>& p) const;
   void start(Bucket& b);
   // The bucket's elements as one span: the packed buffer, or the one member's storage.
-  std::span<float> elements_of(Bucket& b, const std::function<MatrixView<float>(autograd::Parameter<float>&)>& tensor_of);
+  std::span<float> elements_of(Bucket& b, const TensorOf& tensor_of);
+  // A packed bucket's members' tensors into its buffer, and back; nothing for one summed in place.
+  void pack(Bucket& b, const TensorOf& tensor_of);
+  void unpack(Bucket& b, const TensorOf& tensor_of);
 
   const Communicator& communicator_;
   Result result_;
