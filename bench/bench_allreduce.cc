@@ -1,8 +1,10 @@
 // The gradient sums of a data-parallel identity run: the 4-layer network's 2,461,888 gradient
 // floats (9.8 MB) summed over the ranks, as one blocking MPI_Allreduce and through the bucketed
 // GradientReducer (1 MiB buckets, started one after the other as a backward pass would): whole
-// sums (shares:0), or each rank's shares then the gathering of the updated values (shares:1). Run it under mpiexec; every rank runs the same fixed number of iterations (the
-// collectives must match), rank 0 alone reports.
+// sums (shares:0), or each rank's shares then the gathering of the updated values (shares:1),
+// sent as messages (shared_memory:0) or read from memory the ranks share (shared_memory:1).
+// Run it under mpiexec; every rank runs the same fixed number of iterations (the collectives
+// must match), rank 0 alone reports.
 //
 //   mpiexec -n 2 build/release/bench/bench_allreduce
 //
@@ -58,14 +60,13 @@ void bucketed_allreduce(benchmark::State& state) {
   std::vector<autograd::Parameter<float>*> pointers;
   for (auto& p : ps) pointers.push_back(p.get());
   const auto result = state.range(1) ? distributed::GradientReducer::Result::kShares : distributed::GradientReducer::Result::kSums;
-  distributed::GradientReducer reducer(*communicator, pointers, result, size_t(state.range(0)));
+  const auto exchange =
+      state.range(2) ? distributed::GradientReducer::Exchange::kSharedMemory : distributed::GradientReducer::Exchange::kMessages;
+  distributed::GradientReducer reducer(*communicator, pointers, result, size_t(state.range(0)), exchange);
   for (auto _ : state) {
     for (auto* p : pointers) reducer.ready(*p);
     reducer.finish();
-    // Shares: the updated values travel back (the other half of the all-reduce).
-    if (result == distributed::GradientReducer::Result::kShares) {
-      reducer.gather_shares([](autograd::Parameter<float>& p) { return p.value.view(); });
-    }
+    reducer.gather_values();  // shares: the updated values travel back (the other half)
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(gradient_bytes(ps)));
   state.counters["ranks"] = communicator->size();
@@ -74,9 +75,10 @@ void bucketed_allreduce(benchmark::State& state) {
 
 BENCHMARK(blocking_allreduce)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(bucketed_allreduce)
-    ->ArgNames({"bucket_bytes", "shares"})
-    ->Args({1 << 20, 0})
-    ->Args({1 << 20, 1})
+    ->ArgNames({"bucket_bytes", "shares", "shared_memory"})
+    ->Args({1 << 20, 0, 0})
+    ->Args({1 << 20, 1, 0})
+    ->Args({1 << 20, 1, 1})
     ->Iterations(kIterations)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

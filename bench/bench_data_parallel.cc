@@ -10,8 +10,10 @@
 // Flags: --steps=N (default 300, after 10 warm-up steps), --layers=L (default 4), --batch=B
 // (default 128; two lone processes of --batch=64 at once give the step's cost without the
 // sums), --update=shared|replicated (each process updates its share of the parameters, the
-// default, or all of them). Output: one line "processes P threads T update U samples_per_s S
-// ms_per_step M" and the phase table.
+// default, or all of them), --exchange=auto|shared-memory|messages (how a shared update's
+// shares travel; auto: shared memory when every process runs on this machine). Output: one
+// line "processes P threads T update U exchange E samples_per_s S ms_per_step M" and the phase
+// table.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +31,12 @@ int main(int argc, char** argv) {
   std::string update_text = "shared";
   take_flag(argc, argv, "--update", &update_text);
   const identity::Update update = update_text == "replicated" ? identity::Update::kReplicated : identity::Update::kShared;
-  std::unique_ptr<identity::ProcessGroup> group = identity::join_process_group(&argc, &argv, update);
+  std::string exchange_text = "auto";
+  take_flag(argc, argv, "--exchange", &exchange_text);
+  const identity::Exchange exchange = exchange_text == "shared-memory" ? identity::Exchange::kSharedMemory
+                                      : exchange_text == "messages"    ? identity::Exchange::kMessages
+                                                                       : identity::Exchange::kAuto;
+  std::unique_ptr<identity::ProcessGroup> group = identity::join_process_group(&argc, &argv, update, exchange);
   std::string steps_text = "300", layers_text = "4", batch_text = "128";
   take_flag(argc, argv, "--steps", &steps_text);
   take_flag(argc, argv, "--layers", &layers_text);
@@ -37,9 +44,12 @@ int main(int argc, char** argv) {
   const int steps = std::atoi(steps_text.c_str()), layers = std::atoi(layers_text.c_str());
   identity::TrainConfig config = config_for(layers);
   config.batch = std::atoi(batch_text.c_str());
-  if (argc > 1 || steps < 1 || layers < 1 || config.batch < 1 || (update_text != "shared" && update_text != "replicated")) {
+  if (argc > 1 || steps < 1 || layers < 1 || config.batch < 1 || (update_text != "shared" && update_text != "replicated") ||
+      (exchange_text != "auto" && exchange_text != "shared-memory" && exchange_text != "messages")) {
     if (group->leads()) {
-      std::fprintf(stderr, "usage: bench_data_parallel [--steps=N] [--layers=L] [--batch=B] [--update=shared|replicated]\n");
+      std::fprintf(stderr,
+                   "usage: bench_data_parallel [--steps=N] [--layers=L] [--batch=B] [--update=shared|replicated] "
+                   "[--exchange=auto|shared-memory|messages]\n");
     }
     return 2;
   }
@@ -53,8 +63,8 @@ int main(int argc, char** argv) {
   if (!group->leads()) return 0;
 
   const double batch = double(trainer.config().batch);
-  std::printf("processes %d threads %d update %s samples_per_s %.0f ms_per_step %.3f\n", group->size(), num_threads(),
-              update_text.c_str(), batch * steps / total, 1e3 * total / steps);
+  std::printf("processes %d threads %d update %s exchange %s samples_per_s %.0f ms_per_step %.3f\n", group->size(),
+              num_threads(), update_text.c_str(), exchange_text.c_str(), batch * steps / total, 1e3 * total / steps);
   print_phase_table("phase (first process)",
                     {{"gather its rows of the batch", phases.gather},
                      {"forward", phases.forward},

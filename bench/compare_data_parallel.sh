@@ -3,7 +3,9 @@
 # round (bench_data_parallel: the identity app's own training step, 4 x Dense(784), batch 128):
 #   - 1 process x 2 threads (the reference);
 #   - 2 processes x 1 thread under mpiexec, each process updating its share of the parameters
-#     (the app's way), and each updating all of them (as DistributedDataParallel does);
+#     (the app's way) with the shares read from memory the processes share (the app's choice on
+#     one machine) or sent as MPI messages (its choice across machines), and each updating all
+#     of them (as DistributedDataParallel does);
 #   - the ceiling: two lone 1-thread processes of batch 64 at once, which do a rank's work with
 #     no communication at all.
 # The order of the sides turns from round to round. Prints samples/s per round, the best and
@@ -28,7 +30,7 @@ command -v mpiexec >/dev/null || { echo "compare_data_parallel: mpiexec is missi
 
 samples_per_s() { sed -n 's/.*samples_per_s \([0-9]*\).*/\1/p' | head -1; }
 reference() { OMP_NUM_THREADS=2 "$bench" --steps="$steps" | samples_per_s; }
-mpi() { mpiexec -n 2 --bind-to core -x OMP_NUM_THREADS=1 "$bench" --steps="$steps" --update="$1" | samples_per_s; }
+mpi() { mpiexec -n 2 --bind-to core -x OMP_NUM_THREADS=1 "$bench" --steps="$steps" "$@" | samples_per_s; }
 ceiling() {
   local a b
   a=$(OMP_NUM_THREADS=1 taskset -c 0 "$bench" --steps="$steps" --batch=64 | samples_per_s) &
@@ -39,8 +41,8 @@ ceiling() {
 }
 
 declare -A results
-sides=(reference shared replicated ceiling)
-echo "round  1x2-threads  2x1-shared  2x1-replicated  ceiling(2 lone x 64)"
+sides=(reference shared-memory messages replicated ceiling)
+echo "round  1x2-threads  2x1-shared-memory  2x1-messages  2x1-replicated  ceiling(2 lone x 64)"
 for ((round = 1; round <= rounds; round++)); do
   # The order of the sides turns every round, so no side always follows the same one.
   declare -A now=()
@@ -48,12 +50,14 @@ for ((round = 1; round <= rounds; round++)); do
     side=${sides[$(((k + round - 1) % ${#sides[@]}))]}
     case $side in
       reference) now[$side]=$(reference) ;;
-      shared | replicated) now[$side]=$(mpi "$side") ;;
+      shared-memory | messages) now[$side]=$(mpi --update=shared --exchange="$side") ;;
+      replicated) now[$side]=$(mpi --update=replicated) ;;
       ceiling) now[$side]=$(ceiling) ;;
     esac
   done
   for side in "${sides[@]}"; do results[$side]+="${now[$side]} "; done
-  printf "%5d  %11s  %10s  %14s  %8s\n" "$round" "${now[reference]}" "${now[shared]}" "${now[replicated]}" "${now[ceiling]}"
+  printf "%5d  %11s  %17s  %12s  %14s  %8s\n" "$round" "${now[reference]}" "${now[shared-memory]}" "${now[messages]}" \
+    "${now[replicated]}" "${now[ceiling]}"
 done
 stat() {  # best and median of a list of numbers
   tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print v[NR], m}'

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "distributed/mpi_check.h"
 #include "simdgrad/elementwise.h"
 
 namespace simdgrad::distributed {
@@ -46,10 +47,6 @@ void wait_handle(long& handle) {
   MPI_Request r = to_mpi(handle);
   MPI_Wait(&r, MPI_STATUS_IGNORE);
   handle = 0;
-}
-
-void check(int status, const char* call) {
-  if (status != MPI_SUCCESS) throw std::runtime_error(std::string(call) + " failed with MPI error " + std::to_string(status));
 }
 
 }  // namespace

@@ -1,9 +1,15 @@
 #include "simdgrad/distributed/gradient_reducer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <new>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <thread>
+
+#include "simdgrad/elementwise.h"
 
 namespace simdgrad::distributed {
 namespace {
@@ -16,12 +22,45 @@ std::span<float> storage_of(MatrixView<float> m) {
 }
 
 MatrixView<float> gradient_of(autograd::Parameter<float>& p) { return p.grad.view(); }
+MatrixView<float> value_of(autograd::Parameter<float>& p) { return p.value.view(); }
+
+// What a rank tells the others through its segment, each counter on a cache line of its own.
+struct Counters {
+  alignas(64) std::atomic<uint64_t> buckets_published{0};  // over all steps
+  alignas(64) std::atomic<uint64_t> values_published{0};   // gather_values() calls
+};
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "the counters must work across processes");
+
+// A rank's counters, at the start of its segment.
+Counters& counters_in(std::byte* segment) { return *std::launder(reinterpret_cast<Counters*>(segment)); }
+
+// Returns once `counter` has reached `value`. Spins briefly, then yields: with more ranks than
+// cores the rank being waited for needs the core.
+void wait_until(const std::atomic<uint64_t>& counter, uint64_t value) {
+  for (int spins = 0; counter.load(std::memory_order_acquire) < value; ++spins) {
+    if (spins >= 256) std::this_thread::yield();
+  }
+}
+
+size_t round_up(size_t n, size_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 }  // namespace
 
+struct GradientReducer::SharedLayout {
+  std::vector<size_t> value_offset, gradient_offset;  // bytes into a segment, per parameter
+  size_t bytes = 0;
+};
+
+GradientReducer::Exchange GradientReducer::best_exchange(const Communicator& communicator) {
+  return SharedSegments::available(communicator) ? Exchange::kSharedMemory : Exchange::kMessages;
+}
+
 GradientReducer::GradientReducer(const Communicator& communicator, std::vector<autograd::Parameter<float>*> parameters,
-                                 Result result, size_t bucket_bytes)
-    : communicator_(communicator), result_(result), parameters_(std::move(parameters)) {
+                                 Result result, size_t bucket_bytes, Exchange exchange)
+    : communicator_(communicator), result_(result), parameters_(std::move(parameters)), exchange_(exchange) {
+  if (exchange_ == Exchange::kSharedMemory && result_ != Result::kShares) {
+    throw std::invalid_argument("GradientReducer: the shared-memory exchange sums shares only (Result::kShares)");
+  }
   // A gradient of bucket_bytes or more is summed where it lies. Smaller ones are packed
   // together, in backward order, into a shared bucket until it holds bucket_bytes; that bucket
   // stays open across the large gradients between its members.
@@ -63,10 +102,44 @@ GradientReducer::GradientReducer(const Communicator& communicator, std::vector<a
   }
   for (Bucket& b : buckets_) {
     if (b.packed) b.buffer.resize(b.elements);
-    if (result_ == Result::kShares) b.arrivals.resize(communicator_.reduce_scatter_scratch(b.elements));
+    if (result_ == Result::kShares && exchange_ == Exchange::kMessages) {
+      b.arrivals.resize(communicator_.reduce_scatter_scratch(b.elements));
+    }
     b.waiting = b.members.size();
   }
   ready_.assign(parameters_.size(), false);
+  if (exchange_ == Exchange::kSharedMemory) share_parameters();
+}
+
+GradientReducer::~GradientReducer() = default;
+
+void GradientReducer::share_parameters() {
+  layout_ = std::make_unique<SharedLayout>();
+  size_t offset = round_up(sizeof(Counters), 64);
+  for (autograd::Parameter<float>* p : parameters_) {
+    layout_->value_offset.push_back(offset);
+    offset += round_up(elements_in(p->value) * sizeof(float), 64);
+    layout_->gradient_offset.push_back(offset);
+    offset += round_up(elements_in(p->grad) * sizeof(float), 64);
+  }
+  layout_->bytes = offset;
+  segments_ = std::make_unique<SharedSegments>(communicator_, offset);
+  new (segments_->segment(communicator_.rank())) Counters;
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    autograd::Parameter<float>& p = *parameters_[i];
+    float* value = shared_tensor(communicator_.rank(), i, false);
+    float* gradient = shared_tensor(communicator_.rank(), i, true);
+    std::copy(p.value.data(), p.value.data() + elements_in(p.value), value);
+    std::copy(p.grad.data(), p.grad.data() + elements_in(p.grad), gradient);
+    p.value = Matrix<float>::borrowing(value, p.value.rows(), p.value.cols());
+    p.grad = Matrix<float>::borrowing(gradient, p.grad.rows(), p.grad.cols());
+  }
+  communicator_.barrier();  // every rank's counters exist before any rank reads them
+}
+
+float* GradientReducer::shared_tensor(int rank, size_t parameter, bool gradient) const {
+  const size_t offset = gradient ? layout_->gradient_offset[parameter] : layout_->value_offset[parameter];
+  return reinterpret_cast<float*>(segments_->segment(rank) + offset);
 }
 
 size_t GradientReducer::index_of(const autograd::Parameter<float>& p) const {
@@ -90,6 +163,7 @@ void GradientReducer::ready(const autograd::Parameter<float>& p) {
   }
   // In order: a bucket complete before an earlier one waits for it.
   while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].waiting == 0) start(buckets_[next_to_start_++]);
+  if (exchange_ == Exchange::kSharedMemory) sum_published(false);
 }
 
 std::span<float> GradientReducer::elements_of(Bucket& b, const TensorOf& tensor_of) {
@@ -119,6 +193,14 @@ void GradientReducer::start(Bucket& b) {
     if (p.grad_is_zero) std::fill(p.grad.data(), p.grad.data() + elements_in(p.grad), 0.0f);
     p.grad_is_zero = false;
   }
+  if (exchange_ == Exchange::kSharedMemory) {
+    if (values_published_ < steps_finished_) {
+      throw std::logic_error("GradientReducer: with the shared-memory exchange, gather_values() must end every step");
+    }
+    // Bucket k of step s is the (s B + k + 1)th this rank publishes.
+    counters_in(segments_->segment(communicator_.rank())).buckets_published.fetch_add(1, std::memory_order_release);
+    return;
+  }
   pack(b, gradient_of);
   const std::span<float> values = elements_of(b, gradient_of);
   if (result_ == Result::kShares) {
@@ -128,12 +210,47 @@ void GradientReducer::start(Bucket& b) {
   }
 }
 
+void GradientReducer::sum_published(bool wait) {
+  const uint64_t before_this_step = steps_finished_ * buckets_.size();
+  for (; next_to_sum_ < next_to_start_; ++next_to_sum_) {
+    const uint64_t published = before_this_step + next_to_sum_ + 1;
+    for (int q = 0; q < communicator_.size(); ++q) {
+      const auto& counter = counters_in(segments_->segment(q)).buckets_published;
+      if (wait) {
+        wait_until(counter, published);
+      } else if (counter.load(std::memory_order_acquire) < published) {
+        return;
+      }
+    }
+    sum_bucket(buckets_[next_to_sum_]);
+  }
+}
+
+void GradientReducer::sum_bucket(Bucket& b) {
+  // This rank's gradient first, then the others' in rank order: the arithmetic of the message
+  // exchange's ReduceScatter::wait(), so both give the same bits.
+  for (size_t i : b.members) {
+    const autograd::ElementRange mine = share_of(i, communicator_.rank());
+    if (mine.count == 0) continue;
+    const MatrixView<float> sum(parameters_[i]->grad.data() + mine.first, 1, mine.count, mine.count);
+    for (int q = 0; q < communicator_.size(); ++q) {
+      if (q == communicator_.rank()) continue;
+      add<float>(sum, MatrixView<const float>(shared_tensor(q, i, true) + mine.first, 1, mine.count, mine.count), sum);
+    }
+  }
+}
+
 void GradientReducer::finish() {
   while (next_to_start_ < buckets_.size()) start(buckets_[next_to_start_++]);
+  if (exchange_ == Exchange::kSharedMemory) {
+    sum_published(true);
+    next_to_sum_ = 0;
+    ++steps_finished_;
+  }
   for (Bucket& b : buckets_) {
     b.request.wait();
     b.reduce_scatter.wait();
-    unpack(b, gradient_of);
+    if (exchange_ == Exchange::kMessages) unpack(b, gradient_of);  // shared memory sums in place
     b.waiting = b.members.size();
   }
   next_to_start_ = 0;
@@ -141,15 +258,37 @@ void GradientReducer::finish() {
 }
 
 autograd::ElementRange GradientReducer::share(const autograd::Parameter<float>& p) const {
-  const size_t i = index_of(p);
-  const size_t n = elements_in(p.grad);
+  return share_of(index_of(p), communicator_.rank());
+}
+
+autograd::ElementRange GradientReducer::share_of(size_t i, int rank) const {
+  const size_t n = elements_in(parameters_[i]->grad);
   if (result_ == Result::kSums) return {0, n};
-  // This rank's share of the bucket, cut to the member's elements.
+  // The rank's share of the bucket, cut to the member's elements.
   const Bucket& b = buckets_[bucket_of_[i]];
   const size_t offset = b.offsets[size_t(std::find(b.members.begin(), b.members.end(), i) - b.members.begin())];
-  const Communicator::Share mine = communicator_.share_of(b.elements);
-  const size_t first = std::clamp(mine.first, offset, offset + n), last = std::clamp(mine.first + mine.count, offset, offset + n);
+  const Communicator::Share share = communicator_.share_of(b.elements, rank);
+  const size_t first = std::clamp(share.first, offset, offset + n);
+  const size_t last = std::clamp(share.first + share.count, offset, offset + n);
   return {first - offset, last - first};
+}
+
+void GradientReducer::gather_values() {
+  if (exchange_ == Exchange::kMessages) {
+    if (result_ == Result::kShares) gather_shares(value_of);  // whole sums: every rank holds all
+    return;
+  }
+  const int rank = communicator_.rank();
+  counters_in(segments_->segment(rank)).values_published.store(++values_published_, std::memory_order_release);
+  for (int q = 0; q < communicator_.size(); ++q) {
+    if (q == rank) continue;
+    wait_until(counters_in(segments_->segment(q)).values_published, values_published_);
+    for (size_t i = 0; i < parameters_.size(); ++i) {
+      const autograd::ElementRange theirs = share_of(i, q);
+      std::memcpy(parameters_[i]->value.data() + theirs.first, shared_tensor(q, i, false) + theirs.first,
+                  theirs.count * sizeof(float));
+    }
+  }
 }
 
 void GradientReducer::gather_shares(const TensorOf& tensor_of) {

@@ -18,6 +18,7 @@ struct TrainOptions {
   bool verbose = false;
   bool check_numerics = false;  // every step: activations and gradients finite, per layer
   Update update = Update::kShared;  // under mpiexec: who updates what
+  Exchange exchange = Exchange::kAuto;  // under mpiexec: how the shares travel
 };
 // With several processes in `group`, they train one model together; the first prints and
 // writes the files.

@@ -81,6 +81,13 @@ void add_train_options(CLI::App& cmd, TrainOptions& o, int& threads) {
                  "all gather the result) or replicated (every process updates every parameter from the "
                  "whole gradient sums)")
       ->transform(choice<Update>({{"shared", Update::kShared}, {"replicated", Update::kReplicated}}));
+  cmd.add_option("--exchange", o.exchange,
+                 "under mpiexec with --update shared: how gradient shares and updated values travel: "
+                 "auto (default; shared-memory when every process runs on this machine, else "
+                 "messages), shared-memory or messages")
+      ->transform(choice<Exchange>({{"auto", Exchange::kAuto},
+                                    {"shared-memory", Exchange::kSharedMemory},
+                                    {"messages", Exchange::kMessages}}));
   cmd.add_flag("--verbose", o.verbose, "per-layer diagnostics after each epoch");
   cmd.add_flag("--check-numerics", o.check_numerics,
                "check every layer's activations and gradients each step; name the first "
@@ -170,7 +177,7 @@ int main(int argc, char** argv) {
     // A bad SIMDGRAD_TARGET is reported before anything is read or written.
     active_target();
     if (threads > 0) set_num_threads(threads);
-    group = join_process_group(&argc, &argv, train.update);
+    group = join_process_group(&argc, &argv, train.update, train.exchange);
     if (group->size() > 1 && !*train_cmd) {
       if (group->leads()) std::fprintf(stderr, "identity: only 'train' runs on several processes\n");
       return 2;

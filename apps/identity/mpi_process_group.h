@@ -8,6 +8,6 @@
 
 namespace simdgrad::identity {
 
-std::unique_ptr<ProcessGroup> make_mpi_process_group(int* argc, char*** argv, Update update);
+std::unique_ptr<ProcessGroup> make_mpi_process_group(int* argc, char*** argv, Update update, Exchange exchange);
 
 }  // namespace simdgrad::identity

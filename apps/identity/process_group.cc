@@ -32,12 +32,12 @@ ProcessGroup& single_process() {
   return group;
 }
 
-std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update) {
+std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update, Exchange exchange) {
   const int launched = launched_processes();
 #ifdef SIMDGRAD_IDENTITY_MPI
-  if (launched > 0) return make_mpi_process_group(argc, argv, update);
+  if (launched > 0) return make_mpi_process_group(argc, argv, update, exchange);
 #else
-  (void)update;
+  (void)update, (void)exchange;
   if (launched > 1) {
     throw std::runtime_error("launched as one of " + std::to_string(launched) +
                              " processes, but this identity was built without MPI: install "

@@ -31,7 +31,7 @@ class ProcessGroup {
   // order the backward pass finishes them (the last layer's first); then every step the tape
   // reports each gradient as final, finish_gradients() leaves in each gradient the sums over
   // the processes of the elements share(p), this process updates those elements, and
-  // gather_shares() gives every process the updated values of all.
+  // gather_values() gives every process the updated values of all.
   virtual void track_gradients(std::vector<autograd::Parameter<float>*> backward_order) {}
   virtual void gradient_final(const autograd::Parameter<float>& p) {}
   virtual void finish_gradients() {}
@@ -45,6 +45,9 @@ class ProcessGroup {
   // it), to every process.
   using TensorOf = std::function<MatrixView<float>(autograd::Parameter<float>&)>;
   virtual void gather_shares(const TensorOf& tensor_of) {}
+  // The end of every step: every process's updated shares of the parameters' values, to every
+  // process (nothing to do unless shares_updates()).
+  virtual void gather_values() {}
 
   // Ends every process of the run with `code`, naming this process and the reason on stderr.
   [[noreturn]] virtual void abort(int code, const std::string& reason);
@@ -62,7 +65,13 @@ ProcessGroup& single_process();
 // and all-gathers, 1/P of the update each), or every process all of every parameter from the
 // whole sums (kReplicated, as DistributedDataParallel does).
 enum class Update { kShared, kReplicated };
-std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update = Update::kShared);
+// How the gradients' shares and the updated values travel under Update::kShared: read straight
+// from memory the processes share when they all run on one machine (kSharedMemory), or as MPI
+// messages (kMessages, which also works across machines). kAuto takes the first where it can.
+// Update::kReplicated sums whole gradients with messages; it takes kAuto or kMessages only.
+enum class Exchange { kAuto, kMessages, kSharedMemory };
+std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update = Update::kShared,
+                                                 Exchange exchange = Exchange::kAuto);
 
 // Throws std::runtime_error on every process whose `fingerprint` differs from another's: the
 // processes of one run must hold the same configuration and data.

@@ -313,7 +313,7 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
     result.stop_signal = figures[2] > 0 ? SIGINT : figures[3] > 0 ? SIGTERM : 0;
     if (shared) {
       for (size_t i = 0; i < parameter_square_sums_.size(); ++i) parameter_square_sums_[i] = float(figures[4 + i]);
-      group_.gather_shares([](autograd::Parameter<float>& p) { return p.value.view(); });
+      group_.gather_values();
     }
     mark(&StepPhases::sums);
   } else {

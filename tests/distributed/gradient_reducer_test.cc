@@ -2,7 +2,8 @@
 // rounding of a P-term float sum, whatever order MPI adds in), for any bucketing, whole sums or
 // shares, and with zero-flagged gradients; the same bits on a repeated step; buckets start
 // exactly when their last gradient is ready, also when the tape's backward pass reports them;
-// shares partition every parameter and gather back whole. Runs under mpiexec.
+// shares partition every parameter and gather back whole; the shared-memory exchange gives
+// the message exchange's bits. Runs under mpiexec.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -244,6 +245,84 @@ TEST_CASE("shares partition every parameter, and gather back whole on every rank
       for (size_t k = 0; k < owner.size(); ++k) REQUIRE(total[k] == owner[k] * mpi_session->size());
     }
   }
+}
+
+namespace {
+// One step of a shared update on a parameter set: gradients for `step`, the reduction, each
+// rank's share of the values set from the summed gradient (a stand-in for the optimizer), and
+// the gather. Reports the gradients' parts as ready in backward order, or (a process without
+// rows of the batch) none at all.
+void shared_update_step(GradientReducer& reducer, const std::vector<std::unique_ptr<Parameter<float>>>& ps, int step,
+                        bool report) {
+  fill_gradients(ps, step);
+  if (report) {
+    for (const auto& p : ps) reducer.ready(*p);
+  }
+  reducer.finish();
+  for (const auto& p : ps) {
+    const autograd::ElementRange part = reducer.share(*p);
+    for (size_t k = part.first; k < part.first + part.count; ++k) p->value.data()[k] -= 1e-3f * p->grad.data()[k];
+  }
+  reducer.gather_values();
+}
+
+std::vector<float> value_bits(const std::vector<std::unique_ptr<Parameter<float>>>& ps) {
+  std::vector<float> out;
+  for (const auto& p : ps) out.insert(out.end(), p->value.data(), p->value.data() + p->value.rows() * p->value.cols());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the shared-memory exchange gives the message exchange's bits, step after step", "[mpi]") {
+  REQUIRE(GradientReducer::best_exchange(*mpi_session) == GradientReducer::Exchange::kSharedMemory);  // one machine
+  for (size_t bucket_bytes : {size_t(0), size_t(4096), size_t(1) << 20, size_t(1) << 30}) {
+    INFO("bucket_bytes " << bucket_bytes);
+    auto by_messages = parameters(), in_memory = parameters();
+    for (size_t i = 0; i < by_messages.size(); ++i) {
+      for (auto* ps : {&by_messages, &in_memory}) {
+        Parameter<float>& p = *(*ps)[i];
+        for (size_t k = 0; k < p.value.rows() * p.value.cols(); ++k) p.value.data()[k] = float(k % 7) - 3.0f;
+      }
+    }
+    const std::vector<float> before = value_bits(in_memory);
+    GradientReducer messages(*mpi_session, pointers(by_messages), GradientReducer::Result::kShares, bucket_bytes,
+                             GradientReducer::Exchange::kMessages);
+    GradientReducer shared(*mpi_session, pointers(in_memory), GradientReducer::Result::kShares, bucket_bytes,
+                           GradientReducer::Exchange::kSharedMemory);
+    REQUIRE(value_bits(in_memory) == before);  // moved into the shared memory, contents kept
+    for (int step = 1; step <= 3; ++step) {
+      INFO("step " << step);
+      // In step 2 the last rank reports nothing, as a process without rows of the batch.
+      const bool report = step != 2 || mpi_session->rank() + 1 < mpi_session->size();
+      shared_update_step(messages, by_messages, step, report);
+      shared_update_step(shared, in_memory, step, report);
+      // Every share's sums, and the gathered values on every rank, to the bit.
+      for (size_t i = 0; i < in_memory.size(); ++i) {
+        INFO(in_memory[i]->name);
+        const autograd::ElementRange part = shared.share(*in_memory[i]);
+        REQUIRE(part.first == messages.share(*by_messages[i]).first);
+        REQUIRE(part.count == messages.share(*by_messages[i]).count);
+        REQUIRE(std::memcmp(in_memory[i]->grad.data() + part.first, by_messages[i]->grad.data() + part.first,
+                            part.count * sizeof(float)) == 0);
+      }
+      REQUIRE(value_bits(in_memory) == value_bits(by_messages));
+    }
+  }
+}
+
+TEST_CASE("the shared-memory exchange refuses whole sums and a step without gather_values", "[mpi]") {
+  auto ps = parameters();
+  REQUIRE_THROWS_WITH(GradientReducer(*mpi_session, pointers(ps), GradientReducer::Result::kSums, 4096,
+                                      GradientReducer::Exchange::kSharedMemory),
+                      Catch::Contains("sums shares only"));
+  GradientReducer reducer(*mpi_session, pointers(ps), GradientReducer::Result::kShares, 4096,
+                          GradientReducer::Exchange::kSharedMemory);
+  fill_gradients(ps, 1);
+  reducer.finish();
+  // Without gather_values() the next step would overwrite gradients other ranks may still read.
+  fill_gradients(ps, 2);
+  REQUIRE_THROWS_WITH(reducer.finish(), Catch::Contains("gather_values() must end every step"));
+  // Every rank is in the same state (all threw at the same point), so all end cleanly.
 }
 
 }  // namespace simdgrad::testing

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -89,8 +91,22 @@ class Matrix {
   Matrix() = default;
   Matrix(size_t rows, size_t cols) : rows_(rows), cols_(cols) {
     if (size() == 0) return;
-    data_ = allocate_aligned<T>(size());
+    data_ = Storage(allocate_aligned<T>(size()).release(), Release{true});
     std::memset(data_.get(), 0, size() * sizeof(T));
+  }
+  // A matrix over rows * cols elements at `data` that it does not own and never frees, for
+  // memory that others manage (e.g. shared between processes); the memory must outlive it and
+  // start on a 64-byte boundary (std::invalid_argument otherwise). Its contents are kept.
+  // Copies of it own their memory.
+  static Matrix borrowing(T* data, size_t rows, size_t cols) {
+    if (reinterpret_cast<uintptr_t>(data) % 64 != 0) {
+      throw std::invalid_argument("Matrix::borrowing: the memory does not start on a 64-byte boundary");
+    }
+    Matrix m;
+    m.data_ = Storage(data, Release{false});
+    m.rows_ = rows;
+    m.cols_ = cols;
+    return m;
   }
   Matrix(const Matrix& other) : Matrix(other.rows_, other.cols_) {
     if (size()) std::memcpy(data_.get(), other.data_.get(), size() * sizeof(T));
@@ -127,7 +143,15 @@ class Matrix {
   operator MatrixView<const T>() const { return view(); }  // NOLINT: implicit on purpose
 
  private:
-  hwy::AlignedFreeUniquePtr<T[]> data_;
+  // Frees what allocate_aligned made; leaves borrowed memory alone.
+  struct Release {
+    bool owned = true;
+    void operator()(T* data) const {
+      if (owned) hwy::AlignedFreer()(data);
+    }
+  };
+  using Storage = std::unique_ptr<T[], Release>;
+  Storage data_;
   size_t rows_ = 0;
   size_t cols_ = 0;
 };

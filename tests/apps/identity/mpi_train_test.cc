@@ -93,21 +93,29 @@ size_t count(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("a run on 2 or 3 processes gives the same bits run to run and for 1 or 2 threads each, "
-          "and agrees with one process within rounding, whoever updates", "[mpi]") {
+TEST_CASE("a run on 2 or 3 processes gives the same bits run to run, for 1 or 2 threads each and "
+          "for either exchange, and agrees with one process within rounding, whoever updates", "[mpi]") {
   real_mnist();
   const auto one = fresh_folder("mpi-one-process");
   const CliResult single = train(0, 2, kSmallRun + " --epochs 2 --out " + one.string());
   INFO(single.out << single.err);
   REQUIRE(single.exit_code == 0);
-  // Every process updating every parameter, and each its share (on 3 processes).
-  for (const auto& [processes, update] : {std::pair{2, "replicated"}, {3, "replicated"}, {3, "shared"}}) {
+  // Every process updating every parameter, and each its share (on 3 processes), the shares
+  // sent as messages in one run and read from shared memory in the other.
+  struct Case {
+    int processes;
+    std::string update, exchange_a, exchange_b;
+  };
+  for (const Case& c : {Case{2, "replicated", "auto", "auto"}, Case{3, "replicated", "auto", "auto"},
+                        Case{3, "shared", "messages", "shared-memory"}}) {
+    const int processes = c.processes;
+    const std::string& update = c.update;
     const std::string tag = std::to_string(processes) + "-" + update;
     const auto a = fresh_folder("mpi-" + tag + "-a");
     const auto b = fresh_folder("mpi-" + tag + "-b");
     const std::string run = kSmallRun + " --update " + update + " --epochs 2 --out ";
-    const CliResult first = train(processes, 1, run + a.string());
-    const CliResult second = train(processes, 2, run + b.string());
+    const CliResult first = train(processes, 1, "--exchange " + c.exchange_a + " " + run + a.string());
+    const CliResult second = train(processes, 2, "--exchange " + c.exchange_b + " " + run + b.string());
     INFO(processes << " processes, " << update << " update\n" << first.out << first.err << second.out << second.err);
     REQUIRE(first.exit_code == 0);
     REQUIRE(second.exit_code == 0);
@@ -201,6 +209,21 @@ TEST_CASE("a process that fails ends the run naming itself, and the checkpoint s
     INFO(run.out << run.err);
     REQUIRE(run.exit_code == 2);
     REQUIRE(run.err.find("configuration, data or checkpoint differ from another process's") != std::string::npos);
+    REQUIRE(read_text(checkpoint) == before);
+  }
+  SECTION("its --exchange differs, or asks for shared memory under replicated updates") {
+    const std::string each = std::string(IDENTITY_BINARY) + " train --threads 1 " + kSmallRun + " --epochs 1 --out " +
+                             folder.string();
+    const CliResult differing =
+        run_captured(kLauncher + " -n 1 " + each + " --exchange messages : -n 1 " + each + " --exchange shared-memory");
+    INFO(differing.out << differing.err);
+    REQUIRE(differing.exit_code == 2);
+    REQUIRE(differing.err.find("the --update and --exchange differ from another process's") != std::string::npos);
+    const CliResult replicated = train(2, 1, kSmallRun + " --update replicated --exchange shared-memory --epochs 1 --out " +
+                                                 folder.string());
+    INFO(replicated.out << replicated.err);
+    REQUIRE(replicated.exit_code == 2);
+    REQUIRE(replicated.err.find("--exchange shared-memory needs --update shared") != std::string::npos);
     REQUIRE(read_text(checkpoint) == before);
   }
   SECTION("it is killed") {

@@ -14,27 +14,48 @@
 //    rank updates 1/P of the elements instead of all of them (ZeRO stage 1's sharding of the
 //    update; the optimizer state stays whole on each rank, current in its shares, and is
 //    gathered the same way before a checkpoint).
+//
+// Two ways for the contributions to travel (Exchange):
+//  - kMessages: MPI messages, between ranks on any machines.
+//  - kSharedMemory (Result::kShares, every rank on one machine): the parameters' values and
+//    gradients live in memory the ranks share (SharedSegments), and each rank adds the other
+//    ranks' contributions to its share straight from their gradients, then copies their
+//    updated shares straight from their values: no message buffers, no copies in and out of
+//    them. The ranks meet through two counters each (buckets published, values published).
+//    The sums are bitwise those of kMessages.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "simdgrad/autograd/parameter.h"
 #include "simdgrad/distributed/communicator.h"
+#include "simdgrad/distributed/shared_segments.h"
 
 namespace simdgrad::distributed {
 
 class GradientReducer {
  public:
   enum class Result { kSums, kShares };
+  enum class Exchange { kMessages, kSharedMemory };
+  // kSharedMemory when every rank runs on this machine, kMessages otherwise (collective).
+  static Exchange best_exchange(const Communicator& communicator);
 
   // `parameters` in the order the backward pass finishes their gradients (the last layer's
   // first). A gradient of at least `bucket_bytes` is a bucket of its own, summed in place;
   // smaller ones share a packed bucket, in that order, until it holds `bucket_bytes`.
+  // Collective. With Exchange::kSharedMemory (which needs Result::kShares, else
+  // std::invalid_argument) the constructor moves every parameter's value and gradient, contents
+  // kept, into memory the ranks share and owned by the reducer: use the parameters only while
+  // the reducer lives, and end every step with gather_values().
   GradientReducer(const Communicator& communicator, std::vector<autograd::Parameter<float>*> parameters,
-                  Result result = Result::kSums, size_t bucket_bytes = size_t(1) << 20);
+                  Result result = Result::kSums, size_t bucket_bytes = size_t(1) << 20,
+                  Exchange exchange = Exchange::kMessages);
+  ~GradientReducer();
 
   // `p`'s gradient is final for this step. When every parameter of its bucket is, and every
   // earlier bucket has started (all ranks must start the sums in one order), the bucket's sum
@@ -53,6 +74,11 @@ class GradientReducer {
   // shaped like it (the values after a shared update, or the optimizer's state).
   using TensorOf = std::function<MatrixView<float>(autograd::Parameter<float>&)>;
   void gather_shares(const TensorOf& tensor_of);
+  // After each rank has updated its shares of the values: every rank's updated shares to every
+  // rank (gather_shares of the values; with kSharedMemory, copied from the other ranks' values,
+  // and required at the end of every step: a rank's next backward pass overwrites gradients
+  // that the others read until they get here).
+  void gather_values();
 
   size_t buckets() const { return buckets_.size(); }
   // How many of this step's buckets have been started.
@@ -70,8 +96,18 @@ class GradientReducer {
     Communicator::Request request;             // Result::kSums
     Communicator::ReduceScatter reduce_scatter;  // Result::kShares
   };
+  // Where a rank's counters and each parameter's value and gradient lie in the shared memory.
+  struct SharedLayout;
   size_t index_of(const autograd::Parameter<float>& p) const;
+  autograd::ElementRange share_of(size_t parameter, int rank) const;
   void start(Bucket& b);
+  // Moves the parameters into the shared memory (constructor).
+  void share_parameters();
+  // kSharedMemory: adds the other ranks' contributions to this rank's share of every started
+  // bucket they have published too, in order; with `wait`, of every started bucket.
+  void sum_published(bool wait);
+  void sum_bucket(Bucket& b);
+  float* shared_tensor(int rank, size_t parameter, bool gradient) const;
   // The bucket's elements as one span: the packed buffer, or the one member's storage.
   std::span<float> elements_of(Bucket& b, const TensorOf& tensor_of);
   // A packed bucket's members' tensors into its buffer, and back; nothing for one summed in place.
@@ -85,6 +121,13 @@ class GradientReducer {
   std::vector<bool> ready_;        // per parameter, this step
   std::vector<Bucket> buckets_;    // in the order they start
   size_t next_to_start_ = 0;
+
+  Exchange exchange_;
+  std::unique_ptr<SharedSegments> segments_;
+  std::unique_ptr<SharedLayout> layout_;
+  size_t next_to_sum_ = 0;          // kSharedMemory: buckets of this step summed
+  uint64_t steps_finished_ = 0;     // finish() calls
+  uint64_t values_published_ = 0;   // gather_values() calls
 };
 
 }  // namespace simdgrad::distributed
