@@ -48,7 +48,6 @@ size_t round_up(size_t n, size_t multiple) { return (n + multiple - 1) / multipl
 
 struct GradientReducer::SharedLayout {
   std::vector<size_t> value_offset, gradient_offset;  // bytes into a segment, per parameter
-  size_t bytes = 0;
 };
 
 GradientReducer::Exchange GradientReducer::best_exchange(const Communicator& communicator) {
@@ -122,7 +121,6 @@ void GradientReducer::share_parameters() {
     layout_->gradient_offset.push_back(offset);
     offset += round_up(elements_in(p->grad) * sizeof(float), 64);
   }
-  layout_->bytes = offset;
   segments_ = std::make_unique<SharedSegments>(communicator_, offset);
   new (segments_->segment(communicator_.rank())) Counters;
   for (size_t i = 0; i < parameters_.size(); ++i) {

@@ -45,4 +45,24 @@ TEST_CASE("copying a matrix copies its values, moving leaves the source empty", 
   REQUIRE(m.size() == 0);  // NOLINT: testing the moved-from state
 }
 
+TEST_CASE("a borrowing matrix works on memory it leaves alone, and its copies own theirs", "[kernels]") {
+  alignas(64) float memory[2 * 8 + 1] = {};
+  memory[3] = 7.0f;
+  {
+    Matrix<float> m = Matrix<float>::borrowing(memory, 2, 8);
+    REQUIRE(m.data() == memory);
+    REQUIRE(m(0, 3) == 7.0f);  // the contents are kept
+    m(1, 0) = 5.0f;
+    Matrix<float> copy = m;
+    REQUIRE(copy.data() != memory);
+    copy(1, 0) = 6.0f;
+    REQUIRE(memory[8] == 5.0f);
+    Matrix<float> moved = std::move(m);
+    REQUIRE(moved.data() == memory);
+  }  // destroying them must not free the array (the sanitizer build would report it)
+  REQUIRE(memory[8] == 5.0f);
+  REQUIRE_THROWS_WITH(Matrix<float>::borrowing(memory + 1, 2, 8),
+                      "Matrix::borrowing: the memory does not start on a 64-byte boundary");
+}
+
 }  // namespace simdgrad::testing
