@@ -1,5 +1,6 @@
 # Installs the libraries, the public headers, the CMake package (simdgrad-config.cmake with a
-# SameMajorVersion version file and the exported targets) and simdgrad.pc.
+# SameMajorVersion version file and the exported targets, simdgrad::distributed as a component
+# where MPI was found) and simdgrad.pc.
 include(CMakePackageConfigHelpers)
 
 set(SIMDGRAD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/simdgrad)
@@ -20,6 +21,23 @@ install(DIRECTORY
 install(EXPORT simdgrad-targets
   NAMESPACE simdgrad::
   DESTINATION ${SIMDGRAD_CMAKE_DIR})
+
+# simdgrad::distributed, where MPI was found: an export set of its own, loaded only by
+# find_package(simdgrad COMPONENTS distributed), so users of the rest need no MPI.
+if(TARGET simdgrad_distributed)
+  install(TARGETS simdgrad_distributed
+    EXPORT simdgrad-distributed-targets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/distributed/include/simdgrad
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+    FILES_MATCHING PATTERN "*.h")
+  install(EXPORT simdgrad-distributed-targets
+    NAMESPACE simdgrad::
+    DESTINATION ${SIMDGRAD_CMAKE_DIR})
+endif()
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/simdgrad-config.cmake.in
   ${PROJECT_BINARY_DIR}/simdgrad-config.cmake

@@ -26,7 +26,12 @@ expect_exit() {
   [ "$got" = "$want" ] || fail "$* exited $got, expected $want"
 }
 
-# Runs the three examples built in folder $1 (each in $1/<name>/ or $1/): quick settings.
+# Open MPI refuses root unless told; more processes than cores are fine here.
+[ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpiexec_two() { mpiexec --oversubscribe --bind-to none -n 2 "$@"; }
+
+# Runs the examples built in folder $1 (each in $1/<name>/ or $1/): quick settings. The
+# data-parallel one, where it was built (simdgrad found MPI), runs on two processes.
 run_examples() {
   local dir=$1 epochs=$2 accuracy=$3
   local bin
@@ -36,7 +41,14 @@ run_examples() {
   expect_exit 1 "$(bin custom_op)" --wrong
   expect_exit 0 "$(bin mnist_classifier)" --data "$mnist" --epochs "$epochs" --require-accuracy "$accuracy"
   expect_exit 2 "$(bin mnist_classifier)" --data "$work/no-such-folder"
+  if [ -x "$(bin data_parallel)" ]; then
+    expect_exit 0 mpiexec_two "$(bin data_parallel)"
+    expect_exit 1 mpiexec_two "$(bin data_parallel)" --steps 50  # too few steps to learn
+  fi
 }
+
+# Whether simdgrad::distributed was installed (the build found MPI).
+has_distributed() { [ -f "$prefix/lib/cmake/simdgrad/simdgrad-distributed-targets.cmake" ]; }
 
 cmake_example() {  # cmake_example NAME BUILD_FOLDER [ARGS...]
   local name=$1 out=$2
@@ -58,6 +70,12 @@ case "$step" in
              lib/cmake/simdgrad/simdgrad-targets.cmake include/simdgrad/simdgrad.h; do
       [ -f "$prefix/$f" ] || fail "$f is not installed"
     done
+    if [ -d "$build_dir/distributed" ]; then  # the build found MPI
+      for f in lib/libsimdgrad_distributed.a lib/cmake/simdgrad/simdgrad-distributed-targets.cmake \
+               include/simdgrad/distributed/gradient_reducer.h; do
+        [ -f "$prefix/$f" ] || fail "$f is not installed, though simdgrad was built with MPI"
+      done
+    fi
     echo "installed into $prefix: $(find "$prefix" -type f | wc -l) files"
     ;;
   headers)
@@ -76,6 +94,9 @@ case "$step" in
     for name in gemm_throughput custom_op mnist_classifier; do
       cmake_example "$name" "$work/cmake-package/$name" -DCMAKE_PREFIX_PATH="$prefix"
     done
+    if has_distributed; then
+      cmake_example data_parallel "$work/cmake-package/data_parallel" -DCMAKE_PREFIX_PATH="$prefix"
+    fi
     # An incompatible version request must be refused (SameMajorVersion).
     mkdir -p "$work/version-check"
     printf 'cmake_minimum_required(VERSION 3.25)\nproject(v CXX)\nfind_package(simdgrad 1.0 REQUIRED)\n' \
