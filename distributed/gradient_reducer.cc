@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <new>
 #include <numeric>
 #include <stdexcept>
@@ -282,9 +281,10 @@ void GradientReducer::gather_values() {
     if (q == rank) continue;
     wait_until(counters_in(segments_->segment(q)).values_published, values_published_);
     for (size_t i = 0; i < parameters_.size(); ++i) {
+      // The library's copy: split over the process's threads when the share is large.
       const autograd::ElementRange theirs = share_of(i, q);
-      std::memcpy(parameters_[i]->value.data() + theirs.first, shared_tensor(q, i, false) + theirs.first,
-                  theirs.count * sizeof(float));
+      copy<float>(MatrixView<const float>(shared_tensor(q, i, false) + theirs.first, 1, theirs.count, theirs.count),
+                  MatrixView<float>(parameters_[i]->value.data() + theirs.first, 1, theirs.count, theirs.count));
     }
   }
 }
