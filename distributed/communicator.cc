@@ -10,41 +10,26 @@
 #include <stdexcept>
 #include <utility>
 
-#include "distributed/mpi_check.h"
+#include "distributed/mpi_support.h"
 #include "simdgrad/elementwise.h"
 
 namespace simdgrad::distributed {
 namespace {
 
-static_assert(sizeof(MPI_Request) <= sizeof(long), "an MPI_Request must fit the opaque handle");
-
-MPI_Request to_mpi(long handle) {
-  MPI_Request r;
-  static_assert(sizeof r <= sizeof handle);
-  std::memcpy(&r, &handle, sizeof r);
-  return r;
-}
-
-long from_mpi(MPI_Request r) {
-  long handle = 0;
-  std::memcpy(&handle, &r, sizeof r);
-  return handle;
-}
-
 // One outstanding operation, by its opaque handle (0 once done): MPI_Test it and say whether it
 // is done, or wait for it.
 bool test_handle(long& handle) {
   if (handle == 0) return true;
-  MPI_Request r = to_mpi(handle);
+  MPI_Request r = from_opaque<MPI_Request>(handle);
   int done = 0;
   MPI_Test(&r, &done, MPI_STATUS_IGNORE);
-  handle = done ? 0 : from_mpi(r);
+  handle = done ? 0 : to_opaque(r);
   return done != 0;
 }
 
 void wait_handle(long& handle) {
   if (handle == 0) return;
-  MPI_Request r = to_mpi(handle);
+  MPI_Request r = from_opaque<MPI_Request>(handle);
   MPI_Wait(&r, MPI_STATUS_IGNORE);
   handle = 0;
 }
@@ -91,7 +76,7 @@ Communicator::Request Communicator::start_allreduce_sum(std::span<float> values)
   check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r),
         "MPI_Iallreduce");
   Request out;
-  out.handle_ = from_mpi(r);
+  out.handle_ = to_opaque(r);
   return out;
 }
 
@@ -137,8 +122,8 @@ void Communicator::start_reduce_scatter_sum(std::span<float> values, std::span<f
     check(MPI_Isend(values.data() + layout.offsets[size_t(q)], layout.counts[size_t(q)], MPI_FLOAT, q, kTag, MPI_COMM_WORLD,
                     &send),
           "MPI_Isend");
-    into.requests_.push_back(from_mpi(receive));
-    into.requests_.push_back(from_mpi(send));
+    into.requests_.push_back(to_opaque(receive));
+    into.requests_.push_back(to_opaque(send));
   }
 }
 

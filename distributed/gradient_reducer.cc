@@ -13,8 +13,6 @@
 namespace simdgrad::distributed {
 namespace {
 
-size_t elements_in(const Matrix<float>& m) { return m.rows() * m.cols(); }
-
 std::span<float> storage_of(MatrixView<float> m) {
   if (!m.contiguous()) throw std::invalid_argument("GradientReducer: a tensor with padded rows");
   return {m.data(), m.rows() * m.cols()};
@@ -45,10 +43,6 @@ size_t round_up(size_t n, size_t multiple) { return (n + multiple - 1) / multipl
 
 }  // namespace
 
-struct GradientReducer::SharedLayout {
-  std::vector<size_t> value_offset, gradient_offset;  // bytes into a segment, per parameter
-};
-
 GradientReducer::Exchange GradientReducer::best_exchange(const Communicator& communicator) {
   return SharedSegments::available(communicator) ? Exchange::kSharedMemory : Exchange::kMessages;
 }
@@ -67,7 +61,7 @@ GradientReducer::GradientReducer(const Communicator& communicator, std::vector<a
   const size_t none = size_t(-1);
   size_t open = none;
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    const size_t n = elements_in(parameters_[i]->grad);
+    const size_t n = parameters_[i]->grad.size();
     size_t b;
     if (n * sizeof(float) >= bucket_bytes) {
       b = buckets.size();
@@ -112,13 +106,12 @@ GradientReducer::GradientReducer(const Communicator& communicator, std::vector<a
 GradientReducer::~GradientReducer() = default;
 
 void GradientReducer::share_parameters() {
-  layout_ = std::make_unique<SharedLayout>();
   size_t offset = round_up(sizeof(Counters), 64);
   for (autograd::Parameter<float>* p : parameters_) {
-    layout_->value_offset.push_back(offset);
-    offset += round_up(elements_in(p->value) * sizeof(float), 64);
-    layout_->gradient_offset.push_back(offset);
-    offset += round_up(elements_in(p->grad) * sizeof(float), 64);
+    value_offset_.push_back(offset);
+    offset += round_up(p->value.size() * sizeof(float), 64);
+    gradient_offset_.push_back(offset);
+    offset += round_up(p->grad.size() * sizeof(float), 64);
   }
   segments_ = std::make_unique<SharedSegments>(communicator_, offset);
   new (segments_->segment(communicator_.rank())) Counters;
@@ -126,8 +119,8 @@ void GradientReducer::share_parameters() {
     autograd::Parameter<float>& p = *parameters_[i];
     float* value = shared_tensor(communicator_.rank(), i, false);
     float* gradient = shared_tensor(communicator_.rank(), i, true);
-    std::copy(p.value.data(), p.value.data() + elements_in(p.value), value);
-    std::copy(p.grad.data(), p.grad.data() + elements_in(p.grad), gradient);
+    std::copy(p.value.data(), p.value.data() + p.value.size(), value);
+    std::copy(p.grad.data(), p.grad.data() + p.grad.size(), gradient);
     p.value = Matrix<float>::borrowing(value, p.value.rows(), p.value.cols());
     p.grad = Matrix<float>::borrowing(gradient, p.grad.rows(), p.grad.cols());
   }
@@ -135,7 +128,7 @@ void GradientReducer::share_parameters() {
 }
 
 float* GradientReducer::shared_tensor(int rank, size_t parameter, bool gradient) const {
-  const size_t offset = gradient ? layout_->gradient_offset[parameter] : layout_->value_offset[parameter];
+  const size_t offset = gradient ? gradient_offset_[parameter] : value_offset_[parameter];
   return reinterpret_cast<float*>(segments_->segment(rank) + offset);
 }
 
@@ -187,7 +180,7 @@ void GradientReducer::unpack(Bucket& b, const TensorOf& tensor_of) {
 void GradientReducer::start(Bucket& b) {
   for (size_t i : b.members) {
     autograd::Parameter<float>& p = *parameters_[i];
-    if (p.grad_is_zero) std::fill(p.grad.data(), p.grad.data() + elements_in(p.grad), 0.0f);
+    if (p.grad_is_zero) fill<float>(p.grad.view(), 0.0f);
     p.grad_is_zero = false;
   }
   if (exchange_ == Exchange::kSharedMemory) {
@@ -259,7 +252,7 @@ autograd::ElementRange GradientReducer::share(const autograd::Parameter<float>& 
 }
 
 autograd::ElementRange GradientReducer::share_of(size_t i, int rank) const {
-  const size_t n = elements_in(parameters_[i]->grad);
+  const size_t n = parameters_[i]->grad.size();
   if (result_ == Result::kSums) return {0, n};
   // The rank's share of the bucket, cut to the member's elements.
   const Bucket& b = buckets_[bucket_of_[i]];
@@ -271,10 +264,7 @@ autograd::ElementRange GradientReducer::share_of(size_t i, int rank) const {
 }
 
 void GradientReducer::gather_values() {
-  if (exchange_ == Exchange::kMessages) {
-    if (result_ == Result::kShares) gather_shares(value_of);  // whole sums: every rank holds all
-    return;
-  }
+  if (exchange_ == Exchange::kMessages) return gather_shares(value_of);
   const int rank = communicator_.rank();
   counters_in(segments_->segment(rank)).values_published.store(++values_published_, std::memory_order_release);
   for (int q = 0; q < communicator_.size(); ++q) {
@@ -290,6 +280,7 @@ void GradientReducer::gather_values() {
 }
 
 void GradientReducer::gather_shares(const TensorOf& tensor_of) {
+  if (result_ == Result::kSums) return;  // every rank made every update: all hold all
   for (Bucket& b : buckets_) {
     pack(b, tensor_of);
     communicator_.allgather_shares(elements_of(b, tensor_of));

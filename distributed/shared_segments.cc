@@ -9,21 +9,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "distributed/mpi_check.h"
+#include "distributed/mpi_support.h"
 
 namespace simdgrad::distributed {
-namespace {
-
-static_assert(sizeof(MPI_Win) <= sizeof(long), "an MPI_Win must fit the opaque handle");
-
-MPI_Win to_mpi(long handle) {
-  MPI_Win w;
-  std::memcpy(&w, &handle, sizeof w);
-  return w;
-}
-
-}  // namespace
-
 bool SharedSegments::available(const Communicator& communicator) {
   MPI_Comm node;
   check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, communicator.rank(), MPI_INFO_NULL, &node),
@@ -57,7 +45,7 @@ SharedSegments::SharedSegments(const Communicator& communicator, size_t bytes) {
   const int status = MPI_Win_allocate_shared(MPI_Aint(bytes_ + kAlign), 1, info, MPI_COMM_WORLD, &own, &window);
   MPI_Info_free(&info);
   check(status, "MPI_Win_allocate_shared");
-  std::memcpy(&window_, &window, sizeof window);
+  window_ = to_opaque(window);
   bases_.resize(size_t(communicator.size()));
   for (int r = 0; r < communicator.size(); ++r) {
     MPI_Aint size = 0;
@@ -81,7 +69,7 @@ SharedSegments::~SharedSegments() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized) return;
-  MPI_Win window = to_mpi(window_);
+  MPI_Win window = from_opaque<MPI_Win>(window_);
   MPI_Win_free(&window);
 }
 

@@ -40,9 +40,7 @@ class MpiProcessGroup final : public ProcessGroup {
   void finish_gradients() override { reducer_->finish(); }
   bool shares_updates() const override { return update_ == Update::kShared; }
   autograd::ElementRange share(const autograd::Parameter<float>& p) const override { return reducer_->share(p); }
-  void gather_shares(const TensorOf& tensor_of) override {
-    if (update_ == Update::kShared) reducer_->gather_shares(tensor_of);  // replicated: all hold all
-  }
+  void gather_shares(const TensorOf& tensor_of) override { reducer_->gather_shares(tensor_of); }
   void gather_values() override { reducer_->gather_values(); }
 
   [[noreturn]] void abort(int code, const std::string& reason) override {

@@ -71,7 +71,8 @@ class GradientReducer {
   // with Result::kSums).
   autograd::ElementRange share(const autograd::Parameter<float>& p) const;
   // Gives every rank every rank's shares of the tensors tensor_of(p), one per parameter and
-  // shaped like it (the values after a shared update, or the optimizer's state).
+  // shaped like it (the values after a shared update, or the optimizer's state). Nothing to do
+  // with Result::kSums, where every rank updated all of them.
   using TensorOf = std::function<MatrixView<float>(autograd::Parameter<float>&)>;
   void gather_shares(const TensorOf& tensor_of);
   // After each rank has updated its shares of the values: every rank's updated shares to every
@@ -96,8 +97,6 @@ class GradientReducer {
     Communicator::Request request;             // Result::kSums
     Communicator::ReduceScatter reduce_scatter;  // Result::kShares
   };
-  // Where a rank's counters and each parameter's value and gradient lie in the shared memory.
-  struct SharedLayout;
   size_t index_of(const autograd::Parameter<float>& p) const;
   autograd::ElementRange share_of(size_t parameter, int rank) const;
   void start(Bucket& b);
@@ -124,7 +123,9 @@ class GradientReducer {
 
   Exchange exchange_;
   std::unique_ptr<SharedSegments> segments_;
-  std::unique_ptr<SharedLayout> layout_;
+  // Where each parameter's value and gradient lie in a rank's segment (bytes; the rank's
+  // counters come first).
+  std::vector<size_t> value_offset_, gradient_offset_;
   size_t next_to_sum_ = 0;          // kSharedMemory: buckets of this step summed
   uint64_t steps_finished_ = 0;     // finish() calls
   uint64_t values_published_ = 0;   // gather_values() calls
