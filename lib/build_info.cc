@@ -52,6 +52,7 @@ BuildInfo build_info() {
   info.target_choice = target_choice();
   info.openmp_version = _OPENMP;
   info.threads = num_threads();
+  info.caches = detected_cache_sizes();
   return info;
 }
 
@@ -64,7 +65,8 @@ std::string to_string(const BuildInfo& info) {
          "SIMD targets compiled: " + names(info.compiled_targets) + "\n" +
          "SIMD targets runnable: " + names(info.runnable_targets) + "\n" +
          "SIMD target in use:    " + info.active_target.name + ", " + info.target_choice + "\n" +
-         "threads:               " + std::to_string(info.threads) + "\n";
+         "threads:               " + std::to_string(info.threads) + "\n" +
+         "caches:                " + to_string(info.caches) + "\n";
 }
 
 }  // namespace simdgrad

@@ -12,13 +12,24 @@
 namespace simdgrad {
 namespace {
 
+// The targets whose MulAdd is one fused instruction; 32-bit Arm's NEON may lack it.
+bool fuses_multiply_add(int64_t bit) {
+#if HWY_ARCH_X86
+  return bit == HWY_AVX2 || bit == HWY_AVX3 || bit == HWY_AVX3_DL;
+#elif HWY_ARCH_ARM_A64
+  return bit == HWY_NEON || bit == HWY_SVE || bit == HWY_SVE2 || bit == HWY_SVE_256 ||
+         bit == HWY_SVE2_128;
+#else
+  return false;
+#endif
+}
+
+SimdTarget target_of(int64_t bit) { return {bit, hwy::TargetName(bit), fuses_multiply_add(bit)}; }
+
 // Highway lists better targets at lower bits; we report best first.
 std::vector<SimdTarget> targets_in(int64_t mask) {
   std::vector<SimdTarget> out;
-  for (int64_t rest = mask; rest != 0; rest &= rest - 1) {
-    const int64_t bit = rest & -rest;
-    out.push_back({bit, hwy::TargetName(bit)});
-  }
+  for (int64_t rest = mask; rest != 0; rest &= rest - 1) out.push_back(target_of(rest & -rest));
   return out;
 }
 
@@ -84,8 +95,7 @@ std::vector<SimdTarget> runnable_targets() {
 
 SimdTarget active_target() {
   detail::apply_environment_target();
-  const int64_t bit = detail::vector_kernels_f32().target;
-  return {bit, hwy::TargetName(bit)};
+  return target_of(detail::vector_kernels_f32().target);
 }
 
 void pin_target(int64_t target) {

@@ -22,6 +22,7 @@
 
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
+#include "lib/fixed_order_sum-inl.h"
 #include "lib/vector_kernels.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -150,61 +151,33 @@ void AddReluBackward(const T* x, const T* g, T* acc, size_t n) {
   });
 }
 
-// Folds every vector of x into four accumulators with `step(acc, v)`, merges them lanewise in
-// a fixed order with `merge`, and reduces the lanes with `lanes_of` (a Highway *OfLanes op,
-// which returns the result broadcast to every lane). Accumulators start at `neutral` and the
-// tail is padded with it.
-template <class T, class Step, class Merge, class LanesOf>
-HWY_INLINE T Reduce(const T* x, size_t n, const Step& step, const Merge& merge,
-                    const LanesOf& lanes_of, T neutral = 0) {
-  const hn::ScalableTag<T> d;
-  const size_t lanes = hn::Lanes(d);
-  auto acc0 = hn::Set(d, neutral), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-  size_t i = 0;
-  for (; i + 4 * lanes <= n; i += 4 * lanes) {
-    acc0 = step(acc0, hn::LoadU(d, x + i));
-    acc1 = step(acc1, hn::LoadU(d, x + i + lanes));
-    acc2 = step(acc2, hn::LoadU(d, x + i + 2 * lanes));
-    acc3 = step(acc3, hn::LoadU(d, x + i + 3 * lanes));
-  }
-  StreamLanes<1, 0>(
-      d, n - i, {x + i}, {},
-      [&](const auto& in, const auto&) HWY_ATTR { acc0 = step(acc0, hn::LoadU(d, in[0])); },
-      neutral);
-  return hn::GetLane(lanes_of(d, merge(merge(acc0, acc1), merge(acc2, acc3))));
-}
-
+// Sums and maxima add (or compare) in the fixed order of fixed_order_sum.h.
 template <class T>
 T Sum(const T* x, size_t n) {
-  return Reduce(
+  return ReduceInFixedOrder(
       x, n, [](auto acc, auto v) HWY_ATTR { return hn::Add(acc, v); },
-      [](auto a, auto b) HWY_ATTR { return hn::Add(a, b); },
-      [](auto d, auto v) HWY_ATTR { return hn::SumOfLanes(d, v); });
+      [](T a, T b) { return a + b; });
 }
 
 template <class T>
 T SumSquares(const T* x, size_t n) {
-  return Reduce(
+  return ReduceInFixedOrder(
       x, n, [](auto acc, auto v) HWY_ATTR { return hn::MulAdd(v, v, acc); },
-      [](auto a, auto b) HWY_ATTR { return hn::Add(a, b); },
-      [](auto d, auto v) HWY_ATTR { return hn::SumOfLanes(d, v); });
+      [](T a, T b) { return a + b; });
 }
 
 template <class T>
 T MaxAbs(const T* x, size_t n) {
-  return Reduce(
+  return ReduceInFixedOrder(
       x, n, [](auto acc, auto v) HWY_ATTR { return hn::Max(acc, hn::Abs(v)); },
-      [](auto a, auto b) HWY_ATTR { return hn::Max(a, b); },
-      [](auto d, auto v) HWY_ATTR { return hn::MaxOfLanes(d, v); });
+      [](T a, T b) { return a < b ? b : a; });
 }
 
 template <class T>
 T Max(const T* x, size_t n) {
-  return Reduce(
+  return ReduceInFixedOrder(
       x, n, [](auto acc, auto v) HWY_ATTR { return hn::Max(acc, v); },
-      [](auto a, auto b) HWY_ATTR { return hn::Max(a, b); },
-      [](auto d, auto v) HWY_ATTR { return hn::MaxOfLanes(d, v); },
-      -std::numeric_limits<T>::infinity());
+      [](T a, T b) { return a < b ? b : a; }, -std::numeric_limits<T>::infinity());
 }
 
 // y = op(x) elementwise, for the unary kernels.
@@ -304,56 +277,20 @@ void LogSoftmaxRow(const T* x, T* y, size_t n) {
   });
 }
 
-// A sum over a stream of vectors in Reduce's exact order (four accumulators over the blocks of
-// four vectors, everything after them into the first), so that a fused pass reports bitwise
-// what Sum or SumSquares over the same n elements would: AddSquare(v) as SumSquares adds,
-// Add(v) as Sum does.
-template <class D>
-class BlockedSum {
- public:
-  BlockedSum(D d, size_t n) : blocked_(n / (4 * hn::Lanes(d)) * 4) {
-    for (auto& a : acc_) a = hn::Zero(d);
-  }
-  template <class V>
-  HWY_INLINE void AddSquare(V v) {
-    auto& acc = Next();
-    acc = hn::MulAdd(v, v, acc);
-  }
-  template <class V>
-  HWY_INLINE void Add(V v) {
-    auto& acc = Next();
-    acc = hn::Add(acc, v);
-  }
-  HWY_INLINE hn::TFromD<D> Total(D d) const {
-    return hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(acc_[0], acc_[1]), hn::Add(acc_[2], acc_[3]))));
-  }
-
- private:
-  HWY_INLINE hn::Vec<D>& Next() {
-    const size_t k = count_ < blocked_ ? count_ % 4 : 0;
-    ++count_;
-    return acc_[k];
-  }
-
-  hn::Vec<D> acc_[4];
-  size_t blocked_;  // vectors that fall into the four-accumulator blocks
-  size_t count_ = 0;
-};
-
 // Runs an optimizer's vector update `update(grad, state)` over n elements, where state points
 // to the parameter and its kState - 1 state tensors. With kSumSquares the same pass also sums
-// grad² in sum_squares' order and returns it (0 otherwise); the gradient is only read.
+// grad² in sum_squares' order (fixed_order_sum.h) and returns it (0 otherwise); the gradient is only read.
 template <bool kSumSquares, size_t kState, class D, class Update>
 HWY_INLINE hn::TFromD<D> StreamUpdate(D d, size_t n, const hn::TFromD<D>* g,
                                       const std::array<hn::TFromD<D>*, kState>& state,
                                       const Update& update) {
-  BlockedSum<D> squares(d, n);
+  PartialSums<D> squares(d);
   StreamLanes<1, kState>(d, n, {g}, state, [&](const auto& in, const auto& out) HWY_ATTR {
     const auto grad = hn::LoadU(d, in[0]);
-    if constexpr (kSumSquares) squares.AddSquare(grad);
+    if constexpr (kSumSquares) squares.AddSquare(d, grad);
     update(grad, out);
   });
-  return kSumSquares ? squares.Total(d) : hn::TFromD<D>(0);
+  return kSumSquares ? squares.Total() : hn::TFromD<D>(0);
 }
 
 template <bool kSumSquares, class T>
@@ -436,16 +373,16 @@ void SquaredAndRelativeErrors(const T* p, const T* t, T eps, T* diff, size_t n, 
                               T* relative) {
   const hn::ScalableTag<T> d;
   const auto veps = hn::Set(d, eps);
-  BlockedSum<decltype(d)> squares(d, n), ratios(d, n);
+  PartialSums<decltype(d)> squares(d), ratios(d);
   StreamLanes<2, 1>(d, n, {p, t}, {diff}, [&](const auto& in, const auto& out) HWY_ATTR {
     const auto target = hn::LoadU(d, in[1]);
     const auto difference = hn::Sub(hn::LoadU(d, in[0]), target);
     hn::StoreU(difference, d, out[0]);
-    squares.AddSquare(difference);
-    ratios.Add(hn::Div(hn::Abs(difference), hn::Max(hn::Abs(target), veps)));
+    squares.AddSquare(d, difference);
+    ratios.Add(d, hn::Div(hn::Abs(difference), hn::Max(hn::Abs(target), veps)));
   });
-  *squared = squares.Total(d);
-  *relative = ratios.Total(d);
+  *squared = squares.Total();
+  *relative = ratios.Total();
 }
 
 template <class T>

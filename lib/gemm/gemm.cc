@@ -218,13 +218,16 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
 // op(B)ᵀ is B itself and is read in place by the micro-kernel (A's in-place rule, C's rows
 // being the swapped problem's columns) instead of being transposed panel by panel on every
 // call, which took 9% of the 128x784x784 forward GEMM; only the small op(A) is packed. A
-// transposing pass then writes C with the epilogue. The choice depends on the shape only.
-bool computes_transposed(bool tb, size_t m, size_t n, size_t nr, bool masked_a) {
-  return tb && !masked_a && (m + nr - 1) / nr <= kAInPlaceMaxPanels && n > m;
+// transposing pass then writes C with the epilogue. The choice depends on the tile width, so
+// both ways must give the same bits: they do for beta = 0 (each element sums its depth blocks,
+// then adds the bias), but with beta != 0 the direct way adds beta*C before the first depth
+// block and this one after the last, so it is taken only for beta = 0.
+bool computes_transposed(bool tb, size_t m, size_t n, size_t nr, bool masked_a, bool beta_zero) {
+  return tb && !masked_a && beta_zero && (m + nr - 1) / nr <= kAInPlaceMaxPanels && n > m;
 }
 
 template <class T>
-void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T> b, T beta,
+void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T> b,
                      MatrixView<T> c, const GemmEpilogue<T>& epilogue) {
   const size_t m = c.rows(), n = c.cols();
   const size_t k = ta ? a.rows() : a.cols();
@@ -243,7 +246,7 @@ void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T
       const size_t row = t * kRowsPerTask;
       kernels.transpose_epilogue(ct.data() + row, ct.stride(),
                                  {c.row(row), c.stride(), std::min(kRowsPerTask, m - row), n,
-                                  T(1), beta, bias, relu});
+                                  T(1), T(0), bias, relu});
     }
   };
   run_on_team(m * n * k, run_member);
@@ -297,8 +300,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
 
   const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
   const size_t mr = kernels.mr, nr = kernels.nr;
-  if (computes_transposed(tb, m, n, nr, !mask.empty())) {
-    return gemm_transposed(ta, alpha, a, b, beta, c, epilogue);
+  if (computes_transposed(tb, m, n, nr, !mask.empty(), beta == T(0))) {
+    return gemm_transposed(ta, alpha, a, b, c, epilogue);  // beta is 0
   }
   const detail::Blocking block = detail::choose_blocking(m, n, k, mr, nr, sizeof(T));
   thread_local PackBuffer<T> a_buffer, b_buffer;

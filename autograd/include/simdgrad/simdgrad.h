@@ -5,6 +5,7 @@
 
 #include "simdgrad/aligned_memory.h"
 #include "simdgrad/build_info.h"
+#include "simdgrad/cache_sizes.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/fma_peak.h"
 #include "simdgrad/gemm.h"
@@ -24,4 +25,5 @@
 #include "simdgrad/autograd/optimizers.h"
 #include "simdgrad/autograd/parameter.h"
 #include "simdgrad/autograd/random.h"
+#include "simdgrad/autograd/schedules.h"
 #include "simdgrad/autograd/tape.h"

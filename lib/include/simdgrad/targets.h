@@ -21,6 +21,10 @@ namespace simdgrad {
 struct SimdTarget {
   int64_t bit;       // Highway's HWY_* target bit
   std::string name;  // "AVX3", "AVX2", "SSE4", ...
+  // Whether its kernels' multiply-adds round once (AVX2, AVX-512, aarch64's NEON and SVE).
+  // Every target with fused multiply-add gives the same bits (docs/reproducibility.md); the
+  // others (SSE4, SSSE3, the emulated and scalar ones) round twice and give other bits.
+  bool fused_multiply_add = false;
 };
 
 inline constexpr const char* kTargetEnvironmentVariable = "SIMDGRAD_TARGET";
