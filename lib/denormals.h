@@ -21,6 +21,8 @@ class FlushDenormals {
 
  private:
   unsigned saved_;
+#else
+  FlushDenormals() = default;
 #endif
  public:
   FlushDenormals(const FlushDenormals&) = delete;

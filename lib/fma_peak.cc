@@ -19,19 +19,23 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // 16 independent accumulator chains: enough to cover FMA latency x throughput (4 cycles x 2
-// pipes on Zen 4/5) with room to spare, and few enough to stay in 16 registers on AVX2.
+// pipes on Zen 4/5) with room to spare, and few enough to stay in 16 registers on AVX2. Named
+// variables, not an array: SVE vectors are sizeless and cannot form one.
 double FmaLoop(size_t iterations) {
   const hn::ScalableTag<float> d;
   constexpr size_t kChains = 16;
-  hn::Vec<decltype(d)> acc[kChains];
-  for (size_t c = 0; c < kChains; ++c) acc[c] = hn::Set(d, float(c) * 1e-3f);
   const auto a = hn::Set(d, 0.999999f), b = hn::Set(d, 1e-7f);
+  const auto start = [&](int chain) HWY_ATTR { return hn::Set(d, float(chain) * 1e-3f); };
+  auto c0 = start(0), c1 = start(1), c2 = start(2), c3 = start(3), c4 = start(4), c5 = start(5),
+       c6 = start(6), c7 = start(7), c8 = start(8), c9 = start(9), c10 = start(10),
+       c11 = start(11), c12 = start(12), c13 = start(13), c14 = start(14), c15 = start(15);
+  const auto step = [&](auto&... chains) HWY_ATTR { ((chains = hn::MulAdd(chains, a, b)), ...); };
   for (size_t i = 0; i < iterations; ++i) {
-#pragma GCC unroll 16
-    for (size_t c = 0; c < kChains; ++c) acc[c] = hn::MulAdd(acc[c], a, b);
+    step(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
   }
-  auto total = acc[0];
-  for (size_t c = 1; c < kChains; ++c) total = hn::Add(total, acc[c]);
+  auto total = hn::Zero(d);
+  const auto add_up = [&](const auto&... chains) HWY_ATTR { ((total = hn::Add(total, chains)), ...); };
+  add_up(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
   // Keep the result observable so the loop is not removed.
   volatile float sink = hn::GetLane(total);
   (void)sink;
