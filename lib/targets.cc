@@ -72,8 +72,11 @@ int64_t environment_target() {
 
 namespace detail {
 void apply_environment_target() {
+  // Set even when nothing is pinned (0: every target the CPU runs): Highway 1.0.3's very first
+  // dispatch on a 128-bit SVE2 CPU takes SVE2, every one after a reset SVE2_128, the best. A
+  // reset before the first makes every dispatch take the best runnable target.
   static const bool applied = [] {
-    if (const int64_t bit = environment_target()) hwy::SetSupportedTargetsForTest(bit);
+    hwy::SetSupportedTargetsForTest(environment_target());
     return true;
   }();
   (void)applied;

@@ -25,6 +25,13 @@ simdgrad_test_packages=(
   libomp-14-dev             # OpenMP for clang, which builds the fuzz targets
 )
 
+# The aarch64 cross-build and its emulator (scripts/test-aarch64.sh, the cross tests): Debian's
+# cross compiler, qemu, and the :arm64 libraries the build links (multiarch).
+simdgrad_aarch64_packages=(
+  g++-aarch64-linux-gnu qemu-user-static
+  libhwy-dev:arm64 libgomp1:arm64 zlib1g-dev:arm64 libpng-dev:arm64 liblapack-dev:arm64
+)
+
 simdgrad_missing_packages() {
   local missing=() p
   for p in "$@"; do
@@ -33,16 +40,18 @@ simdgrad_missing_packages() {
   echo "${missing[@]}"
 }
 
-# simdgrad_install_dependencies [--test]
+# simdgrad_install_dependencies [--test | --aarch64]
 simdgrad_install_dependencies() {
   local wanted=("${simdgrad_packages[@]}")
   [ "${1:-}" = "--test" ] && wanted+=("${simdgrad_test_packages[@]}")
+  [ "${1:-}" = "--aarch64" ] && wanted+=("${simdgrad_test_packages[@]}" "${simdgrad_aarch64_packages[@]}")
   if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "simdgrad: this is not a Debian-like system (no apt-get/dpkg-query)." >&2
     echo "Install these (Debian package names; Highway must be 1.0.x, Catch2 2.13):" >&2
     echo "  ${wanted[*]}" >&2
     return 1
   fi
+  if [ "${1:-}" = "--aarch64" ]; then simdgrad_add_arm64_architecture || return 1; fi
   local missing
   missing=$(simdgrad_missing_packages "${wanted[@]}")
   [ -z "$missing" ] && return 0
@@ -67,6 +76,16 @@ simdgrad_install_dependencies() {
     echo "simdgrad: still missing after apt-get: $missing" >&2
     return 1
   fi
+}
+
+# Debian installs :arm64 packages beside the machine's own once dpkg knows the architecture.
+simdgrad_add_arm64_architecture() {
+  [ "$(dpkg --print-architecture 2>/dev/null)" = "arm64" ] && return 0
+  dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64 && return 0
+  local sudo=()
+  [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  echo "simdgrad: adding the arm64 architecture to dpkg (for the aarch64 cross-build)"
+  "${sudo[@]}" dpkg --add-architecture arm64 && "${sudo[@]}" apt-get update -qq
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

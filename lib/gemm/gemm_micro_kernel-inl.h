@@ -8,7 +8,13 @@
 //
 // Tile shape per target: MR x (kVectors * lanes) accumulators must stay in registers next to
 // the kVectors B vectors and one broadcast A value. AVX-512 has 32 vector registers: 8 x 2
-// vectors uses 16 accumulators + 3; the 16-register targets (AVX2, SSE4, SSSE3) use 6 x 2 = 12.
+// vectors uses 16 accumulators + 3; the 16-register targets (AVX2, SSE4, SSSE3) use 6 x 2 = 12;
+// aarch64 (NEON, SVE: 32 registers) 8 x 3 = 24.
+//
+// SVE: its vectors are sizeless, so no arrays of them. The accumulators are named variables;
+// the register transposes of the transposing pack and of the Cᵀ epilogue, which hold square
+// blocks in arrays, are compiled for fixed-width targets only, and SVE packs those strips
+// element by element (pack_panel.h), with the same results.
 
 #if defined(SIMDGRAD_LIB_GEMM_MICRO_KERNEL_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SIMDGRAD_LIB_GEMM_MICRO_KERNEL_INL_H_
@@ -31,7 +37,7 @@ namespace simdgrad::detail {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// SIMDGRAD_AVX3_TILE_ROWS / _VECTORS let bench builds try other AVX-512 tiles.
+// SIMDGRAD_AVX3_TILE_ROWS / _VECTORS let bench builds try other AVX-512 tiles (up to 8 x 3).
 #ifndef SIMDGRAD_AVX3_TILE_ROWS
 #define SIMDGRAD_AVX3_TILE_ROWS 8
 #endif
@@ -41,41 +47,67 @@ namespace hn = hwy::HWY_NAMESPACE;
 #if HWY_TARGET <= HWY_AVX3 && HWY_ARCH_X86
 inline constexpr size_t kTileRows = SIMDGRAD_AVX3_TILE_ROWS;
 inline constexpr size_t kTileVectors = SIMDGRAD_AVX3_TILE_VECTORS;
+#elif HWY_ARCH_ARM_A64
+// NEON and SVE have 32 vector registers: 8 x 3 accumulators + 3 B vectors + 1 broadcast.
+inline constexpr size_t kTileRows = 8;
+inline constexpr size_t kTileVectors = 3;
 #else
 inline constexpr size_t kTileRows = 6;
 inline constexpr size_t kTileVectors = 2;
 #endif
+static_assert(kTileRows <= 8 && kTileVectors <= 3, "the named accumulators cover 8 x 3");
 
-// Writes one full MR x NR tile of accumulators to c (row stride ldc) with the output rules of
-// TileOutput. The rules are read into locals first: C is written through a T*, which could
-// alias `out` as far as the compiler knows, and would make it reload them for every vector.
-template <size_t kMR, size_t kNV, class D, class V>
-HWY_INLINE void StoreTile(D d, const V (&acc)[kMR][kNV], hn::TFromD<D>* HWY_RESTRICT c,
-                          size_t ldc, const TileOutput<hn::TFromD<D>>& out) {
+// The tile's accumulators are named variables, not an array: SVE vectors are sizeless and
+// cannot form one. ForEachTileRow(f) calls f(row, x0, x1, x2) with row a compile-time
+// std::integral_constant and x0..x2 that row's accumulators, for every row of the largest tile
+// (8 x 3); f acts on rows below kMR and vectors below kNV only, so the others are never
+// touched and the compiler drops them.
+template <size_t kRow>
+using TileRow = std::integral_constant<size_t, kRow>;
+
+#define SIMDGRAD_TILE_ACCUMULATORS(V, zero)                                                    \
+  V c00 = zero, c01 = zero, c02 = zero, c10 = zero, c11 = zero, c12 = zero, c20 = zero,         \
+    c21 = zero, c22 = zero, c30 = zero, c31 = zero, c32 = zero, c40 = zero, c41 = zero,         \
+    c42 = zero, c50 = zero, c51 = zero, c52 = zero, c60 = zero, c61 = zero, c62 = zero,         \
+    c70 = zero, c71 = zero, c72 = zero;                                                          \
+  const auto for_each_tile_row = [&](const auto& f) HWY_ATTR {                                  \
+    f(TileRow<0>(), c00, c01, c02);                                                              \
+    f(TileRow<1>(), c10, c11, c12);                                                              \
+    f(TileRow<2>(), c20, c21, c22);                                                              \
+    f(TileRow<3>(), c30, c31, c32);                                                              \
+    f(TileRow<4>(), c40, c41, c42);                                                              \
+    f(TileRow<5>(), c50, c51, c52);                                                              \
+    f(TileRow<6>(), c60, c61, c62);                                                              \
+    f(TileRow<7>(), c70, c71, c72);                                                              \
+  }
+
+// The output rules of a tile (TileOutput without its place), copied into locals: C is written
+// through a T*, which could alias `out` as far as the compiler knows, and would make it reload
+// them for every vector.
+template <class T>
+struct TileRules {
+  T alpha, beta;
+  const T* bias;
+  bool relu;
+};
+
+// Writes one row of a tile: dst[v*lanes...] = act(alpha*x_v + beta*dst + bias_v), v < kNV.
+template <size_t kNV, class D, class V = hn::Vec<D>>
+HWY_INLINE void StoreTileRow(D d, V x0, V x1, V x2, hn::TFromD<D>* HWY_RESTRICT dst,
+                             const TileRules<hn::TFromD<D>>& rules) {
   using T = hn::TFromD<D>;
   const size_t lanes = hn::Lanes(d);
-  const T beta_value = out.beta;
-  const bool relu = out.relu;
-  const T* const bias_row = out.bias;
-  const V alpha = hn::Set(d, out.alpha);
-  const V beta = hn::Set(d, beta_value);
-  V bias[kNV];
-#pragma GCC unroll 16
-  for (size_t v = 0; v < kNV; ++v) {
-    bias[v] = bias_row ? hn::LoadU(d, bias_row + v * lanes) : hn::Zero(d);
-  }
-#pragma GCC unroll 16
-  for (size_t r = 0; r < kMR; ++r) {
-#pragma GCC unroll 16
-    for (size_t v = 0; v < kNV; ++v) {
-      T* dst = c + r * ldc + v * lanes;
-      V x = hn::Mul(alpha, acc[r][v]);
-      if (beta_value != T(0)) x = hn::MulAdd(beta, hn::LoadU(d, dst), x);
-      if (bias_row) x = hn::Add(x, bias[v]);
-      if (relu) x = hn::Max(x, hn::Zero(d));
-      hn::StoreU(x, d, dst);
-    }
-  }
+  const auto store = [&](V x, size_t v) HWY_ATTR {
+    T* at = dst + v * lanes;
+    x = hn::Mul(hn::Set(d, rules.alpha), x);
+    if (rules.beta != T(0)) x = hn::MulAdd(hn::Set(d, rules.beta), hn::LoadU(d, at), x);
+    if (rules.bias) x = hn::Add(x, hn::LoadU(d, rules.bias + v * lanes));
+    if (rules.relu) x = hn::Max(x, hn::Zero(d));
+    hn::StoreU(x, d, at);
+  };
+  store(x0, 0);
+  if constexpr (kNV > 1) store(x1, 1);
+  if constexpr (kNV > 2) store(x2, 2);
 }
 
 // Edge tile: the accumulators arrive spilled to `spilled` (kMR x kNV vectors, row-major); C's
@@ -86,29 +118,25 @@ template <size_t kMR, size_t kNV, class D>
 HWY_NOINLINE void StoreEdgeTile(D d, const hn::TFromD<D>* HWY_RESTRICT spilled,
                                 const TileOutput<hn::TFromD<D>>& out) {
   using T = hn::TFromD<D>;
-  using V = hn::Vec<D>;
   constexpr size_t kMaxLanes = hn::MaxLanes(D());
   const size_t lanes = hn::Lanes(d);
   const size_t nr = kNV * lanes;
-  V acc[kMR][kNV];
-#pragma GCC unroll 16
-  for (size_t r = 0; r < kMR; ++r) {
-#pragma GCC unroll 16
-    for (size_t v = 0; v < kNV; ++v) acc[r][v] = hn::Load(d, spilled + (r * kNV + v) * lanes);
-  }
   HWY_ALIGN T tile[kMR * kNV * kMaxLanes] = {};
   HWY_ALIGN T bias[kNV * kMaxLanes] = {};
-  TileOutput<T> staged = out;
-  if (out.bias) {
-    std::memcpy(bias, out.bias, out.cols * sizeof(T));
-    staged.bias = bias;
-  }
+  if (out.bias) std::memcpy(bias, out.bias, out.cols * sizeof(T));
   if (out.beta != 0) {
     for (size_t r = 0; r < out.rows; ++r) {
       std::memcpy(tile + r * nr, out.c + r * out.ldc, out.cols * sizeof(T));
     }
   }
-  StoreTile(d, acc, tile, nr, staged);
+  const TileRules<T> rules{out.alpha, out.beta, out.bias ? bias : nullptr, out.relu};
+  for (size_t r = 0; r < kMR; ++r) {
+    const T* row = spilled + r * nr;
+    const auto x0 = hn::Load(d, row);
+    const auto x1 = kNV > 1 ? hn::Load(d, row + lanes) : x0;
+    const auto x2 = kNV > 2 ? hn::Load(d, row + 2 * lanes) : x0;
+    StoreTileRow<kNV>(d, x0, x1, x2, tile + r * nr, rules);
+  }
   for (size_t r = 0; r < out.rows; ++r) {
     std::memcpy(out.c + r * out.ldc, tile + r * nr, out.cols * sizeof(T));
   }
@@ -122,6 +150,9 @@ HWY_NOINLINE void StoreEdgeTile(D d, const hn::TFromD<D>* HWY_RESTRICT spilled,
 // a[k * a_stride + r] (a packed panel, a_stride = MR, or op(A) = Aᵀ read in place, lda). Two
 // instantiations rather than two runtime strides: with both strides variable the compiler
 // ran out of registers in the depth loop (2% slower).
+//
+// Every element of the tile adds its kc products in depth order in one accumulator lane,
+// whatever the tile's shape: the shape never changes a result (docs/reproducibility.md).
 template <class T, size_t kNV, bool kRowMajorA>
 void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride,
                  const T* HWY_RESTRICT b_panel, size_t b_stride, const TileOutput<T>& out) {
@@ -131,12 +162,7 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride,
   const size_t lanes = hn::Lanes(d);
   const size_t nr = kNV * lanes;
 
-  V acc[kMR][kNV];
-#pragma GCC unroll 16
-  for (size_t r = 0; r < kMR; ++r) {
-#pragma GCC unroll 16
-    for (size_t v = 0; v < kNV; ++v) acc[r][v] = hn::Zero(d);
-  }
+  SIMDGRAD_TILE_ACCUMULATORS(V, hn::Zero(d));
   // C's tile is needed only after the whole depth loop: ask for its lines now, with intent to
   // write, so the store (and the read when beta != 0) does not wait on L2/L3.
   for (size_t r = 0; r < out.rows; ++r) {
@@ -147,31 +173,46 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride,
   const size_t a_row_stride = kRowMajorA ? a_stride : 1;
   const size_t a_depth_stride = kRowMajorA ? 1 : a_stride;
   for (size_t k = 0; k < kc; ++k) {
-    V b[kNV];
-#pragma GCC unroll 16
-    for (size_t v = 0; v < kNV; ++v) b[v] = hn::LoadU(d, b_panel + k * b_stride + v * lanes);
+    const T* b_k = b_panel + k * b_stride;
+    const V b0 = hn::LoadU(d, b_k);
+    const V b1 = kNV > 1 ? hn::LoadU(d, b_k + lanes) : b0;
+    const V b2 = kNV > 2 ? hn::LoadU(d, b_k + 2 * lanes) : b0;
     const T* a_k = a + k * a_depth_stride;
-#pragma GCC unroll 16
-    for (size_t r = 0; r < kMR; ++r) {
-      const V a_r = hn::Set(d, a_k[r * a_row_stride]);
-#pragma GCC unroll 16
-      for (size_t v = 0; v < kNV; ++v) acc[r][v] = hn::MulAdd(a_r, b[v], acc[r][v]);
-    }
+    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) HWY_ATTR {
+      if constexpr (decltype(row)::value < kMR) {
+        const V a_r = hn::Set(d, a_k[decltype(row)::value * a_row_stride]);
+        x0 = hn::MulAdd(a_r, b0, x0);
+        if constexpr (kNV > 1) x1 = hn::MulAdd(a_r, b1, x1);
+        if constexpr (kNV > 2) x2 = hn::MulAdd(a_r, b2, x2);
+      }
+    });
   }
   if (out.rows == kMR && out.cols == nr) {
-    StoreTile(d, acc, out.c, out.ldc, out);
+    const TileRules<T> rules{out.alpha, out.beta, out.bias, out.relu};
+    T* const c = out.c;
+    const size_t ldc = out.ldc;
+    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) HWY_ATTR {
+      if constexpr (decltype(row)::value < kMR) {
+        StoreTileRow<kNV>(d, x0, x1, x2, c + decltype(row)::value * ldc, rules);
+      }
+    });
   } else {
     HWY_ALIGN T spilled[kMR * kNV * hn::MaxLanes(d)];
-#pragma GCC unroll 16
-    for (size_t r = 0; r < kMR; ++r) {
-#pragma GCC unroll 16
-      for (size_t v = 0; v < kNV; ++v) hn::Store(acc[r][v], d, spilled + (r * kNV + v) * lanes);
-    }
+    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) HWY_ATTR {
+      if constexpr (decltype(row)::value < kMR) {
+        T* to = spilled + decltype(row)::value * nr;
+        hn::Store(x0, d, to);
+        if constexpr (kNV > 1) hn::Store(x1, d, to + lanes);
+        if constexpr (kNV > 2) hn::Store(x2, d, to + 2 * lanes);
+      }
+    });
     StoreEdgeTile<kMR, kNV>(d, spilled, out);
   }
 }
 
-#if HWY_TARGET != HWY_SCALAR
+#undef SIMDGRAD_TILE_ACCUMULATORS
+
+#if HWY_TARGET != HWY_SCALAR && !HWY_HAVE_SCALABLE
 // Transposes a square block held in kL vectors of kL lanes: rows[i][j] -> columns[j][i]. The
 // steps interleave single lanes (within each 128-bit half), then lane pairs (for 8 lanes),
 // then combine vector halves.
@@ -235,7 +276,7 @@ HWY_INLINE hn::Vec<D> LoadStrip(D d, const PackStrip<hn::TFromD<D>>& strip, size
   return hn::IfThenElseZero(active, x);
 }
 
-#if HWY_TARGET != HWY_SCALAR
+#if HWY_TARGET != HWY_SCALAR && !HWY_HAVE_SCALABLE
 // Transposes lanes [0, width) x depths [0, k_end) of the panel in square blocks of d's lane
 // count; k_end is a multiple of it, a last block of lanes may be narrower (stores staged).
 template <bool kMasked, class D>
@@ -288,11 +329,11 @@ HWY_INLINE void PackTransposedBlocks(D d, const PackStrip<hn::TFromD<D>>& strip,
 // GEMM, bound by instruction count; 8 x 8 blocks in 256 bits need 5 instructions per 8
 // elements instead of 4 per 4 (9% of that GEMM). 16 x 16 blocks in 512 bits were no faster
 // there and 20% slower on a 1024-float row stride: 16 rows 4 KiB apart overflow the 12 ways of
-// an L1 set. The last few depths go to the scalar pack.
+// an L1 set. The last few depths (on SVE all of them) go to the scalar pack.
 template <bool kMasked, class T>
 void PackTransposedStrip(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
                          T* HWY_RESTRICT dst) {
-#if HWY_TARGET == HWY_SCALAR
+#if HWY_TARGET == HWY_SCALAR || HWY_HAVE_SCALABLE
   const size_t block_depth = 0;
 #else
 #if HWY_TARGET <= HWY_AVX2 && HWY_ARCH_X86
@@ -411,7 +452,7 @@ void TransposeEpilogue(const T* HWY_RESTRICT s, size_t lds, const TileOutput<T>&
     *dst = x;
   };
   size_t full_rows = 0, full_cols = 0;
-#if HWY_TARGET != HWY_SCALAR
+#if HWY_TARGET != HWY_SCALAR && !HWY_HAVE_SCALABLE
 #if HWY_TARGET <= HWY_AVX2 && HWY_ARCH_X86
   const hn::CappedTag<T, 32 / sizeof(T)> d;
 #else

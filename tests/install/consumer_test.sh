@@ -64,7 +64,7 @@ case "$step" in
     # Public headers only: everything under include/ is include/simdgrad/**.h and no SIMD body.
     others=$(cd "$prefix/include" && find . -type f ! -path './simdgrad/*.h')
     [ -z "$others" ] || fail "installed files outside include/simdgrad/*.h: $others"
-    ! find "$prefix/include" -name '*-inl.h' | grep -q . || fail "a -inl.h body was installed"
+    [ -z "$(find "$prefix/include" -name '*-inl.h')" ] || fail "a -inl.h body was installed"
     for f in lib/libsimdgrad_core.a lib/libsimdgrad_autograd.a lib/pkgconfig/simdgrad.pc \
              lib/cmake/simdgrad/simdgrad-config.cmake lib/cmake/simdgrad/simdgrad-config-version.cmake \
              lib/cmake/simdgrad/simdgrad-targets.cmake include/simdgrad/simdgrad.h; do
@@ -120,7 +120,7 @@ case "$step" in
     cmake -S "$examples" -B "$out" -DCMAKE_BUILD_TYPE=Release -DSIMDGRAD_USE_FETCHCONTENT=$use_fetch >/dev/null
     cmake --build "$out" -j2 >/dev/null
     # Only the libraries were built from simdgrad's tree: none of its apps or tests.
-    ! find "$out" -name identity -type f | grep -q . || fail "simdgrad's apps were built as a subproject"
+    [ -z "$(find "$out" -name identity -type f)" ] || fail "simdgrad's apps were built as a subproject"
     run_examples "$out" 1 0.94
     ;;
   shared)
@@ -132,10 +132,12 @@ case "$step" in
     for lib in core autograd; do
       so=$(find "$out/prefix" -name "libsimdgrad_$lib.so.*.*.*" | head -1)
       [ -n "$so" ] || fail "libsimdgrad_$lib.so.<version> is not installed"
-      readelf -d "$so" | grep -q "SONAME.*\[libsimdgrad_$lib\.so\.0\]" || fail "$so has no SONAME libsimdgrad_$lib.so.0"
+      # Output captured before grep: grep -q stops reading at the first match, and the writer's
+      # SIGPIPE would fail the pipeline under pipefail.
+      grep -q "SONAME.*\[libsimdgrad_$lib\.so\.0\]" <<<"$(readelf -d "$so")" || fail "$so has no SONAME libsimdgrad_$lib.so.0"
     done
     cmake_example custom_op "$out/custom_op" -DCMAKE_PREFIX_PATH="$out/prefix"
-    ldd "$out/custom_op/custom_op" | grep -q "libsimdgrad_autograd.so.0 => $out/prefix" ||
+    grep -q "libsimdgrad_autograd.so.0 => $out/prefix" <<<"$(ldd "$out/custom_op/custom_op")" ||
       fail "custom_op is not linked against the installed shared library"
     expect_exit 0 "$out/custom_op/custom_op"
     ;;
