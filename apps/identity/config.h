@@ -1,5 +1,5 @@
 // The configuration of an identity run. Defaults are the seed experiment exactly
-// (../shared/reference/seed-experiment.md): 4 x Dense(784, ReLU), glorot_uniform weights,
+// (docs/identity.md, "The original experiment"): 4 x Dense(784, ReLU), glorot_uniform weights,
 // zero biases, MSE, RMSprop with Keras' defaults, batch 128, 20 epochs, raw 0..255 pixels.
 #pragma once
 

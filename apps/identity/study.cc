@@ -126,7 +126,7 @@ std::string report(const StudyOptions& options, const std::vector<Outcome>& all,
                          "the study.\n\n"
                        : "Full mode: the whole training set, 20 epochs per run unless a row says "
                          "otherwise.\n\n");
-  md += "The question (see `../shared/reference/seed-experiment.md`): 4 × Dense(784, ReLU) trained "
+  md += "The question (see [identity.md](identity.md#the-original-experiment)): 4 × Dense(784, ReLU) trained "
         "with Keras to reproduce raw MNIST images (MSE, RMSprop defaults, batch 128, 20 epochs) "
         "ended at val_loss 523.7, and 1 layer at 167.95; why can training not find the perfect "
         "solution, and why is it so slow? The accepted answer blamed ReLU's lack of negative "
