@@ -4,12 +4,13 @@
 #include <new>
 
 #include "simdgrad/aligned_memory.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad::autograd {
 
 void* Arena::allocate(size_t bytes) {
   constexpr size_t kAlignment = 64;
-  bytes = std::max<size_t>(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
+  bytes = std::max<size_t>(kAlignment, round_up(bytes, kAlignment));
   // Move on to the next block that can hold the request; blocks too small for it are skipped
   // (never freed), so the sequence of blocks a step uses is the same every step.
   while (current_ < blocks_.size() && offset_ + bytes > blocks_[current_].size) {

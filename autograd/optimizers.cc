@@ -41,14 +41,14 @@ void Optimizer<T>::step_and_zero_grad(std::vector<T>* grad_square_sums) {
 }
 
 template <class T>
-void Optimizer<T>::step_and_zero_grad(std::span<const ElementRange> parts, std::vector<T>* grad_square_sums) {
+void Optimizer<T>::step_and_zero_grad(std::span<const IndexRange> parts, std::vector<T>* grad_square_sums) {
   if (parts.size() != parameters_.size()) {
     throw std::invalid_argument("Optimizer::step_and_zero_grad: " + std::to_string(parts.size()) +
                                 " parts for " + std::to_string(parameters_.size()) + " parameters");
   }
   for (size_t i = 0; i < parameters_.size(); ++i) {
     const Matrix<T>& g = parameters_[i]->grad;
-    if (parts[i].first + parts[i].count > g.rows() * g.cols()) {  // storage is contiguous
+    if (parts[i].begin > parts[i].end || parts[i].end > g.size()) {  // storage is contiguous
       throw std::invalid_argument("Optimizer::step_and_zero_grad: the part of " + parameters_[i]->name +
                                   " lies outside it");
     }

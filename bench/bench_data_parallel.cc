@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "apps/identity/process_group.h"
+#include "apps/identity/training/process_group.h"
 #include "bench/bench_main.h"
 #include "bench/identity_workload.h"
 #include "simdgrad/threading.h"

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/identity/trainer.h"
+#include "apps/identity/training/trainer.h"
 #include "bench/bench_main.h"
 #include "bench/identity_workload.h"
 #include "simdgrad/fma_peak.h"

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "apps/identity/trainer.h"
+#include "apps/identity/training/trainer.h"
 #include "simdgrad/autograd/random.h"
 
 namespace simdgrad::bench {

@@ -80,19 +80,14 @@ Communicator::Request Communicator::start_allreduce_sum(std::span<float> values)
   return out;
 }
 
-Communicator::Share Communicator::share_of(size_t n, int rank) const {
-  const size_t first = n * size_t(rank) / size_t(size_);
-  return {first, n * size_t(rank + 1) / size_t(size_) - first};
-}
-
 const Communicator::Layout& Communicator::layout_of(size_t n) const {
   auto [it, fresh] = layouts_.try_emplace(n);
   if (fresh) {
     if (n > size_t(std::numeric_limits<int>::max())) throw std::invalid_argument("Communicator: more than 2^31 elements");
     for (int r = 0; r < size_; ++r) {
-      const Share s = share_of(n, r);
-      it->second.counts.push_back(int(s.count));
-      it->second.offsets.push_back(int(s.first));
+      const IndexRange s = share_of(n, r);
+      it->second.counts.push_back(int(s.size()));
+      it->second.offsets.push_back(int(s.begin));
     }
   }
   return it->second;

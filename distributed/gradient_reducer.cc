@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "simdgrad/elementwise.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad::distributed {
 namespace {
@@ -38,8 +39,6 @@ void wait_until(const std::atomic<uint64_t>& counter, uint64_t value) {
     if (spins >= 256) std::this_thread::yield();
   }
 }
-
-size_t round_up(size_t n, size_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 }  // namespace
 
@@ -220,12 +219,12 @@ void GradientReducer::sum_bucket(Bucket& b) {
   // This rank's gradient first, then the others' in rank order: the arithmetic of the message
   // exchange's ReduceScatter::wait(), so both give the same bits.
   for (size_t i : b.members) {
-    const autograd::ElementRange mine = share_of(i, communicator_.rank());
-    if (mine.count == 0) continue;
-    const MatrixView<float> sum(parameters_[i]->grad.data() + mine.first, 1, mine.count, mine.count);
+    const IndexRange mine = share_of(i, communicator_.rank());
+    if (mine.empty()) continue;
+    const MatrixView<float> sum = elements_view(parameters_[i]->grad.data(), mine);
     for (int q = 0; q < communicator_.size(); ++q) {
       if (q == communicator_.rank()) continue;
-      add<float>(sum, MatrixView<const float>(shared_tensor(q, i, true) + mine.first, 1, mine.count, mine.count), sum);
+      add<float>(sum, elements_view<const float>(shared_tensor(q, i, true), mine), sum);
     }
   }
 }
@@ -247,20 +246,17 @@ void GradientReducer::finish() {
   ready_.assign(parameters_.size(), false);
 }
 
-autograd::ElementRange GradientReducer::share(const autograd::Parameter<float>& p) const {
+IndexRange GradientReducer::share(const autograd::Parameter<float>& p) const {
   return share_of(index_of(p), communicator_.rank());
 }
 
-autograd::ElementRange GradientReducer::share_of(size_t i, int rank) const {
+IndexRange GradientReducer::share_of(size_t i, int rank) const {
   const size_t n = parameters_[i]->grad.size();
   if (result_ == Result::kSums) return {0, n};
   // The rank's share of the bucket, cut to the member's elements.
   const Bucket& b = buckets_[bucket_of_[i]];
   const size_t offset = b.offsets[size_t(std::find(b.members.begin(), b.members.end(), i) - b.members.begin())];
-  const Communicator::Share share = communicator_.share_of(b.elements, rank);
-  const size_t first = std::clamp(share.first, offset, offset + n);
-  const size_t last = std::clamp(share.first + share.count, offset, offset + n);
-  return {first - offset, last - first};
+  return communicator_.share_of(b.elements, rank).clamped_to({offset, offset + n}).relative_to(offset);
 }
 
 void GradientReducer::gather_values() {
@@ -272,9 +268,9 @@ void GradientReducer::gather_values() {
     wait_until(counters_in(segments_->segment(q)).values_published, values_published_);
     for (size_t i = 0; i < parameters_.size(); ++i) {
       // The library's copy: split over the process's threads when the share is large.
-      const autograd::ElementRange theirs = share_of(i, q);
-      copy<float>(MatrixView<const float>(shared_tensor(q, i, false) + theirs.first, 1, theirs.count, theirs.count),
-                  MatrixView<float>(parameters_[i]->value.data() + theirs.first, 1, theirs.count, theirs.count));
+      const IndexRange theirs = share_of(i, q);
+      copy<float>(elements_view<const float>(shared_tensor(q, i, false), theirs),
+                  elements_view(parameters_[i]->value.data(), theirs));
     }
   }
 }

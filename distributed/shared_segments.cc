@@ -10,6 +10,7 @@
 #include <string>
 
 #include "distributed/mpi_support.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad::distributed {
 bool SharedSegments::available(const Communicator& communicator) {
@@ -31,7 +32,7 @@ SharedSegments::SharedSegments(const Communicator& communicator, size_t bytes) {
                              " processes do not all run on one machine");
   }
   const size_t page = size_t(sysconf(_SC_PAGESIZE));
-  bytes_ = std::max(page, (bytes + page - 1) / page * page);
+  bytes_ = std::max(page, round_up(bytes, page));
   // Open MPI puts a header of its own before the first segment, so a segment need not start
   // on any boundary: each rank gets 64 bytes more and starts its segment on the first 64-byte
   // boundary. Not contiguous: a rank's segment is then on pages of its own (and, touched first

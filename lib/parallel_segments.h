@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "simdgrad/threading.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad {
 
@@ -34,7 +35,7 @@ inline size_t segment_count(size_t rows, size_t cols, bool flat) {
     cols *= rows;
     rows = cols == 0 ? 0 : 1;
   }
-  return rows * ((cols + kChunkElements - 1) / kChunkElements);
+  return rows * div_ceil(cols, kChunkElements);
 }
 
 template <class Body>
@@ -44,7 +45,7 @@ void for_each_segment(size_t rows, size_t cols, bool flat, Body&& body) {
     rows = cols == 0 ? 0 : 1;
   }
   if (rows == 0 || cols == 0) return;
-  const size_t per_row = (cols + kChunkElements - 1) / kChunkElements;
+  const size_t per_row = div_ceil(cols, kChunkElements);
   const size_t segments = rows * per_row;
   auto run = [&](size_t s) {
     const size_t row = s / per_row;

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "simdgrad/cache_sizes.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad::detail {
 
@@ -46,10 +47,10 @@ Blocking blocking_limits(size_t mr, size_t nr, size_t element_size, const CacheS
 // multiple of `multiple`.
 inline size_t balanced_block(size_t extent, size_t limit, size_t multiple) {
   if (extent == 0) return multiple;
-  if (extent <= limit) return (extent + multiple - 1) / multiple * multiple;
-  const size_t blocks = (extent + limit - 1) / limit;
-  const size_t even = (extent + blocks - 1) / blocks;
-  return (even + multiple - 1) / multiple * multiple;
+  if (extent <= limit) return round_up(extent, multiple);
+  const size_t blocks = div_ceil(extent, limit);
+  const size_t even = div_ceil(extent, blocks);
+  return round_up(even, multiple);
 }
 
 inline Blocking choose_blocking(size_t m, size_t n, size_t k, size_t mr, size_t nr,

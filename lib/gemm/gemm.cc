@@ -18,6 +18,7 @@
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_source.h"
 #include "simdgrad/threading.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad {
 namespace {
@@ -74,15 +75,6 @@ struct GemmPlan {
   bool a_in_place;  // full panels of op(A) are read by the micro-kernel
 };
 
-// Member `id`'s share of `count` work items in a team of `size`: contiguous and balanced, as
-// OpenMP's static schedule, so a thread's tiles are neighbours.
-struct Share {
-  size_t begin, end;
-};
-inline Share share_of(size_t count, int id, int size) {
-  return {count * size_t(id) / size_t(size), count * size_t(id + 1) / size_t(size)};
-}
-
 // Runs body(id, size) on every member of a team: the calling thread alone, without touching
 // OpenMP, for a small GEMM or inside a parallel region (even a parallel region with if(false)
 // cost about 1 us in libgomp, with futex calls: 8 times a 16x16x16 GEMM), otherwise an OpenMP
@@ -121,7 +113,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
   const size_t b_task = detail::panels_per_pack_task(nr, sizeof(T));
   for (size_t jc = 0; jc < n; jc += plan.block.nc) {
     const size_t nc = std::min(plan.block.nc, n - jc);
-    const size_t n_panels = (nc + nr - 1) / nr;
+    const size_t n_panels = div_ceil(nc, nr);
     for (size_t pc = 0; pc < k; pc += plan.block.kc) {
       const size_t kc = std::min(plan.block.kc, k - pc);
       const bool first_depth_block = pc == 0;
@@ -136,8 +128,8 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
           : last_panel_columns == nr || last_panel_columns == kernels.lanes ? n_panels
                                                                             : n_panels - 1;
       const size_t first_packed_b = b_in_place_panels;
-      const size_t b_tasks = (n_panels - first_packed_b + b_task - 1) / b_task;
-      for (auto [t, end] = share_of(b_tasks, id, size); t < end; ++t) {
+      const size_t b_tasks = div_ceil(n_panels - first_packed_b, b_task);
+      for (auto [t, end] = balanced_part(b_tasks, id, size); t < end; ++t) {
         const size_t q = first_packed_b + t * b_task, col = q * nr;
         detail::pack_panels(kernels, plan.source_b, jc + col, pc, std::min(b_task * nr, nc - col),
                             nr, kc, plan.packed_b + q * nr * kc);
@@ -146,12 +138,12 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
 
       for (size_t ic = 0; ic < m; ic += plan.block.mc) {
         const size_t mc = std::min(plan.block.mc, m - ic);
-        const size_t m_panels = (mc + mr - 1) / mr;
+        const size_t m_panels = div_ceil(mc, mr);
         // Full panels of an in-place A are read by the micro-kernel; only a ragged last one is
         // packed.
         const size_t first_packed_a = plan.a_in_place ? mc / mr : 0;
-        const size_t a_tasks = (m_panels - first_packed_a + a_task - 1) / a_task;
-        for (auto [t, end] = share_of(a_tasks, id, size); t < end; ++t) {
+        const size_t a_tasks = div_ceil(m_panels - first_packed_a, a_task);
+        for (auto [t, end] = balanced_part(a_tasks, id, size); t < end; ++t) {
           const size_t p = first_packed_a + t * a_task, row = p * mr;
           detail::pack_panels(kernels, plan.source_a, ic + row, pc,
                               std::min(a_task * mr, mc - row), mr, kc,
@@ -188,7 +180,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
         // traffic of one thread; in training the forward GEMM's weights come from memory (the
         // optimizer has just written them), and the 4-layer step at 2 threads ran 11-22% faster.
         // Any split gives the same bits: a tile's sums do not depend on who computes it.
-        const Share tiles = share_of(n_panels * m_panels, id, size);
+        const IndexRange tiles = balanced_part(n_panels * m_panels, id, size);
         if (plan.a_in_place && size > 1) {
           // Tile (p, q) is the member's when begin <= p * n_panels + q < end.
           const size_t p0 = tiles.begin / n_panels, q0 = tiles.begin % n_panels;
@@ -223,7 +215,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
 // then adds the bias), but with beta != 0 the direct way adds beta*C before the first depth
 // block and this one after the last, so it is taken only for beta = 0.
 bool computes_transposed(bool tb, size_t m, size_t n, size_t nr, bool masked_a, bool beta_zero) {
-  return tb && !masked_a && beta_zero && (m + nr - 1) / nr <= kAInPlaceMaxPanels && n > m;
+  return tb && !masked_a && beta_zero && div_ceil(m, nr) <= kAInPlaceMaxPanels && n > m;
 }
 
 template <class T>
@@ -239,10 +231,10 @@ void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T
   const T* const bias = epilogue.bias.empty() ? nullptr : epilogue.bias.data();
   const bool relu = epilogue.activation == Activation::kRelu;
   constexpr size_t kRowsPerTask = 64;
-  const size_t tasks = (m + kRowsPerTask - 1) / kRowsPerTask;
+  const size_t tasks = div_ceil(m, kRowsPerTask);
   const auto run_member = [&](int id, int size) {
     const FlushDenormals flush_denormals;
-    for (auto [t, end] = share_of(tasks, id, size); t < end; ++t) {
+    for (auto [t, end] = balanced_part(tasks, id, size); t < end; ++t) {
       const size_t row = t * kRowsPerTask;
       kernels.transpose_epilogue(ct.data() + row, ct.stride(),
                                  {c.row(row), c.stride(), std::min(kRowsPerTask, m - row), n,
@@ -321,7 +313,7 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
                          epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
                          epilogue.activation == Activation::kRelu,
                          source_b.stride_w == 1 && m <= kBInPlaceMaxRows,
-                         prologue.a_relu_mask.empty() && (n + nr - 1) / nr <= kAInPlaceMaxPanels};
+                         prologue.a_relu_mask.empty() && div_ceil(n, nr) <= kAInPlaceMaxPanels};
 
   run_on_team(m * n * k, [&](int id, int size) { run_team_member(plan, id, size); });
 }

@@ -31,6 +31,7 @@
 #include "hwy/highway.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_panel.h"
+#include "simdgrad/index_range.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdgrad::detail {
@@ -410,7 +411,7 @@ HWY_INLINE void CopyPanelDepth(const PackStrip<T>& strip, size_t in, size_t mask
 template <bool kMasked, class T>
 void PackContiguousStrip(const PackStrip<T>& strip, size_t valid, size_t width, size_t depth,
                          T* HWY_RESTRICT dst) {
-  const size_t panels = valid == 0 ? 1 : (valid + width - 1) / width;
+  const size_t panels = valid == 0 ? 1 : div_ceil(valid, width);
   // Each depth is a run in a different source row, often in a different 4 KiB page, where the
   // hardware prefetcher does not follow: fetch the runs kPrefetchDepths ahead.
   constexpr size_t kPrefetchDepths = 16;

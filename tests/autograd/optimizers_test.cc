@@ -172,14 +172,13 @@ void check_parts_make_the_whole_step(const char* kind) {
     for (int c = 0; c < kCopies; ++c) {
       // Uneven shares: copy c owns elements [n c / 3, n (c + 1) / 3).
       const size_t n = 5 * 37, m = 37;
-      const autograd::ElementRange parts[2] = {{n * c / kCopies, n * (c + 1) / kCopies - n * c / kCopies},
-                                               {m * c / kCopies, m * (c + 1) / kCopies - m * c / kCopies}};
+      const IndexRange parts[2] = {balanced_part(n, c, kCopies), balanced_part(m, c, kCopies)};
       const std::vector<float> before(weights[c].value.data(), weights[c].value.data() + n);
       std::vector<float> squares;
       sharded[c]->step_and_zero_grad(parts, &squares);
       weight_squares += squares[0];
       for (size_t i = 0; i < n; ++i) {
-        const bool mine = i >= parts[0].first && i < parts[0].first + parts[0].count;
+        const bool mine = i >= parts[0].begin && i < parts[0].end;
         const float want = mine ? whole.value.data()[i] : before[i];
         INFO("step " << step << ", copy " << c << ", element " << i);
         REQUIRE(std::memcmp(&weights[c].value.data()[i], &want, sizeof want) == 0);
@@ -201,7 +200,7 @@ TEST_CASE("a step in parts, each on its own copy, is the whole step element for 
   check_parts_make_the_whole_step<autograd::Sgd<float>>("sgd");
   Parameter<float> p("p", 2, 2);
   autograd::Rmsprop<float> opt({&p});
-  const autograd::ElementRange outside[1] = {{3, 2}};
+  const IndexRange outside[1] = {{3, 5}};
   REQUIRE_THROWS_WITH(opt.step_and_zero_grad(outside), Catch::Contains("outside"));
 }
 

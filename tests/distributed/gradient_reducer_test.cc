@@ -81,10 +81,10 @@ Reference reference_sums(const std::vector<Parameter<float>*>& ps) {
 // The reduced gradient of parameter i is the sum over ranks within float rounding, on the
 // elements `part` (all by default).
 bool within_rounding(const Parameter<float>& p, const Reference& ref, size_t i,
-                     autograd::ElementRange part = {0, size_t(-1)}) {
+                     IndexRange part = {0, size_t(-1)}) {
   const double bound = double(mpi_session->size() - 1) * 0x1p-24;
-  const size_t last = std::min(part.first + part.count, p.grad.rows() * p.grad.cols());
-  for (size_t k = part.first; k < last; ++k) {
+  const size_t last = std::min(part.end, p.grad.rows() * p.grad.cols());
+  for (size_t k = part.begin; k < last; ++k) {
     if (std::abs(double(p.grad.data()[k]) - ref.sum[i][k]) > bound * ref.magnitude[i][k]) return false;
   }
   return true;
@@ -126,9 +126,9 @@ TEST_CASE("bucketed sums and shares equal each gradient's own sum over ranks", "
     if (shares) {
       // Only the shares are sums: the bits compared are those.
       for (const auto& p : ps) {
-        const autograd::ElementRange part = reducer.share(*p);
-        std::fill(p->grad.data(), p->grad.data() + part.first, 0.0f);
-        std::fill(p->grad.data() + part.first + part.count, p->grad.data() + p->grad.rows() * p->grad.cols(), 0.0f);
+        const IndexRange part = reducer.share(*p);
+        std::fill(p->grad.data(), p->grad.data() + part.begin, 0.0f);
+        std::fill(p->grad.data() + part.end, p->grad.data() + p->grad.rows() * p->grad.cols(), 0.0f);
       }
     }
     if (step == 0 && first_step.empty()) {
@@ -225,19 +225,19 @@ TEST_CASE("shares partition every parameter, and gather back whole on every rank
       const size_t n = p->value.rows() * p->value.cols();
       // Each element owned by exactly one rank: the owners' counts add up to n, per element.
       std::vector<double> owners(n, 0.0);
-      const autograd::ElementRange part = reducer.share(*p);
-      REQUIRE(part.first + part.count <= n);
-      for (size_t k = part.first; k < part.first + part.count; ++k) owners[k] = 1;
+      const IndexRange part = reducer.share(*p);
+      REQUIRE(part.end <= n);
+      for (size_t k = part.begin; k < part.end; ++k) owners[k] = 1;
       mpi_session->allreduce_sum(owners);
       REQUIRE(std::all_of(owners.begin(), owners.end(), [](double o) { return o == 1; }));
       // Each rank writes its rank into its share; the rest holds garbage until the gather.
-      for (size_t k = 0; k < n; ++k) p->value.data()[k] = k >= part.first && k < part.first + part.count ? float(mpi_session->rank()) : -1.0f;
+      for (size_t k = 0; k < n; ++k) p->value.data()[k] = k >= part.begin && k < part.end ? float(mpi_session->rank()) : -1.0f;
     }
     reducer.gather_shares([](Parameter<float>& p) { return p.value.view(); });
     for (const auto& p : ps) {
       std::vector<double> owner(p->value.data(), p->value.data() + p->value.rows() * p->value.cols());
-      const autograd::ElementRange part = reducer.share(*p);
-      for (size_t k = part.first; k < part.first + part.count; ++k) REQUIRE(owner[k] == mpi_session->rank());
+      const IndexRange part = reducer.share(*p);
+      for (size_t k = part.begin; k < part.end; ++k) REQUIRE(owner[k] == mpi_session->rank());
       REQUIRE(std::all_of(owner.begin(), owner.end(), [&](double o) { return o >= 0 && o < mpi_session->size(); }));
       // The same values on every rank.
       std::vector<double> total = owner;
@@ -260,8 +260,8 @@ void shared_update_step(GradientReducer& reducer, const std::vector<std::unique_
   }
   reducer.finish();
   for (const auto& p : ps) {
-    const autograd::ElementRange part = reducer.share(*p);
-    for (size_t k = part.first; k < part.first + part.count; ++k) p->value.data()[k] -= 1e-3f * p->grad.data()[k];
+    const IndexRange part = reducer.share(*p);
+    for (size_t k = part.begin; k < part.end; ++k) p->value.data()[k] -= 1e-3f * p->grad.data()[k];
   }
   reducer.gather_values();
 }
@@ -299,11 +299,11 @@ TEST_CASE("the shared-memory exchange gives the message exchange's bits, step af
       // Every share's sums, and the gathered values on every rank, to the bit.
       for (size_t i = 0; i < in_memory.size(); ++i) {
         INFO(in_memory[i]->name);
-        const autograd::ElementRange part = shared.share(*in_memory[i]);
-        REQUIRE(part.first == messages.share(*by_messages[i]).first);
-        REQUIRE(part.count == messages.share(*by_messages[i]).count);
-        REQUIRE(std::memcmp(in_memory[i]->grad.data() + part.first, by_messages[i]->grad.data() + part.first,
-                            part.count * sizeof(float)) == 0);
+        const IndexRange part = shared.share(*in_memory[i]);
+        REQUIRE(part.begin == messages.share(*by_messages[i]).begin);
+        REQUIRE(part.end == messages.share(*by_messages[i]).end);
+        REQUIRE(std::memcmp(in_memory[i]->grad.data() + part.begin, by_messages[i]->grad.data() + part.begin,
+                            part.size() * sizeof(float)) == 0);
       }
       REQUIRE(value_bits(in_memory) == value_bits(by_messages));
     }

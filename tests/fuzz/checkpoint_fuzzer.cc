@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "apps/identity/checkpoint.h"
+#include "apps/identity/files/checkpoint.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

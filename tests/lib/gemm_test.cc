@@ -15,6 +15,7 @@
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
 #include "tests/support/tolerance.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad::testing {
 namespace {
@@ -94,7 +95,7 @@ void check_gemm_case(const GemmCase& g, std::mt19937_64& rng) {
   // own error is added.
   const auto& kernels = detail::gemm_kernels<T>();
   const size_t kc = detail::choose_blocking(g.m, g.n, g.k, kernels.mr, kernels.nr, sizeof(T)).kc;
-  const size_t depth_blocks = (g.k + kc - 1) / kc;
+  const size_t depth_blocks = div_ceil(g.k, kc);
   const double gamma = gamma_n<T>(g.k + 2 * depth_blocks + 3) + gamma_n<Reference>(g.k + 3);
   size_t bad = 0;
   double worst = 0;  // the largest error as a fraction of its bound

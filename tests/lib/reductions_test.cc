@@ -14,6 +14,7 @@
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
 #include "tests/support/tolerance.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad::testing {
 namespace {
@@ -29,8 +30,8 @@ template <class T>
 double summation_bound(size_t rows, size_t cols, bool contiguous, size_t lanes) {
   const size_t run = contiguous ? rows * cols : cols;  // values a segment is cut from
   const size_t length = std::min(run, kChunkElements);
-  const size_t segments = (contiguous ? 1 : rows) * ((run + kChunkElements - 1) / kChunkElements);
-  const size_t depth = (length + 4 * lanes - 1) / (4 * lanes) + 4 + 2 + ceil_log2(lanes);
+  const size_t segments = (contiguous ? 1 : rows) * div_ceil(run, kChunkElements);
+  const size_t depth = div_ceil(length, 4 * lanes) + 4 + 2 + ceil_log2(lanes);
   return gamma_n<T>(depth + 1) + 2 * gamma_n<double>(segments + 1) +
          gamma_n<Reference>(rows * cols);
 }

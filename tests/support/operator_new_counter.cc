@@ -4,6 +4,7 @@
 // that counts its calls. Under AddressSanitizer, which owns operator new and free, it counts
 // through the sanitizer's malloc hook instead (every allocation, malloc included).
 #include "tests/support/operator_new_counter.h"
+#include "simdgrad/index_range.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -42,7 +43,7 @@ void* operator new(std::size_t size) {
 void* operator new(std::size_t size, std::align_val_t alignment) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   const std::size_t a = static_cast<std::size_t>(alignment);
-  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
+  if (void* p = std::aligned_alloc(a, simdgrad::round_up(size, a))) return p;
   throw std::bad_alloc();
 }
 

@@ -10,6 +10,7 @@
 #include "simdgrad/fma_peak.h"
 #include "simdgrad/gemm.h"
 #include "simdgrad/idx_reader.h"
+#include "simdgrad/index_range.h"
 #include "simdgrad/matrix.h"
 #include "simdgrad/optimizer_updates.h"
 #include "simdgrad/reductions.h"

@@ -45,11 +45,11 @@ int main(int argc, char** argv) {
   const GradientReducer::Exchange exchange = GradientReducer::best_exchange(comm);  // collective
   GradientReducer reducer(comm, backward_order, GradientReducer::Result::kShares, size_t(1) << 20, exchange);
   autograd::Adam<float> optimizer(model.parameters(), 0.02f);
-  std::vector<autograd::ElementRange> mine;  // this process's share of each parameter
+  std::vector<IndexRange> mine;  // this process's share of each parameter
   for (autograd::Parameter<float>* p : model.parameters()) mine.push_back(reducer.share(*p));
 
-  const size_t first = kBatch * size_t(comm.rank()) / size_t(comm.size());
-  const size_t rows = kBatch * size_t(comm.rank() + 1) / size_t(comm.size()) - first;
+  const IndexRange my_rows = comm.share_of(kBatch);
+  const size_t first = my_rows.begin, rows = my_rows.size();
   Matrix<float> x(kBatch, kIn), y(kBatch, kOut);
   autograd::Tape<float> tape;
   double first_loss = 0, loss = 0;

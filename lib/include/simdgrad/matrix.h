@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "simdgrad/aligned_memory.h"
+#include "simdgrad/index_range.h"
 
 namespace simdgrad {
 
@@ -66,6 +67,12 @@ class MatrixView {
   size_t cols_ = 0;
   size_t stride_ = 0;
 };
+
+// Elements `range` of contiguous storage, as one row: a share of a tensor in storage order.
+template <class T>
+MatrixView<T> elements_view(T* data, IndexRange range) {
+  return MatrixView<T>(data + range.begin, 1, range.size(), range.size());
+}
 
 // "3x4" — how every shape error spells a shape.
 template <class T>

@@ -175,32 +175,53 @@ TEST_CASE("a preconditioned, scheduled run names its recipe, and eval reproduces
   REQUIRE(eval.out.find(test_loss.substr(0, test_loss.find('\n'))) != std::string::npos);
 }
 
-TEST_CASE("bad flags and values exit 2 with a one-line message", "[app]") {
-  const char* bad[] = {"train --epochs 0",
-                       "train --lr -1",
-                       "train --lr nan",
-                       "train --lr inf",
-                       "train --optimizer adagrad",
-                       "train --warmup 30",
-                       "train --epochs 3 --warmup 3.5",
-                       "train --warmup -1",
-                       "train --warmup nan",
-                       "train --schedule step",
-                       "train --precondition zca",
-                       "train --bias-init one",
-                       "train --batch 12x",
-                       "train --no-such-flag",
-                       "train --data /nonexistent/folder",
-                       "train --resume /nonexistent.safetensors",
-                       "frobnicate",
-                       "eval /nonexistent.safetensors"};
-  for (const char* args : bad) {
-    const Result r = identity_cli(args);
-    INFO(args << " -> exit " << r.exit_code << ", stderr: " << r.err);
+TEST_CASE("bad flags and values exit 2 with one line naming the flag and what is allowed", "[app]") {
+  struct Bad {
+    const char* args;
+    const char* says;  // the line must contain this
+  };
+  const Bad bad[] = {
+      {"frobnicate", "unknown command 'frobnicate': the commands are train, study, eval or gradcheck"},
+      {"", "say which command: train, study, eval or gradcheck"},
+      {"train --epochs 0", "--epochs: must be from 1 to 100000, got 0"},
+      {"train --epochs", "--epochs: needs a value"},
+      {"train --batch 12x", "--batch: not a number: '12x'"},
+      {"train --batch 1.5", "--batch: not a whole number: '1.5'"},
+      {"train --lr -1", "--lr: must be a finite number above 0, got -1"},
+      {"train --lr nan", "--lr: not a number: 'nan'"},
+      {"train --lr inf", "--lr: must be a finite number above 0, got inf"},
+      {"train --optimizer adagrad", "--optimizer: 'adagrad' is not one of rmsprop, adam or sgd"},
+      {"train --schedule step", "--schedule: 'step' is not one of constant or cosine"},
+      {"train --precondition zca", "--precondition: 'zca' is not one of none, center or whiten"},
+      {"train --bias-init one", "--bias-init: 'one' is not one of zero or active"},
+      {"train --exchange carrier-pigeon", "--exchange: 'carrier-pigeon' is not one of auto, shared-memory or messages"},
+      {"train --warmup 30", "--warmup: must be at most the run's 20 epochs (--epochs), got 30"},
+      {"train --epochs 3 --warmup 3.5", "--warmup: must be at most the run's 3 epochs (--epochs), got 3.5"},
+      {"train --warmup -1", "--warmup: must be from 0 to 100000, got -1"},
+      {"train --warmup nan", "--warmup: not a number: 'nan'"},
+      {"train --seed -1", "--seed: must be from 0 to 18446744073709551615, got -1"},
+      {"train --seed 18446744073709551616", "--seed: must be from 0 to 18446744073709551615"},
+      {"study --seed x", "--seed: not a number: 'x'"},
+      {"train --threads 0", "--threads: must be from 1 to 1024, got 0"},
+      {"gradcheck --width 100", "--width: must be from 1 to 64, got 100"},
+      {"gradcheck --output-activation tanh", "--output-activation: 'tanh' is not one of relu or linear"},
+      {"train --no-such-flag", "unknown flag or argument: --no-such-flag"},
+      {"train --data /nonexistent/folder", "/nonexistent/folder"},
+      {"train --resume /nonexistent.safetensors", "--resume: File does not exist"},
+      {"eval /nonexistent.safetensors", "checkpoint: File does not exist"},
+  };
+  for (const Bad& b : bad) {
+    const Result r = identity_cli(b.args);
+    INFO(b.args << " -> exit " << r.exit_code << ", stderr: " << r.err);
     REQUIRE(r.exit_code == 2);
     REQUIRE(lines(r.err) == 1);
     REQUIRE(r.err.rfind("identity: ", 0) == 0);
+    REQUIRE(r.err.find(b.says) != std::string::npos);
   }
+  // A name is taken in any case, and a seed may be any 64-bit value.
+  const Result good = identity_cli("gradcheck --layers 1 --width 2 --seed 18446744073709551615 --output-activation LINEAR");
+  INFO(good.err);
+  REQUIRE(good.exit_code == 0);
 }
 
 TEST_CASE("identity --version prints the library's build report", "[app]") {

@@ -3,9 +3,9 @@
 // training images, and a test pixel never lit in training is exactly what it loses.
 #include <catch2/catch.hpp>
 
-#include "apps/identity/conditioning.h"
-#include "apps/identity/readout_floor.h"
-#include "apps/identity/trainer.h"
+#include "apps/identity/analysis/conditioning.h"
+#include "apps/identity/analysis/readout_floor.h"
+#include "apps/identity/training/trainer.h"
 #include "simdgrad/autograd/random.h"
 #include "simdgrad/elementwise.h"
 

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "apps/identity/input_transform.h"
+#include "apps/identity/data/input_transform.h"
 #include "simdgrad/autograd/random.h"
 #include "simdgrad/threading.h"
 

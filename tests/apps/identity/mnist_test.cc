@@ -1,7 +1,7 @@
 // The app's view of MNIST: the library's reader, bytes kept as stored, a factor for the scale.
 #include <catch2/catch.hpp>
 
-#include "apps/identity/mnist.h"
+#include "apps/identity/data/mnist.h"
 #include "tests/support/idx_files.h"
 
 namespace simdgrad::testing {

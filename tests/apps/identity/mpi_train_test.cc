@@ -8,7 +8,7 @@
 #include <cstring>
 #include <set>
 
-#include "apps/identity/checkpoint.h"
+#include "apps/identity/files/checkpoint.h"
 #include "tests/apps/identity/identity_cli.h"
 #include "tests/apps/identity/real_mnist.h"
 #include "tests/support/idx_files.h"

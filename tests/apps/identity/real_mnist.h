@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "apps/identity/mnist.h"
+#include "apps/identity/data/mnist.h"
 
 namespace simdgrad::testing {
 

@@ -11,8 +11,8 @@
 
 #include <cstring>
 
-#include "apps/identity/checkpoint.h"
-#include "apps/identity/trainer.h"
+#include "apps/identity/files/checkpoint.h"
+#include "apps/identity/training/trainer.h"
 #include "simdgrad/threading.h"
 #include "tests/support/idx_files.h"
 #include "tests/apps/identity/real_mnist.h"

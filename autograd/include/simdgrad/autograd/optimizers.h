@@ -33,7 +33,7 @@ class Optimizer {
   // share of the update one process of a sharded data-parallel run owns. Only those elements of
   // each gradient are read, and grad_square_sums sums over them. Element by element the update
   // is bitwise the whole step's.
-  void step_and_zero_grad(std::span<const ElementRange> parts, std::vector<T>* grad_square_sums = nullptr);
+  void step_and_zero_grad(std::span<const IndexRange> parts, std::vector<T>* grad_square_sums = nullptr);
 
   // The rate the next step uses; a schedule (schedules.h) sets it before each step.
   T learning_rate() const { return lr_; }
@@ -56,7 +56,7 @@ class Optimizer {
   // The tensor, or during a partial step its elements of the update under way, as one row.
   MatrixView<T> part(Matrix<T>& m) const {
     if (!part_) return m.view();
-    return MatrixView<T>(m.data() + part_->first, 1, part_->count, part_->count);
+    return elements_view(m.data(), *part_);
   }
 
   std::vector<Parameter<T>*> parameters_;
@@ -69,7 +69,7 @@ class Optimizer {
   };
   std::vector<Slot> slots_;
   long iterations_ = 0;
-  const ElementRange* part_ = nullptr;  // set during a partial step
+  const IndexRange* part_ = nullptr;  // set during a partial step
 };
 
 // Keras 2 SGD: v = momentum*v - lr*g; p += v (Nesterov: p += momentum*v - lr*g).

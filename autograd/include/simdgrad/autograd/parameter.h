@@ -25,12 +25,6 @@ struct Parameter {
   bool grad_is_zero = false;
 };
 
-// Elements [first, first + count) of a tensor in storage order (row after row): the share of a
-// parameter that one process of a sharded data-parallel run sums and updates.
-struct ElementRange {
-  size_t first = 0, count = 0;
-};
-
 // A named view of a tensor, for saving and loading parameters and optimizer state.
 template <class T>
 struct NamedTensor {

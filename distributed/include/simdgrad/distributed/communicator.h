@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "simdgrad/index_range.h"
+
 namespace simdgrad::distributed {
 
 class Communicator {
@@ -49,11 +51,8 @@ class Communicator {
   Request start_allreduce_sum(std::span<float> values) const;
 
   // Rank r's share of n elements split in rank order: [n r / P, n (r + 1) / P).
-  struct Share {
-    size_t first = 0, count = 0;
-  };
-  Share share_of(size_t n, int rank) const;
-  Share share_of(size_t n) const { return share_of(n, rank_); }
+  IndexRange share_of(size_t n, int rank) const { return balanced_part(n, size_t(rank), size_t(size_)); }
+  IndexRange share_of(size_t n) const { return share_of(n, rank_); }
   // A reduce-scatter in flight: every other rank's contribution to this rank's share arrives
   // in its own part of a scratch buffer while this rank's contributions to theirs leave.
   class ReduceScatter {
@@ -77,7 +76,7 @@ class Communicator {
     size_t contributions_ = 0;
   };
   // Elements of scratch a reduce-scatter of n values needs: P - 1 times this rank's share.
-  size_t reduce_scatter_scratch(size_t n) const { return size_t(size_ - 1) * share_of(n).count; }
+  size_t reduce_scatter_scratch(size_t n) const { return size_t(size_ - 1) * share_of(n).size(); }
   // Starts summing `values` over the ranks into this rank's share of them (share_of): each rank
   // sends every other rank that rank's share of its values and adds what arrives for its own
   // share, in rank order, so the sums are the same run to run. The same bytes as half a ring

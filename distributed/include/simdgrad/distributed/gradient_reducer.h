@@ -69,7 +69,7 @@ class GradientReducer {
 
   // The elements of p whose sum this rank receives and whose update it makes (all of them
   // with Result::kSums).
-  autograd::ElementRange share(const autograd::Parameter<float>& p) const;
+  IndexRange share(const autograd::Parameter<float>& p) const;
   // Gives every rank every rank's shares of the tensors tensor_of(p), one per parameter and
   // shaped like it (the values after a shared update, or the optimizer's state). Nothing to do
   // with Result::kSums, where every rank updated all of them.
@@ -98,7 +98,7 @@ class GradientReducer {
     Communicator::ReduceScatter reduce_scatter;  // Result::kShares
   };
   size_t index_of(const autograd::Parameter<float>& p) const;
-  autograd::ElementRange share_of(size_t parameter, int rank) const;
+  IndexRange share_of(size_t parameter, int rank) const;
   void start(Bucket& b);
   // Moves the parameters into the shared memory (constructor).
   void share_parameters();

@@ -1,0 +1,42 @@
+// The identity app's subcommands. Each returns the process exit code:
+// 0 done, 1 internal failure (or gradcheck FAIL), 2 bad input, 3 non-finite loss,
+// 130/143 interrupted by SIGINT/SIGTERM (after a checkpoint).
+#pragma once
+
+#include <string>
+
+#include "apps/identity/training/config.h"
+#include "apps/identity/training/process_group.h"
+
+namespace simdgrad::identity {
+
+struct TrainOptions {
+  TrainConfig config;
+  std::string out;     // empty: runs/<date-time>/
+  std::string resume;  // checkpoint to continue from
+  bool epochs_given = false, data_given = false;
+  bool verbose = false;
+  bool check_numerics = false;  // every step: activations and gradients finite, per layer
+  Update update = Update::kShared;  // under mpiexec: who updates what
+  Exchange exchange = Exchange::kAuto;  // under mpiexec: how the shares travel
+};
+// With several processes in `group`, they train one model together; the first prints and
+// writes the files.
+int run_train(const TrainOptions& options, ProcessGroup& group = single_process());
+
+struct EvalOptions {
+  std::string checkpoint;
+  std::string data;  // empty: the folder the checkpoint was trained on
+  std::string out;   // empty: no files
+};
+int run_eval(const EvalOptions& options);
+
+struct GradcheckCommandOptions {
+  int layers = 4;
+  int width = 8;
+  uint64_t seed = 1;
+  Activation output_activation = Activation::kRelu;
+};
+int run_gradcheck(const GradcheckCommandOptions& options);
+
+}  // namespace simdgrad::identity

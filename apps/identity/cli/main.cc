@@ -1,0 +1,71 @@
+// identity: the MNIST identity experiment (train, study, eval, gradcheck).
+// Exit codes: 0 done, 1 internal failure, 2 bad input (flags, data, checkpoint),
+// 3 numerical fault (non-finite loss), 130/143 interrupted by SIGINT/SIGTERM.
+// Under mpiexec, `train` runs on every process as one data-parallel run.
+#include <cstdio>
+#include <memory>
+
+#include "apps/identity/cli/command_line.h"
+#include "apps/identity/cli/commands.h"
+#include "apps/identity/study/study.h"
+#include "simdgrad/targets.h"
+#include "simdgrad/threading.h"
+
+namespace {
+
+using namespace simdgrad;
+using namespace simdgrad::identity;
+
+int run_command(const cli::CommandLine& line, ProcessGroup& group) {
+  switch (line.command) {
+    case cli::Command::kTrain: return run_train(line.train, group);
+    case cli::Command::kStudy: return run_study(line.study);
+    case cli::Command::kEval: return run_eval(line.eval);
+    case cli::Command::kGradcheck: return run_gradcheck(line.gradcheck);
+  }
+  return 1;
+}
+
+// Runs the command on this process's group; in a run of several processes a failure in one
+// ends them all, naming the process.
+int run_in_group(const cli::CommandLine& line, int* argc, char*** argv) {
+  std::unique_ptr<ProcessGroup> group;
+  auto fail = [&](int code, const std::string& message) {
+    if (group && group->size() > 1) group->abort(code, message);
+    std::fprintf(stderr, "identity: %s\n", message.c_str());
+    return code;
+  };
+  try {
+    active_target();  // a bad SIMDGRAD_TARGET is reported before anything is read or written
+    if (line.threads > 0) set_num_threads(line.threads);
+    group = join_process_group(argc, argv, line.train.update, line.train.exchange);
+    if (group->size() > 1 && line.command != cli::Command::kTrain) {
+      if (group->leads()) std::fprintf(stderr, "identity: only 'train' runs on several processes\n");
+      return 2;
+    }
+    return run_command(line, *group);
+  } catch (const std::invalid_argument& e) {
+    return fail(2, e.what());
+  } catch (const std::runtime_error& e) {
+    // Bad data, checkpoints or output folders: the message names the file and what is wrong.
+    return fail(2, e.what());
+  } catch (const std::exception& e) {
+    return fail(1, std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<cli::CommandLine> line;
+  try {
+    line = cli::parse_command_line(argc, argv);
+  } catch (const cli::UsageError& e) {
+    std::fprintf(stderr, "identity: %s (see identity --help)\n", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {  // --version with a bad SIMDGRAD_TARGET
+    std::fprintf(stderr, "identity: %s\n", e.what());
+    return 2;
+  }
+  return line ? run_in_group(*line, &argc, &argv) : 0;
+}

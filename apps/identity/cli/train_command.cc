@@ -1,0 +1,177 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+
+#include "apps/identity/files/checkpoint.h"
+#include "apps/identity/cli/commands.h"
+#include "apps/identity/training/interrupt.h"
+#include "apps/identity/cli/progress_bar.h"
+#include "apps/identity/training/run_files.h"
+#include "apps/identity/training/trainer.h"
+#include "simdgrad/targets.h"
+#include "simdgrad/threading.h"
+
+namespace simdgrad::identity {
+namespace {
+
+std::string default_run_folder() {
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return std::string("runs/") + stamp;
+}
+
+void print_epoch(const EpochRecord& r, int epochs, bool verbose) {
+  std::printf("Epoch %d/%d - %.1fs - loss: %.4f - mean_absolute_percentage_error: %.4f - "
+              "val_loss: %.4f - val_mean_absolute_percentage_error: %.4f\n",
+              r.epoch, epochs, r.seconds, r.loss, r.mape, r.val_loss, r.val_mape);
+  if (verbose) {
+    std::printf("  %.0f samples/s; %.2f%% of output pixels exactly 0\n", r.samples_per_s,
+                100 * r.zero_output_fraction);
+    for (size_t l = 0; l < r.layers.size(); ++l) {
+      const auto& d = r.layers[l];
+      std::printf("  layer %zu: ", l + 1);
+      if (d.relu) {
+        std::printf("dead %d/%d (%d of them on always-0 pixels, %.2f%% excess)", d.dead_units,
+                    d.units, d.dead_zero_pixel, 100 * d.dead_excess_fraction);
+      } else {
+        std::printf("linear output");
+      }
+      std::printf(", grad norm %.4g, ||W - I||/||I|| %.4f\n", d.grad_norm, d.distance_from_identity);
+    }
+  }
+  std::fflush(stdout);
+}
+
+// "2 threads", or "3 processes x 2 threads" for a data-parallel run.
+std::string workers(int processes) {
+  const std::string threads = std::to_string(num_threads()) + (num_threads() == 1 ? " thread" : " threads");
+  return processes == 1 ? threads : std::to_string(processes) + " processes x " + threads;
+}
+
+std::string describe(const TrainConfig& c, size_t train, size_t test, int processes) {
+  // The recipe's departures from the seed experiment, named only when taken.
+  std::string changes;
+  if (c.schedule != autograd::ScheduleShape::kConstant) changes += ", " + to_string(c.schedule) + " schedule";
+  if (c.warmup_epochs > 0) {
+    char warmup[64];
+    std::snprintf(warmup, sizeof warmup, ", %g epochs of warm-up", c.warmup_epochs);
+    changes += warmup;
+  }
+  if (c.precondition != Precondition::kNone) changes += ", inputs " + to_string(c.precondition) + "ed";
+  if (c.bias_init != BiasInit::kZero) changes += ", " + to_string(c.bias_init) + " output biases";
+  char text[768];
+  std::snprintf(text, sizeof text,
+                "%d x Dense(%d), %s output; %s lr %g, batch %d, %s pixels, %s init%s, seed %llu; "
+                "%zu train / %zu test images from %s; %s, %s",
+                c.layers, c.width, to_string(c.output_activation).c_str(),
+                to_string(c.optimizer).c_str(), learning_rate(c), c.batch,
+                to_string(c.scale).c_str(), to_string(c.init).c_str(), changes.c_str(),
+                static_cast<unsigned long long>(c.seed), train, test, c.data.c_str(),
+                workers(processes).c_str(), active_target().name.c_str());
+  return text;
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& options, ProcessGroup& group) {
+  // From the start: a signal during loading is honoured after the first step, once the
+  // epoch-0 checkpoint is on disk.
+  install_interrupt_handlers();
+  TrainConfig config = options.config;
+  Checkpoint checkpoint;
+  if (!options.resume.empty()) {
+    checkpoint = load_checkpoint(options.resume);
+    TrainConfig saved = config_from_checkpoint(checkpoint, options.resume);
+    if (options.epochs_given) saved.epochs = config.epochs;
+    if (options.data_given) saved.data = config.data;
+    config = saved;
+  }
+  validate(config);
+  const Mnist data = load_mnist(config.data);
+  Trainer trainer(config, data, group);
+  trainer.set_check_numerics(options.check_numerics);
+  if (!options.resume.empty()) trainer.restore(checkpoint, options.resume);
+  if (group.size() > 1) {
+    // Processes that start apart would train apart: same configuration, data and state, and
+    // the same kind of update (it decides the collectives), or stop.
+    const uint64_t update = options.update == Update::kShared ? 0x9e3779b97f4a7c15ULL : 0;
+    require_same_everywhere(group, trainer.fingerprint() ^ update, "this process's configuration, data or checkpoint");
+  }
+  const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
+  const std::filesystem::path checkpoint_file = out / "model.safetensors";
+  // One process prints and writes; the others train their shares.
+  const bool leads = group.leads();
+
+  if (leads) {
+    std::printf("identity: %s\n", describe(config, trainer.train_samples(), data.test.count, group.size()).c_str());
+    std::printf("Train on %zu samples, validate on %zu samples\n", trainer.train_samples(),
+                data.test.count);
+    if (trainer.epoch() >= config.epochs) {
+      std::printf("The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
+                  trainer.epoch(), config.epochs);
+    }
+    std::fflush(stdout);
+    trainer.save(checkpoint_file);  // so an interrupted first epoch still leaves a checkpoint
+  }
+  // Open MPI gives every process a pseudo-terminal whatever mpiexec writes to, so a
+  // data-parallel run cannot tell a log from a terminal: it prints the epoch lines only.
+  const bool tty = leads && group.size() == 1 && isatty(fileno(stdout));
+  try {
+    while (trainer.epoch() < config.epochs) {
+      ProgressBar bar(tty);
+      const EpochRecord& record = trainer.train_epoch(
+          [&](size_t done, size_t total, double loss) { bar.update(done, total, loss); });
+      bar.finish();
+      if (leads) {
+        print_epoch(record, config.epochs, options.verbose);
+        trainer.save(checkpoint_file);
+        write_run_files(out, trainer, {{"epoch", record.epoch}});
+      }
+    }
+  } catch (const Interrupted& e) {
+    // Every process stops after the same step; the checkpoint holds the last whole epoch.
+    if (leads) {
+      std::printf("\n");
+      std::fprintf(stderr,
+                   "identity: interrupted by %s; %s holds epoch %d (resume with: identity train "
+                   "--resume %s)\n",
+                   e.signal == SIGINT ? "SIGINT" : "SIGTERM", checkpoint_file.c_str(), trainer.epoch(),
+                   checkpoint_file.c_str());
+    }
+    // No process leaves before the first has said so: mpiexec kills the rest of a run as soon
+    // as one process has exited with a failure code.
+    double said = 0;
+    group.sum({&said, 1});
+    return 128 + e.signal;
+  } catch (const NumericalFault& e) {
+    const std::string message = std::string("numerical fault: ") + e.what() + "; " +
+                                checkpoint_file.string() + " holds epoch " + std::to_string(trainer.epoch());
+    // A fault in one process's share of a batch is that process's alone: it ends the run.
+    if (group.size() > 1) group.abort(3, message);
+    std::fprintf(stderr, "identity: %s\n", message.c_str());
+    return 3;
+  }
+  if (trainer.history().empty() || !leads) return 0;
+  const EpochRecord& last = trainer.history().back();
+  // Keras' model.evaluate(x_test, x_test) after training: the last epoch's validation figures.
+  std::printf("Test loss: %.4f\nTest MAPE: %.4f\n", last.val_loss, last.val_mape);
+  write_reconstructions(out / "reconstructions.png", trainer, data);
+  write_run_files(out, trainer,
+                  {{"epoch", last.epoch},
+                   {"loss", last.loss},
+                   {"val_loss", last.val_loss},
+                   {"mape", last.mape},
+                   {"val_mape", last.val_mape},
+                   {"test_loss", last.val_loss},
+                   {"test_mape", last.val_mape}});
+  std::printf("Wrote %s/{metrics.csv, run.json, model.safetensors, reconstructions.png, loss.svg}\n",
+              out.c_str());
+  return 0;
+}
+
+}  // namespace simdgrad::identity
