@@ -113,11 +113,11 @@ struct Comparison {
   void finish(const GradcheckOptions& options) {
     const double scale = max_numeric > 0 ? max_numeric : max_analytic;
     constexpr double kExact = 17;  // digits reported when the gradients agree to the last bit
-    report.agreement_digits =
-        scale == 0 ? 0 : max_error == 0 ? kExact : std::min(kExact, -std::log10(max_error / scale));
-    report.resolution = options.rule == GradcheckRule::kErrorEstimate && scale > 0
-                            ? max_allowed / scale
-                            : 0;
+    report.agreement_digits = scale == 0       ? 0
+                              : max_error == 0 ? kExact
+                                               : std::min(kExact, -std::log10(max_error / scale));
+    report.resolution =
+        options.rule == GradcheckRule::kErrorEstimate && scale > 0 ? max_allowed / scale : 0;
     report.passed = report.checked > 0 && report.failures == 0;
   }
 };
@@ -223,7 +223,8 @@ GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Param
           along += double(analytic[i].data()[e]) * u[e];
         }
         const Numeric numeric = numeric_derivative([&](double h) {
-          for (size_t e = 0; e < n; ++e) x[e] = h == 0.0 ? original[e] : T(double(original[e]) + h * u[e]);
+          for (size_t e = 0; e < n; ++e)
+            x[e] = h == 0.0 ? original[e] : T(double(original[e]) + h * u[e]);
           return h;
         });
         if (numeric.crossed_kink) {
@@ -267,8 +268,8 @@ std::string GradcheckReport::to_string() const {
     if (r.resolution > 0) std::snprintf(resolution, sizeof resolution, "%.1e", r.resolution);
     std::snprintf(line, sizeof line,
                   "%-24s %8zu %8zu %7zu %6zu  %-13.6g %-13.6g %-9.2e %-9.2e %6.1f  %-8s  %s\n",
-                  r.name.c_str(), r.checked, r.skipped_kinks, r.failures, r.worst_index,
-                  r.analytic, r.numeric, r.abs_error, r.allowed, r.agreement_digits, resolution,
+                  r.name.c_str(), r.checked, r.skipped_kinks, r.failures, r.worst_index, r.analytic,
+                  r.numeric, r.abs_error, r.allowed, r.agreement_digits, resolution,
                   r.passed ? "ok" : "FAIL");
     out += line;
   }

@@ -43,18 +43,22 @@ void zeros(MatrixView<T> w) {
 template <class T>
 void initialize(Initializer kind, MatrixView<T> w, Random& rng) {
   switch (kind) {
-    case Initializer::kGlorotUniform: return glorot_uniform(w, rng);
-    case Initializer::kHeNormal: return he_normal(w, rng);
-    case Initializer::kIdentity: return identity(w);
-    case Initializer::kZeros: return zeros(w);
+    case Initializer::kGlorotUniform:
+      return glorot_uniform(w, rng);
+    case Initializer::kHeNormal:
+      return he_normal(w, rng);
+    case Initializer::kIdentity:
+      return identity(w);
+    case Initializer::kZeros:
+      return zeros(w);
   }
 }
 
-#define SIMDGRAD_INSTANTIATE(T)                                     \
-  template void glorot_uniform<T>(MatrixView<T>, Random&);          \
-  template void he_normal<T>(MatrixView<T>, Random&);               \
-  template void identity<T>(MatrixView<T>);                         \
-  template void zeros<T>(MatrixView<T>);                            \
+#define SIMDGRAD_INSTANTIATE(T)                            \
+  template void glorot_uniform<T>(MatrixView<T>, Random&); \
+  template void he_normal<T>(MatrixView<T>, Random&);      \
+  template void identity<T>(MatrixView<T>);                \
+  template void zeros<T>(MatrixView<T>);                   \
   template void initialize<T>(Initializer, MatrixView<T>, Random&);
 SIMDGRAD_INSTANTIATE(float)
 SIMDGRAD_INSTANTIATE(double)

@@ -26,8 +26,8 @@ Dense<T>& Sequential<T>::add_dense(size_t in, size_t out, Activation activation)
                                 std::to_string(in) + " inputs, the previous layer gives " +
                                 std::to_string(layers_.back()->outputs()));
   }
-  layers_.push_back(std::make_unique<Dense<T>>("dense_" + std::to_string(layers_.size()), in,
-                                               out, activation));
+  layers_.push_back(
+      std::make_unique<Dense<T>>("dense_" + std::to_string(layers_.size()), in, out, activation));
   return *layers_.back();
 }
 

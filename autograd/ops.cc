@@ -270,7 +270,8 @@ Var<T> matmul(Var<T> a, Var<T> b, Transpose ta, Transpose tb) {
   Var<T> y = tape.record(out, {a, b}, &node);
   if (node) {
     node->backward = &matmul_backward<T>;
-    node->flags = (ta == Transpose::kYes ? kTransposeA : 0) | (tb == Transpose::kYes ? kTransposeB : 0);
+    node->flags =
+        (ta == Transpose::kYes ? kTransposeA : 0) | (tb == Transpose::kYes ? kTransposeB : 0);
   }
   return y;
 }
@@ -460,23 +461,23 @@ Var<T> softmax_cross_entropy(Var<T> logits, Var<T> target) {
   return y;
 }
 
-#define SIMDGRAD_INSTANTIATE(T)                                               \
-  template Var<T> matmul<T>(Var<T>, Var<T>, Transpose, Transpose);            \
-  template Var<T> linear<T>(Var<T>, Var<T>, Var<T>, Activation);              \
-  template Var<T> add<T>(Var<T>, Var<T>);                                     \
-  template Var<T> sub<T>(Var<T>, Var<T>);                                     \
-  template Var<T> mul<T>(Var<T>, Var<T>);                                     \
-  template Var<T> scale<T>(Var<T>, T);                                        \
-  template Var<T> add_bias<T>(Var<T>, Var<T>);                                \
-  template Var<T> relu<T>(Var<T>);                                            \
-  template Var<T> tanh<T>(Var<T>);                                            \
-  template Var<T> sigmoid<T>(Var<T>);                                         \
-  template Var<T> square<T>(Var<T>);                                          \
-  template Var<T> sum<T>(Var<T>);                                             \
-  template Var<T> mean<T>(Var<T>);                                            \
-  template Var<T> mse_loss<T>(Var<T>, Var<T>);                                \
-  template Var<T> mape<T>(Var<T>, Var<T>);                                    \
-  template LossWithMape<T> mse_loss_with_mape<T>(Var<T>, Var<T>);        \
+#define SIMDGRAD_INSTANTIATE(T)                                    \
+  template Var<T> matmul<T>(Var<T>, Var<T>, Transpose, Transpose); \
+  template Var<T> linear<T>(Var<T>, Var<T>, Var<T>, Activation);   \
+  template Var<T> add<T>(Var<T>, Var<T>);                          \
+  template Var<T> sub<T>(Var<T>, Var<T>);                          \
+  template Var<T> mul<T>(Var<T>, Var<T>);                          \
+  template Var<T> scale<T>(Var<T>, T);                             \
+  template Var<T> add_bias<T>(Var<T>, Var<T>);                     \
+  template Var<T> relu<T>(Var<T>);                                 \
+  template Var<T> tanh<T>(Var<T>);                                 \
+  template Var<T> sigmoid<T>(Var<T>);                              \
+  template Var<T> square<T>(Var<T>);                               \
+  template Var<T> sum<T>(Var<T>);                                  \
+  template Var<T> mean<T>(Var<T>);                                 \
+  template Var<T> mse_loss<T>(Var<T>, Var<T>);                     \
+  template Var<T> mape<T>(Var<T>, Var<T>);                         \
+  template LossWithMape<T> mse_loss_with_mape<T>(Var<T>, Var<T>);  \
   template Var<T> softmax_cross_entropy<T>(Var<T>, Var<T>);
 SIMDGRAD_INSTANTIATE(float)
 SIMDGRAD_INSTANTIATE(double)

@@ -41,7 +41,8 @@ void Optimizer<T>::step_and_zero_grad(std::vector<T>* grad_square_sums) {
 }
 
 template <class T>
-void Optimizer<T>::step_and_zero_grad(std::span<const IndexRange> parts, std::vector<T>* grad_square_sums) {
+void Optimizer<T>::step_and_zero_grad(std::span<const IndexRange> parts,
+                                      std::vector<T>* grad_square_sums) {
   if (parts.size() != parameters_.size()) {
     throw std::invalid_argument("Optimizer::step_and_zero_grad: " + std::to_string(parts.size()) +
                                 " parts for " + std::to_string(parameters_.size()) + " parameters");
@@ -49,8 +50,8 @@ void Optimizer<T>::step_and_zero_grad(std::span<const IndexRange> parts, std::ve
   for (size_t i = 0; i < parameters_.size(); ++i) {
     const Matrix<T>& g = parameters_[i]->grad;
     if (parts[i].begin > parts[i].end || parts[i].end > g.size()) {  // storage is contiguous
-      throw std::invalid_argument("Optimizer::step_and_zero_grad: the part of " + parameters_[i]->name +
-                                  " lies outside it");
+      throw std::invalid_argument("Optimizer::step_and_zero_grad: the part of " +
+                                  parameters_[i]->name + " lies outside it");
     }
   }
   ++iterations_;
@@ -104,11 +105,11 @@ template <class T>
 T Sgd<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
     return sgd_momentum_update_and_square_sum<T>(this->part(p.value), this->part(p.grad),
-                                                 this->part(this->slot(velocity_, i)), this->lr_, momentum_,
-                                                 nesterov_);
+                                                 this->part(this->slot(velocity_, i)), this->lr_,
+                                                 momentum_, nesterov_);
   }
-  sgd_momentum_update<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(velocity_, i)), this->lr_,
-                         momentum_, nesterov_);
+  sgd_momentum_update<T>(this->part(p.value), this->part(p.grad),
+                         this->part(this->slot(velocity_, i)), this->lr_, momentum_, nesterov_);
   return T(0);
 }
 
@@ -123,10 +124,11 @@ template <class T>
 T Rmsprop<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
     return rmsprop_update_and_square_sum<T>(this->part(p.value), this->part(p.grad),
-                                            this->part(this->slot(accumulator_, i)), this->lr_, rho_, epsilon_);
+                                            this->part(this->slot(accumulator_, i)), this->lr_,
+                                            rho_, epsilon_);
   }
-  rmsprop_update<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(accumulator_, i)), this->lr_,
-                    rho_, epsilon_);
+  rmsprop_update<T>(this->part(p.value), this->part(p.grad),
+                    this->part(this->slot(accumulator_, i)), this->lr_, rho_, epsilon_);
   return T(0);
 }
 
@@ -142,12 +144,13 @@ Adam<T>::Adam(std::vector<Parameter<T>*> parameters, T lr, T beta1, T beta2, T e
 template <class T>
 T Adam<T>::update(size_t i, Parameter<T>& p, bool square_sum) {
   if (square_sum) {
-    return adam_update_and_square_sum<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(m_, i)),
-                                         this->part(this->slot(v_, i)), this->lr_, beta1_, beta2_, epsilon_,
-                                         this->iterations());
+    return adam_update_and_square_sum<T>(
+        this->part(p.value), this->part(p.grad), this->part(this->slot(m_, i)),
+        this->part(this->slot(v_, i)), this->lr_, beta1_, beta2_, epsilon_, this->iterations());
   }
-  adam_update<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(m_, i)), this->part(this->slot(v_, i)),
-                 this->lr_, beta1_, beta2_, epsilon_, this->iterations());
+  adam_update<T>(this->part(p.value), this->part(p.grad), this->part(this->slot(m_, i)),
+                 this->part(this->slot(v_, i)), this->lr_, beta1_, beta2_, epsilon_,
+                 this->iterations());
   return T(0);
 }
 

@@ -35,8 +35,8 @@ void Tape<T>::check(const Var<T>& v) const {
   if (v.tape_ != this) throw std::logic_error("autograd: Var belongs to another tape");
   if (v.step_ != step_) {
     throw std::logic_error("autograd: Var recorded before the last Tape::reset() (step " +
-                           std::to_string(v.step_) + ", tape is at step " +
-                           std::to_string(step_) + ")");
+                           std::to_string(v.step_) + ", tape is at step " + std::to_string(step_) +
+                           ")");
   }
 }
 
@@ -61,15 +61,13 @@ Var<T> Tape<T>::parameter(Parameter<T>& p) {
 template <class T>
 Var<T> Tape<T>::constant(MatrixView<const T> x) {
   // Never written through: the slot's value type is mutable only for the tape's own results.
-  slots_.push_back(
-      Slot{MatrixView<T>(const_cast<T*>(x.data()), x.rows(), x.cols(), x.stride()), {}, false,
-           false});
+  slots_.push_back(Slot{
+      MatrixView<T>(const_cast<T*>(x.data()), x.rows(), x.cols(), x.stride()), {}, false, false});
   return make_var(uint32_t(slots_.size() - 1));
 }
 
 template <class T>
-Var<T> Tape<T>::record(MatrixView<T> value, std::initializer_list<Var<T>> inputs,
-                       Node<T>** node) {
+Var<T> Tape<T>::record(MatrixView<T> value, std::initializer_list<Var<T>> inputs, Node<T>** node) {
   bool any_requires_grad = false;
   for (const Var<T>& in : inputs) {
     check(in);
@@ -136,11 +134,13 @@ void Tape<T>::backward(Var<T> loss, const std::function<void(Parameter<T>&)>& gr
       }
     }
     for (const Slot& slot : slots_) {  // on the tape but read by no node: released at the end
-      if (!slot.parameter || std::find(seen.begin(), seen.end(), slot.parameter) != seen.end()) continue;
+      if (!slot.parameter || std::find(seen.begin(), seen.end(), slot.parameter) != seen.end())
+        continue;
       seen.push_back(slot.parameter);
       finals.emplace_back(0, slot.parameter);
     }
-    std::stable_sort(finals.begin(), finals.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(finals.begin(), finals.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
   }
   size_t next_final = 0;
   auto release_through = [&](size_t node) {  // every parameter whose earliest reader is >= node

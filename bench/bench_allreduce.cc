@@ -59,10 +59,12 @@ void bucketed_allreduce(benchmark::State& state) {
   auto ps = identity_parameters();
   std::vector<autograd::Parameter<float>*> pointers;
   for (auto& p : ps) pointers.push_back(p.get());
-  const auto result = state.range(1) ? distributed::GradientReducer::Result::kShares : distributed::GradientReducer::Result::kSums;
-  const auto exchange =
-      state.range(2) ? distributed::GradientReducer::Exchange::kSharedMemory : distributed::GradientReducer::Exchange::kMessages;
-  distributed::GradientReducer reducer(*communicator, pointers, result, size_t(state.range(0)), exchange);
+  const auto result = state.range(1) ? distributed::GradientReducer::Result::kShares
+                                     : distributed::GradientReducer::Result::kSums;
+  const auto exchange = state.range(2) ? distributed::GradientReducer::Exchange::kSharedMemory
+                                       : distributed::GradientReducer::Exchange::kMessages;
+  distributed::GradientReducer reducer(*communicator, pointers, result, size_t(state.range(0)),
+                                       exchange);
   for (auto _ : state) {
     for (auto* p : pointers) reducer.ready(*p);
     reducer.finish();
@@ -73,7 +75,10 @@ void bucketed_allreduce(benchmark::State& state) {
   state.counters["buckets"] = double(reducer.buckets());
 }
 
-BENCHMARK(blocking_allreduce)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(blocking_allreduce)
+    ->Iterations(kIterations)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(bucketed_allreduce)
     ->ArgNames({"bucket_bytes", "shares", "shared_memory"})
     ->Args({1 << 20, 0, 0})

@@ -30,13 +30,16 @@ int main(int argc, char** argv) {
   using namespace simdgrad::bench;
   std::string update_text = "shared";
   take_flag(argc, argv, "--update", &update_text);
-  const identity::Update update = update_text == "replicated" ? identity::Update::kReplicated : identity::Update::kShared;
+  const identity::Update update =
+      update_text == "replicated" ? identity::Update::kReplicated : identity::Update::kShared;
   std::string exchange_text = "auto";
   take_flag(argc, argv, "--exchange", &exchange_text);
-  const identity::Exchange exchange = exchange_text == "shared-memory" ? identity::Exchange::kSharedMemory
-                                      : exchange_text == "messages"    ? identity::Exchange::kMessages
-                                                                       : identity::Exchange::kAuto;
-  std::unique_ptr<identity::ProcessGroup> group = identity::join_process_group(&argc, &argv, update, exchange);
+  const identity::Exchange exchange = exchange_text == "shared-memory"
+                                          ? identity::Exchange::kSharedMemory
+                                      : exchange_text == "messages" ? identity::Exchange::kMessages
+                                                                    : identity::Exchange::kAuto;
+  std::unique_ptr<identity::ProcessGroup> group =
+      identity::join_process_group(&argc, &argv, update, exchange);
   std::string steps_text = "300", layers_text = "4", batch_text = "128";
   take_flag(argc, argv, "--steps", &steps_text);
   take_flag(argc, argv, "--layers", &layers_text);
@@ -44,11 +47,14 @@ int main(int argc, char** argv) {
   const int steps = std::atoi(steps_text.c_str()), layers = std::atoi(layers_text.c_str());
   identity::TrainConfig config = config_for(layers);
   config.batch = std::atoi(batch_text.c_str());
-  if (argc > 1 || steps < 1 || layers < 1 || config.batch < 1 || (update_text != "shared" && update_text != "replicated") ||
-      (exchange_text != "auto" && exchange_text != "shared-memory" && exchange_text != "messages")) {
+  if (argc > 1 || steps < 1 || layers < 1 || config.batch < 1 ||
+      (update_text != "shared" && update_text != "replicated") ||
+      (exchange_text != "auto" && exchange_text != "shared-memory" &&
+       exchange_text != "messages")) {
     if (group->leads()) {
       std::fprintf(stderr,
-                   "usage: bench_data_parallel [--steps=N] [--layers=L] [--batch=B] [--update=shared|replicated] "
+                   "usage: bench_data_parallel [--steps=N] [--layers=L] [--batch=B] "
+                   "[--update=shared|replicated] "
                    "[--exchange=auto|shared-memory|messages]\n");
     }
     return 2;
@@ -59,19 +65,23 @@ int main(int argc, char** argv) {
   identity::StepPhases phases;
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < steps; ++i) loop.step(&phases);
-  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!group->leads()) return 0;
 
   const double batch = double(trainer.config().batch);
-  std::printf("processes %d threads %d update %s exchange %s samples_per_s %.0f ms_per_step %.3f\n", group->size(),
-              num_threads(), update_text.c_str(), exchange_text.c_str(), batch * steps / total, 1e3 * total / steps);
-  print_phase_table("phase (first process)",
-                    {{"gather its rows of the batch", phases.gather},
-                     {"forward", phases.forward},
-                     {"loss and metric", phases.loss},
-                     {"backward (gradient sums started on the way)", phases.backward},
-                     {"wait for the gradient sums, sum the figures, gather updated values", phases.sums},
-                     {"optimizer (all parameters; with --update=shared, this process's share)", phases.optimizer}},
-                    total, steps);
+  std::printf("processes %d threads %d update %s exchange %s samples_per_s %.0f ms_per_step %.3f\n",
+              group->size(), num_threads(), update_text.c_str(), exchange_text.c_str(),
+              batch * steps / total, 1e3 * total / steps);
+  print_phase_table(
+      "phase (first process)",
+      {{"gather its rows of the batch", phases.gather},
+       {"forward", phases.forward},
+       {"loss and metric", phases.loss},
+       {"backward (gradient sums started on the way)", phases.backward},
+       {"wait for the gradient sums, sum the figures, gather updated values", phases.sums},
+       {"optimizer (all parameters; with --update=shared, this process's share)",
+        phases.optimizer}},
+      total, steps);
   return 0;
 }

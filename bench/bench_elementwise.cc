@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_main.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/optimizer_updates.h"
-#include "bench/bench_main.h"
 #include "simdgrad/threading.h"
 
 namespace simdgrad::bench {

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/openblas_reference.h"
 #include "bench/bench_main.h"
+#include "bench/openblas_reference.h"
 #include "simdgrad/fma_peak.h"
 #include "simdgrad/gemm.h"
 #include "simdgrad/targets.h"
@@ -106,7 +106,8 @@ struct TargetChoice {
 
 template <class T>
 void register_gemm(const char* precision, const std::vector<Shape>& shapes,
-                   const std::vector<int>& thread_counts, const std::vector<TargetChoice>& targets) {
+                   const std::vector<int>& thread_counts,
+                   const std::vector<TargetChoice>& targets) {
   const std::pair<Transpose, Transpose> pairs[] = {{Transpose::kNo, Transpose::kNo},
                                                    {Transpose::kNo, Transpose::kYes},
                                                    {Transpose::kYes, Transpose::kNo}};
@@ -176,18 +177,17 @@ int main(int argc, char** argv) {
   for (const TargetChoice& target : targets) {
     for (int threads : thread_counts) {
       benchmark::RegisterBenchmark(
-          ("peak/f32/fma/threads:" + std::to_string(threads) + target.suffix).c_str(),
-          run_fma_peak, threads, target.bit)
+          ("peak/f32/fma/threads:" + std::to_string(threads) + target.suffix).c_str(), run_fma_peak,
+          threads, target.bit)
           ->UseRealTime();
     }
   }
   // The identity network's training GEMMs (forward, input gradient: 128x784x784; weight
   // gradient: 784x784x128), squares, then small shapes where packing and set-up weigh most
   // (and a thin classifier head, 128 x 10 from 784 inputs).
-  const std::vector<Shape> shapes = {{128, 784, 784},    {784, 784, 128},  {256, 256, 256},
-                                     {512, 512, 512},    {1024, 1024, 1024}, {2048, 2048, 2048},
-                                     {16, 16, 16},       {32, 32, 32},     {64, 64, 64},
-                                     {128, 10, 784}};
+  const std::vector<Shape> shapes = {
+      {128, 784, 784},    {784, 784, 128}, {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024},
+      {2048, 2048, 2048}, {16, 16, 16},    {32, 32, 32},    {64, 64, 64},    {128, 10, 784}};
   register_gemm<float>("f32", shapes, thread_counts, targets);
   register_gemm<double>("f64", shapes, thread_counts, targets);
 

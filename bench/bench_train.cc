@@ -30,8 +30,8 @@
 namespace simdgrad::bench {
 namespace {
 
-using identity::Trainer;
 using identity::TrainConfig;
+using identity::Trainer;
 using Clock = std::chrono::steady_clock;
 
 void run_train(benchmark::State& state, int layers, int threads) {
@@ -66,10 +66,11 @@ void print_breakdown(int layers, int threads, int steps) {
   const double total = std::chrono::duration<double>(Clock::now() - start).count();
   const double batch = double(trainer.config().batch);
   const double gflops = batch * trainer.flops_per_sample() * steps / total * 1e-9;
-  std::printf("\n%d layer%s, batch %.0f, %d thread%s, SIMD target %s: %.0f samples/s, %.1f GFLOP/s, "
-              "%.1f%% of the FMA peak (%.1f GFLOP/s)\n",
-              layers, layers > 1 ? "s" : "", batch, threads, threads > 1 ? "s" : "",
-              active_target().name.c_str(), batch * steps / total, gflops, 100 * gflops / peak, peak);
+  std::printf(
+      "\n%d layer%s, batch %.0f, %d thread%s, SIMD target %s: %.0f samples/s, %.1f GFLOP/s, "
+      "%.1f%% of the FMA peak (%.1f GFLOP/s)\n",
+      layers, layers > 1 ? "s" : "", batch, threads, threads > 1 ? "s" : "",
+      active_target().name.c_str(), batch * steps / total, gflops, 100 * gflops / peak, peak);
   print_phase_table("phase",
                     {{"gather the batch", phases.gather},
                      {"forward (GEMM + bias + ReLU per layer)", phases.forward},
@@ -88,7 +89,8 @@ int main(int argc, char** argv) {
   const bool breakdown = take_flag(argc, argv, "--breakdown", nullptr);
   take_flag(argc, argv, "--steps", &steps_text);
   std::vector<int> thread_counts = benchmark_thread_counts();
-  if (thread_counts.back() != 2 && omp_get_num_procs() > 2) thread_counts.insert(thread_counts.begin() + 1, 2);
+  if (thread_counts.back() != 2 && omp_get_num_procs() > 2)
+    thread_counts.insert(thread_counts.begin() + 1, 2);
 
   if (breakdown) {
     const int steps = std::atoi(steps_text.c_str());

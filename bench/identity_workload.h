@@ -19,7 +19,8 @@ inline const identity::Mnist& synthetic_mnist() {
     autograd::Random rng(2026);
     auto split = [&](size_t n) {
       LabeledImages s{n, 28, 28, std::vector<uint8_t>(n * kPixels), std::vector<uint8_t>(n)};
-      for (uint8_t& pixel : s.pixels) pixel = rng.uniform() < 0.81 ? 0 : uint8_t(1 + rng.below(255));
+      for (uint8_t& pixel : s.pixels)
+        pixel = rng.uniform() < 0.81 ? 0 : uint8_t(1 + rng.below(255));
       for (uint8_t& label : s.labels) label = uint8_t(rng.below(10));
       return s;
     };
@@ -56,7 +57,8 @@ class StepLoop {
 
 // Where `steps` steps that took `total` seconds went: a markdown table of the phases' ms per step
 // and shares, then what no phase accounts for and the total.
-inline void print_phase_table(const char* first_column, std::initializer_list<std::pair<const char*, double>> phases,
+inline void print_phase_table(const char* first_column,
+                              std::initializer_list<std::pair<const char*, double>> phases,
                               double total, int steps) {
   std::printf("| %s | ms per step | share |\n|---|---|---|\n", first_column);
   const double per_step = 1e3 / steps;
@@ -65,7 +67,8 @@ inline void print_phase_table(const char* first_column, std::initializer_list<st
     std::printf("| %s | %.3f | %.1f%% |\n", name, seconds * per_step, 100 * seconds / total);
     accounted += seconds;
   }
-  std::printf("| everything else | %.3f | %.1f%% |\n", (total - accounted) * per_step, 100 * (total - accounted) / total);
+  std::printf("| everything else | %.3f | %.1f%% |\n", (total - accounted) * per_step,
+              100 * (total - accounted) / total);
   std::printf("| total | %.3f | 100%% |\n", total * per_step);
 }
 

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "distributed/mpi_support.h"
@@ -62,18 +62,21 @@ Communicator::~Communicator() {
 }
 
 void Communicator::allreduce_sum(std::span<float> values) const {
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
+                      MPI_COMM_WORLD),
         "MPI_Allreduce");
 }
 
 void Communicator::allreduce_sum(std::span<double> values) const {
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
+                      MPI_COMM_WORLD),
         "MPI_Allreduce");
 }
 
 Communicator::Request Communicator::start_allreduce_sum(std::span<float> values) const {
   MPI_Request r;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r),
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
+                       MPI_COMM_WORLD, &r),
         "MPI_Iallreduce");
   Request out;
   out.handle_ = to_opaque(r);
@@ -83,7 +86,8 @@ Communicator::Request Communicator::start_allreduce_sum(std::span<float> values)
 const Communicator::Layout& Communicator::layout_of(size_t n) const {
   auto [it, fresh] = layouts_.try_emplace(n);
   if (fresh) {
-    if (n > size_t(std::numeric_limits<int>::max())) throw std::invalid_argument("Communicator: more than 2^31 elements");
+    if (n > size_t(std::numeric_limits<int>::max()))
+      throw std::invalid_argument("Communicator: more than 2^31 elements");
     for (int r = 0; r < size_; ++r) {
       const IndexRange s = share_of(n, r);
       it->second.counts.push_back(int(s.size()));
@@ -99,8 +103,9 @@ void Communicator::start_reduce_scatter_sum(std::span<float> values, std::span<f
   const Layout& layout = layout_of(values.size());
   const size_t mine = size_t(layout.counts[size_t(rank_)]);
   if (scratch.size() < size_t(size_ - 1) * mine) {
-    throw std::invalid_argument("Communicator::start_reduce_scatter_sum: scratch of " + std::to_string(scratch.size()) +
-                                " elements, " + std::to_string(size_t(size_ - 1) * mine) + " needed");
+    throw std::invalid_argument("Communicator::start_reduce_scatter_sum: scratch of " +
+                                std::to_string(scratch.size()) + " elements, " +
+                                std::to_string(size_t(size_ - 1) * mine) + " needed");
   }
   into.share_ = values.data() + layout.offsets[size_t(rank_)];
   into.count_ = mine;
@@ -113,18 +118,23 @@ void Communicator::start_reduce_scatter_sum(std::span<float> values, std::span<f
   for (int q = 0; q < size_; ++q) {
     if (q == rank_) continue;
     MPI_Request receive, send;
-    check(MPI_Irecv(scratch.data() + slot++ * mine, int(mine), MPI_FLOAT, q, kTag, MPI_COMM_WORLD, &receive), "MPI_Irecv");
-    check(MPI_Isend(values.data() + layout.offsets[size_t(q)], layout.counts[size_t(q)], MPI_FLOAT, q, kTag, MPI_COMM_WORLD,
-                    &send),
+    check(MPI_Irecv(scratch.data() + slot++ * mine, int(mine), MPI_FLOAT, q, kTag, MPI_COMM_WORLD,
+                    &receive),
+          "MPI_Irecv");
+    check(MPI_Isend(values.data() + layout.offsets[size_t(q)], layout.counts[size_t(q)], MPI_FLOAT,
+                    q, kTag, MPI_COMM_WORLD, &send),
           "MPI_Isend");
     into.requests_.push_back(to_opaque(receive));
     into.requests_.push_back(to_opaque(send));
   }
 }
 
-Communicator::ReduceScatter::ReduceScatter(ReduceScatter&& other) noexcept { *this = std::move(other); }
+Communicator::ReduceScatter::ReduceScatter(ReduceScatter&& other) noexcept {
+  *this = std::move(other);
+}
 
-Communicator::ReduceScatter& Communicator::ReduceScatter::operator=(ReduceScatter&& other) noexcept {
+Communicator::ReduceScatter& Communicator::ReduceScatter::operator=(
+    ReduceScatter&& other) noexcept {
   if (this != &other) {
     wait();
     requests_ = std::exchange(other.requests_, {});
@@ -156,12 +166,13 @@ void Communicator::ReduceScatter::wait() {
 
 void Communicator::allgather_shares(std::span<float> values) const {
   const Layout& layout = layout_of(values.size());
-  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), layout.counts.data(), layout.offsets.data(),
-                       MPI_FLOAT, MPI_COMM_WORLD),
+  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), layout.counts.data(),
+                       layout.offsets.data(), MPI_FLOAT, MPI_COMM_WORLD),
         "MPI_Allgatherv");
 }
 
-Communicator::Request::Request(Request&& other) noexcept : handle_(std::exchange(other.handle_, 0)) {}
+Communicator::Request::Request(Request&& other) noexcept
+    : handle_(std::exchange(other.handle_, 0)) {}
 
 Communicator::Request& Communicator::Request::operator=(Request&& other) noexcept {
   if (this != &other) {

@@ -27,10 +27,13 @@ struct Counters {
   alignas(64) std::atomic<uint64_t> buckets_published{0};  // over all steps
   alignas(64) std::atomic<uint64_t> values_published{0};   // gather_values() calls
 };
-static_assert(std::atomic<uint64_t>::is_always_lock_free, "the counters must work across processes");
+static_assert(std::atomic<uint64_t>::is_always_lock_free,
+              "the counters must work across processes");
 
 // A rank's counters, at the start of its segment.
-Counters& counters_in(std::byte* segment) { return *std::launder(reinterpret_cast<Counters*>(segment)); }
+Counters& counters_in(std::byte* segment) {
+  return *std::launder(reinterpret_cast<Counters*>(segment));
+}
 
 // Returns once `counter` has reached `value`. Spins briefly, then yields: with more ranks than
 // cores the rank being waited for needs the core.
@@ -46,11 +49,16 @@ GradientReducer::Exchange GradientReducer::best_exchange(const Communicator& com
   return SharedSegments::available(communicator) ? Exchange::kSharedMemory : Exchange::kMessages;
 }
 
-GradientReducer::GradientReducer(const Communicator& communicator, std::vector<autograd::Parameter<float>*> parameters,
-                                 Result result, size_t bucket_bytes, Exchange exchange)
-    : communicator_(communicator), result_(result), parameters_(std::move(parameters)), exchange_(exchange) {
+GradientReducer::GradientReducer(const Communicator& communicator,
+                                 std::vector<autograd::Parameter<float>*> parameters, Result result,
+                                 size_t bucket_bytes, Exchange exchange)
+    : communicator_(communicator),
+      result_(result),
+      parameters_(std::move(parameters)),
+      exchange_(exchange) {
   if (exchange_ == Exchange::kSharedMemory && result_ != Result::kShares) {
-    throw std::invalid_argument("GradientReducer: the shared-memory exchange sums shares only (Result::kShares)");
+    throw std::invalid_argument(
+        "GradientReducer: the shared-memory exchange sums shares only (Result::kShares)");
   }
   // A gradient of bucket_bytes or more is summed where it lies. Smaller ones are packed
   // together, in backward order, into a shared bucket until it holds bucket_bytes; that bucket
@@ -85,7 +93,8 @@ GradientReducer::GradientReducer(const Communicator& communicator, std::vector<a
   // pass completes the buckets, that of their last members.
   std::vector<size_t> order(buckets.size());
   std::iota(order.begin(), order.end(), size_t(0));
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return last_member[a] < last_member[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return last_member[a] < last_member[b]; });
   bucket_of_.resize(parameters_.size());
   for (size_t b : order) {
     for (size_t i : buckets[b].members) bucket_of_[i] = buckets_.size();
@@ -141,7 +150,9 @@ size_t GradientReducer::index_of(const autograd::Parameter<float>& p) const {
 
 void GradientReducer::ready(const autograd::Parameter<float>& p) {
   const size_t i = index_of(p);
-  if (ready_[i]) throw std::invalid_argument("GradientReducer: '" + p.name + "' was marked ready twice in a step");
+  if (ready_[i])
+    throw std::invalid_argument("GradientReducer: '" + p.name +
+                                "' was marked ready twice in a step");
   ready_[i] = true;
   --buckets_[bucket_of_[i]].waiting;
   // Most MPIs move a non-blocking sum along only inside MPI calls: each gradient the backward
@@ -151,7 +162,8 @@ void GradientReducer::ready(const autograd::Parameter<float>& p) {
     buckets_[k].reduce_scatter.test();
   }
   // In order: a bucket complete before an earlier one waits for it.
-  while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].waiting == 0) start(buckets_[next_to_start_++]);
+  while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].waiting == 0)
+    start(buckets_[next_to_start_++]);
   if (exchange_ == Exchange::kSharedMemory) sum_published(false);
 }
 
@@ -184,10 +196,12 @@ void GradientReducer::start(Bucket& b) {
   }
   if (exchange_ == Exchange::kSharedMemory) {
     if (values_published_ < steps_finished_) {
-      throw std::logic_error("GradientReducer: with the shared-memory exchange, gather_values() must end every step");
+      throw std::logic_error(
+          "GradientReducer: with the shared-memory exchange, gather_values() must end every step");
     }
     // Bucket k of step s is the (s B + k + 1)th this rank publishes.
-    counters_in(segments_->segment(communicator_.rank())).buckets_published.fetch_add(1, std::memory_order_release);
+    counters_in(segments_->segment(communicator_.rank()))
+        .buckets_published.fetch_add(1, std::memory_order_release);
     return;
   }
   pack(b, gradient_of);
@@ -255,14 +269,18 @@ IndexRange GradientReducer::share_of(size_t i, int rank) const {
   if (result_ == Result::kSums) return {0, n};
   // The rank's share of the bucket, cut to the member's elements.
   const Bucket& b = buckets_[bucket_of_[i]];
-  const size_t offset = b.offsets[size_t(std::find(b.members.begin(), b.members.end(), i) - b.members.begin())];
-  return communicator_.share_of(b.elements, rank).clamped_to({offset, offset + n}).relative_to(offset);
+  const size_t offset =
+      b.offsets[size_t(std::find(b.members.begin(), b.members.end(), i) - b.members.begin())];
+  return communicator_.share_of(b.elements, rank)
+      .clamped_to({offset, offset + n})
+      .relative_to(offset);
 }
 
 void GradientReducer::gather_values() {
   if (exchange_ == Exchange::kMessages) return gather_shares(value_of);
   const int rank = communicator_.rank();
-  counters_in(segments_->segment(rank)).values_published.store(++values_published_, std::memory_order_release);
+  counters_in(segments_->segment(rank))
+      .values_published.store(++values_published_, std::memory_order_release);
   for (int q = 0; q < communicator_.size(); ++q) {
     if (q == rank) continue;
     wait_until(counters_in(segments_->segment(q)).values_published, values_published_);

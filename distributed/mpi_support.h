@@ -13,7 +13,9 @@ namespace simdgrad::distributed {
 // Turns an MPI error code that comes back (rather than aborting the job, MPI's default) into
 // an exception naming the call.
 inline void check(int status, const char* call) {
-  if (status != MPI_SUCCESS) throw std::runtime_error(std::string(call) + " failed with MPI error " + std::to_string(status));
+  if (status != MPI_SUCCESS)
+    throw std::runtime_error(std::string(call) + " failed with MPI error " +
+                             std::to_string(status));
 }
 
 // An MPI handle (MPI_Request, MPI_Win: an int in some MPIs, a pointer in Open MPI) to and from

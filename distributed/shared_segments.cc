@@ -15,7 +15,8 @@
 namespace simdgrad::distributed {
 bool SharedSegments::available(const Communicator& communicator) {
   MPI_Comm node;
-  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, communicator.rank(), MPI_INFO_NULL, &node),
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, communicator.rank(),
+                            MPI_INFO_NULL, &node),
         "MPI_Comm_split_type");
   int node_size = 0;
   MPI_Comm_size(node, &node_size);
@@ -43,7 +44,8 @@ SharedSegments::SharedSegments(const Communicator& communicator, size_t bytes) {
   MPI_Info_set(info, "alloc_shared_noncontig", "true");
   void* own = nullptr;
   MPI_Win window;
-  const int status = MPI_Win_allocate_shared(MPI_Aint(bytes_ + kAlign), 1, info, MPI_COMM_WORLD, &own, &window);
+  const int status =
+      MPI_Win_allocate_shared(MPI_Aint(bytes_ + kAlign), 1, info, MPI_COMM_WORLD, &own, &window);
   MPI_Info_free(&info);
   check(status, "MPI_Win_allocate_shared");
   window_ = to_opaque(window);
@@ -57,7 +59,8 @@ SharedSegments::SharedSegments(const Communicator& communicator, size_t bytes) {
     const size_t skip = (kAlign - address % kAlign) % kAlign;
     if (size_t(size) < bytes_ + skip) {
       throw std::runtime_error("SharedSegments: rank " + std::to_string(r) + "'s segment has " +
-                               std::to_string(size_t(size)) + " bytes, not " + std::to_string(bytes_ + skip));
+                               std::to_string(size_t(size)) + " bytes, not " +
+                               std::to_string(bytes_ + skip));
     }
     bases_[size_t(r)] = static_cast<std::byte*>(base) + skip;
   }

@@ -44,8 +44,8 @@ BuildInfo build_info() {
   BuildInfo info;
   info.version = SIMDGRAD_VERSION_STRING;
   info.compiler = compiler_name();
-  info.highway_version = std::to_string(HWY_MAJOR) + "." + std::to_string(HWY_MINOR) + "." +
-                         std::to_string(HWY_PATCH);
+  info.highway_version =
+      std::to_string(HWY_MAJOR) + "." + std::to_string(HWY_MINOR) + "." + std::to_string(HWY_PATCH);
   info.compiled_targets = compiled_targets();
   info.runnable_targets = runnable_targets();
   info.active_target = active_target();

@@ -20,7 +20,7 @@ namespace simdgrad {
 class FlushDenormals {
  public:
 #if defined(__x86_64__) || defined(__i386__)
-  static constexpr unsigned kFlushToZero = 0x8000;     // MXCSR.FTZ
+  static constexpr unsigned kFlushToZero = 0x8000;       // MXCSR.FTZ
   static constexpr unsigned kDenormalsAreZero = 0x0040;  // MXCSR.DAZ
   FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFlushToZero | kDenormalsAreZero); }
   ~FlushDenormals() { _mm_setcsr(saved_); }

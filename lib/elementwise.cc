@@ -35,8 +35,9 @@ void binary(const char* name, MatrixView<const T> a, MatrixView<const T> b, Matr
             Kernel kernel) {
   require_same_shape(name, a, b);
   require_same_shape(name, a, y);
-  for_each_segment(y.rows(), y.cols(), all_contiguous(a, b, y),
-                   [&](const Segment& s) { kernel(segment_start(a, s), segment_start(b, s), segment_start(y, s), s.length); });
+  for_each_segment(y.rows(), y.cols(), all_contiguous(a, b, y), [&](const Segment& s) {
+    kernel(segment_start(a, s), segment_start(b, s), segment_start(y, s), s.length);
+  });
 }
 }  // namespace
 
@@ -198,30 +199,30 @@ void relu_backward_column_sums(MatrixView<const T> x, MatrixView<const T> g, Mat
   });
 }
 
-#define SIMDGRAD_INSTANTIATE(T)                                                             \
-  template void fill<T>(MatrixView<T>, T);                                                  \
-  template void copy<T>(MatrixView<const T>, MatrixView<T>);                                \
-  template void add<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
-  template void sub<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
-  template void mul<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
-  template void scale<T>(T, MatrixView<const T>, MatrixView<T>);                            \
-  template void axpy<T>(T, MatrixView<const T>, MatrixView<T>);                             \
-  template void relu<T>(MatrixView<const T>, MatrixView<T>);                                \
-  template void relu_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);  \
-  template void add_row_vector<T>(MatrixView<const T>, MatrixView<T>);                      \
-  template void column_sums<T>(MatrixView<const T>, MatrixView<T>);                         \
-  template void relu_backward_column_sums<T>(MatrixView<const T>, MatrixView<const T>,       \
-                                             MatrixView<T>);                                \
-  template void div<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);            \
-  template void abs<T>(MatrixView<const T>, MatrixView<T>);                                 \
-  template void sign<T>(MatrixView<const T>, MatrixView<T>);                                \
-  template void clamp_min<T>(T, MatrixView<const T>, MatrixView<T>);                        \
-  template void exp<T>(MatrixView<const T>, MatrixView<T>);                                 \
-  template void tanh<T>(MatrixView<const T>, MatrixView<T>);                                \
-  template void sigmoid<T>(MatrixView<const T>, MatrixView<T>);                             \
-  template void tanh_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);  \
+#define SIMDGRAD_INSTANTIATE(T)                                                               \
+  template void fill<T>(MatrixView<T>, T);                                                    \
+  template void copy<T>(MatrixView<const T>, MatrixView<T>);                                  \
+  template void add<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);              \
+  template void sub<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);              \
+  template void mul<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);              \
+  template void scale<T>(T, MatrixView<const T>, MatrixView<T>);                              \
+  template void axpy<T>(T, MatrixView<const T>, MatrixView<T>);                               \
+  template void relu<T>(MatrixView<const T>, MatrixView<T>);                                  \
+  template void relu_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);    \
+  template void add_row_vector<T>(MatrixView<const T>, MatrixView<T>);                        \
+  template void column_sums<T>(MatrixView<const T>, MatrixView<T>);                           \
+  template void relu_backward_column_sums<T>(MatrixView<const T>, MatrixView<const T>,        \
+                                             MatrixView<T>);                                  \
+  template void div<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);              \
+  template void abs<T>(MatrixView<const T>, MatrixView<T>);                                   \
+  template void sign<T>(MatrixView<const T>, MatrixView<T>);                                  \
+  template void clamp_min<T>(T, MatrixView<const T>, MatrixView<T>);                          \
+  template void exp<T>(MatrixView<const T>, MatrixView<T>);                                   \
+  template void tanh<T>(MatrixView<const T>, MatrixView<T>);                                  \
+  template void sigmoid<T>(MatrixView<const T>, MatrixView<T>);                               \
+  template void tanh_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>);    \
   template void sigmoid_backward<T>(MatrixView<const T>, MatrixView<const T>, MatrixView<T>); \
-  template void softmax_rows<T>(MatrixView<const T>, MatrixView<T>);                        \
+  template void softmax_rows<T>(MatrixView<const T>, MatrixView<T>);                          \
   template void log_softmax_rows<T>(MatrixView<const T>, MatrixView<T>);
 SIMDGRAD_INSTANTIATE(float)
 SIMDGRAD_INSTANTIATE(double)

@@ -59,7 +59,8 @@ HWY_INLINE void AccumulateInFixedOrder(D d, const hn::TFromD<D>* HWY_RESTRICT x,
   for (size_t j = 0; j < kAccumulators; ++j) acc[j] = hn::Load(d, partials + j * lanes);
   for (size_t i = 0; i < whole; i += kP) {
 #pragma GCC unroll 64
-    for (size_t j = 0; j < kAccumulators; ++j) acc[j] = step(acc[j], hn::LoadU(d, x + i + j * lanes));
+    for (size_t j = 0; j < kAccumulators; ++j)
+      acc[j] = step(acc[j], hn::LoadU(d, x + i + j * lanes));
   }
   if (whole < n) {
 #pragma GCC unroll 64

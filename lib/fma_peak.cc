@@ -27,14 +27,15 @@ double FmaLoop(size_t iterations) {
   const auto a = hn::Set(d, 0.999999f), b = hn::Set(d, 1e-7f);
   const auto start = [&](int chain) HWY_ATTR { return hn::Set(d, float(chain) * 1e-3f); };
   auto c0 = start(0), c1 = start(1), c2 = start(2), c3 = start(3), c4 = start(4), c5 = start(5),
-       c6 = start(6), c7 = start(7), c8 = start(8), c9 = start(9), c10 = start(10),
-       c11 = start(11), c12 = start(12), c13 = start(13), c14 = start(14), c15 = start(15);
+       c6 = start(6), c7 = start(7), c8 = start(8), c9 = start(9), c10 = start(10), c11 = start(11),
+       c12 = start(12), c13 = start(13), c14 = start(14), c15 = start(15);
   const auto step = [&](auto&... chains) HWY_ATTR { ((chains = hn::MulAdd(chains, a, b)), ...); };
   for (size_t i = 0; i < iterations; ++i) {
     step(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
   }
   auto total = hn::Zero(d);
-  const auto add_up = [&](const auto&... chains) HWY_ATTR { ((total = hn::Add(total, chains)), ...); };
+  const auto add_up = [&](const auto&... chains)
+                          HWY_ATTR { ((total = hn::Add(total, chains)), ...); };
   add_up(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
   // Keep the result observable so the loop is not removed.
   volatile float sink = hn::GetLane(total);

@@ -69,8 +69,9 @@ class GzFile {
                  offset_ + done);
       }
       if (got == 0) {
-        bad_file(file_, std::string("file ends inside the ") + what + ", " +
-                            std::to_string(n - done + more) + " bytes short",
+        bad_file(file_,
+                 std::string("file ends inside the ") + what + ", " +
+                     std::to_string(n - done + more) + " bytes short",
                  offset_ + done);
       }
       done += size_t(got);
@@ -104,7 +105,9 @@ IdxArray read_idx(const fs::path& file) {
   if (magic[2] != 0x08) {
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02x", magic[2]);
-    bad_file(file, std::string("unsupported IDX element type ") + hex + " (expected 0x08, unsigned byte)", 2);
+    bad_file(file,
+             std::string("unsupported IDX element type ") + hex + " (expected 0x08, unsigned byte)",
+             2);
   }
   const unsigned rank = magic[3];
   if (rank == 0 || rank > 4) {
@@ -117,7 +120,8 @@ IdxArray read_idx(const fs::path& file) {
   for (unsigned d = 0; d < rank; ++d) {
     unsigned char be[4];
     in.read(be, 4, "IDX dimensions");
-    const uint32_t dim = uint32_t(be[0]) << 24 | uint32_t(be[1]) << 16 | uint32_t(be[2]) << 8 | be[3];
+    const uint32_t dim =
+        uint32_t(be[0]) << 24 | uint32_t(be[1]) << 16 | uint32_t(be[2]) << 8 | be[3];
     if (dim == 0) bad_file(file, "dimension " + std::to_string(d) + " is 0", 4 + 4 * d);
     out.dims.push_back(dim);
     elements *= dim;
@@ -151,8 +155,10 @@ LabeledImages read_labeled_images(const fs::path& images_file, const fs::path& l
   IdxArray images = read_idx(images_file);
   IdxArray labels = read_idx(labels_file);
   if (images.dims.size() != 3) {
-    throw std::runtime_error(images_file.string() + ": expected 3 dimensions (count, rows, "
-                             "cols), got " + std::to_string(images.dims.size()));
+    throw std::runtime_error(images_file.string() +
+                             ": expected 3 dimensions (count, rows, "
+                             "cols), got " +
+                             std::to_string(images.dims.size()));
   }
   if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
     throw std::runtime_error(labels_file.string() + ": " + std::to_string(labels.dims[0]) +
@@ -237,7 +243,8 @@ void convert_images(const LabeledImages& images, size_t first, size_t count, T s
                                 std::to_string(images.count));
   }
   const size_t n = images.pixels_per_image();
-  for (size_t r = 0; r < count; ++r) convert_row(&images.pixels[(first + r) * n], n, scale, out.row(r));
+  for (size_t r = 0; r < count; ++r)
+    convert_row(&images.pixels[(first + r) * n], n, scale, out.row(r));
 }
 
 template <class T>
@@ -258,8 +265,8 @@ void gather_images(const LabeledImages& images, const uint32_t* indices, size_t 
   for (size_t r = 0; r < count; ++r) {
     prefetch_row(r + kRowsAhead);
     if (indices[r] >= images.count) {
-      throw std::invalid_argument("gather_images: index " + std::to_string(indices[r]) +
-                                  " of " + std::to_string(images.count) + " images");
+      throw std::invalid_argument("gather_images: index " + std::to_string(indices[r]) + " of " +
+                                  std::to_string(images.count) + " images");
     }
     convert_row(&images.pixels[size_t(indices[r]) * n], n, scale, out.row(r));
   }
@@ -275,8 +282,10 @@ Matrix<T> images_to_matrix(const LabeledImages& images, T scale) {
 
 template void convert_images(const LabeledImages&, size_t, size_t, float, MatrixView<float>);
 template void convert_images(const LabeledImages&, size_t, size_t, double, MatrixView<double>);
-template void gather_images(const LabeledImages&, const uint32_t*, size_t, float, MatrixView<float>);
-template void gather_images(const LabeledImages&, const uint32_t*, size_t, double, MatrixView<double>);
+template void gather_images(const LabeledImages&, const uint32_t*, size_t, float,
+                            MatrixView<float>);
+template void gather_images(const LabeledImages&, const uint32_t*, size_t, double,
+                            MatrixView<double>);
 template Matrix<float> images_to_matrix(const LabeledImages&, float);
 template Matrix<double> images_to_matrix(const LabeledImages&, double);
 

@@ -34,7 +34,8 @@ T update(const char* name, Kernel kernel, MatrixView<T> p, MatrixView<G> g, Stat
 template <class T>
 T adam_rate(T lr, T beta1, T beta2, long step, const char* name) {
   if (step < 1) {
-    throw std::invalid_argument(std::string(name) + ": step must be >= 1, got " + std::to_string(step));
+    throw std::invalid_argument(std::string(name) + ": step must be >= 1, got " +
+                                std::to_string(step));
   }
   const double t = static_cast<double>(step);
   return static_cast<T>(lr * std::sqrt(1.0 - std::pow(double(beta2), t)) /
@@ -47,36 +48,46 @@ template <class T>
 void sgd_momentum_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> velocity, T lr,
                          T momentum, bool nesterov) {
   const auto& k = detail::vector_kernels<T>();
-  update("sgd_momentum_update", [&](T* ps, const T* gs, T* vs, size_t n) {
-    return k.sgd_momentum(ps, gs, vs, n, lr, momentum, nesterov);
-  }, p, g, velocity);
+  update(
+      "sgd_momentum_update",
+      [&](T* ps, const T* gs, T* vs, size_t n) {
+        return k.sgd_momentum(ps, gs, vs, n, lr, momentum, nesterov);
+      },
+      p, g, velocity);
 }
 
 template <class T>
-T sgd_momentum_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g,
-                                     MatrixView<T> velocity, T lr, T momentum, bool nesterov) {
+T sgd_momentum_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> velocity,
+                                     T lr, T momentum, bool nesterov) {
   const auto& k = detail::vector_kernels<T>();
-  return update("sgd_momentum_update_and_square_sum", [&](T* ps, const T* gs, T* vs, size_t n) {
-    return k.sgd_momentum_and_square_sum(ps, gs, vs, n, lr, momentum, nesterov);
-  }, p, g, velocity);
+  return update(
+      "sgd_momentum_update_and_square_sum",
+      [&](T* ps, const T* gs, T* vs, size_t n) {
+        return k.sgd_momentum_and_square_sum(ps, gs, vs, n, lr, momentum, nesterov);
+      },
+      p, g, velocity);
 }
 
 template <class T>
-void rmsprop_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator, T lr,
-                    T rho, T eps) {
+void rmsprop_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator, T lr, T rho,
+                    T eps) {
   const auto& k = detail::vector_kernels<T>();
-  update("rmsprop_update", [&](T* ps, const T* gs, T* as, size_t n) {
-    return k.rmsprop(ps, gs, as, n, lr, rho, eps);
-  }, p, g, accumulator);
+  update(
+      "rmsprop_update",
+      [&](T* ps, const T* gs, T* as, size_t n) { return k.rmsprop(ps, gs, as, n, lr, rho, eps); },
+      p, g, accumulator);
 }
 
 template <class T>
 T rmsprop_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator,
                                 T lr, T rho, T eps) {
   const auto& k = detail::vector_kernels<T>();
-  return update("rmsprop_update_and_square_sum", [&](T* ps, const T* gs, T* as, size_t n) {
-    return k.rmsprop_and_square_sum(ps, gs, as, n, lr, rho, eps);
-  }, p, g, accumulator);
+  return update(
+      "rmsprop_update_and_square_sum",
+      [&](T* ps, const T* gs, T* as, size_t n) {
+        return k.rmsprop_and_square_sum(ps, gs, as, n, lr, rho, eps);
+      },
+      p, g, accumulator);
 }
 
 template <class T>
@@ -84,9 +95,12 @@ void adam_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> m, Matrix
                  T beta1, T beta2, T eps, long step) {
   const T lr_t = adam_rate(lr, beta1, beta2, step, "adam_update");
   const auto& k = detail::vector_kernels<T>();
-  update("adam_update", [&](T* ps, const T* gs, T* ms, T* vs, size_t n) {
-    return k.adam(ps, gs, ms, vs, n, lr_t, beta1, beta2, eps);
-  }, p, g, m, v);
+  update(
+      "adam_update",
+      [&](T* ps, const T* gs, T* ms, T* vs, size_t n) {
+        return k.adam(ps, gs, ms, vs, n, lr_t, beta1, beta2, eps);
+      },
+      p, g, m, v);
 }
 
 template <class T>
@@ -94,22 +108,25 @@ T adam_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<
                              MatrixView<T> v, T lr, T beta1, T beta2, T eps, long step) {
   const T lr_t = adam_rate(lr, beta1, beta2, step, "adam_update_and_square_sum");
   const auto& k = detail::vector_kernels<T>();
-  return update("adam_update_and_square_sum", [&](T* ps, const T* gs, T* ms, T* vs, size_t n) {
-    return k.adam_and_square_sum(ps, gs, ms, vs, n, lr_t, beta1, beta2, eps);
-  }, p, g, m, v);
+  return update(
+      "adam_update_and_square_sum",
+      [&](T* ps, const T* gs, T* ms, T* vs, size_t n) {
+        return k.adam_and_square_sum(ps, gs, ms, vs, n, lr_t, beta1, beta2, eps);
+      },
+      p, g, m, v);
 }
 
-#define SIMDGRAD_INSTANTIATE(T)                                                                   \
-  template void sgd_momentum_update<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, T, T,   \
-                                       bool);                                                     \
-  template void rmsprop_update<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, T, T, T);    \
-  template void adam_update<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, MatrixView<T>,  \
-                               T, T, T, T, long);                                                 \
-  template T sgd_momentum_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>,          \
-                                                   MatrixView<T>, T, T, bool);                    \
-  template T rmsprop_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>,  \
-                                              T, T, T);                                           \
-  template T adam_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>,     \
+#define SIMDGRAD_INSTANTIATE(T)                                                                  \
+  template void sgd_momentum_update<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, T, T,  \
+                                       bool);                                                    \
+  template void rmsprop_update<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, T, T, T);   \
+  template void adam_update<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, MatrixView<T>, \
+                               T, T, T, T, long);                                                \
+  template T sgd_momentum_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>,           \
+                                                   MatrixView<T>, T, T, bool);                   \
+  template T rmsprop_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>, \
+                                              T, T, T);                                          \
+  template T adam_update_and_square_sum<T>(MatrixView<T>, MatrixView<const T>, MatrixView<T>,    \
                                            MatrixView<T>, T, T, T, T, long);
 SIMDGRAD_INSTANTIATE(float)
 SIMDGRAD_INSTANTIATE(double)

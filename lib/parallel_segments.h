@@ -9,8 +9,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "simdgrad/threading.h"
 #include "simdgrad/index_range.h"
+#include "simdgrad/threading.h"
 
 namespace simdgrad {
 
@@ -70,8 +70,8 @@ void for_each_segment(size_t rows, size_t cols, bool flat, Body&& body) {
 // from 0: the same for any thread count. The buffer of partial results is per calling thread
 // and only grows, so a training loop does not allocate here after its first step.
 template <size_t N, class PerSegment, class Combine>
-std::array<double, N> reduce_segments(size_t rows, size_t cols, bool flat,
-                                      PerSegment&& per_segment, Combine&& combine) {
+std::array<double, N> reduce_segments(size_t rows, size_t cols, bool flat, PerSegment&& per_segment,
+                                      Combine&& combine) {
   thread_local std::vector<std::array<double, N>> partials;
   const size_t count = segment_count(rows, cols, flat);
   if (partials.size() < count) partials.resize(count);
@@ -91,8 +91,7 @@ double reduce_segments(size_t rows, size_t cols, bool flat, PerSegment&& per_seg
                        Combine&& combine) {
   return reduce_segments<1>(
       rows, cols, flat,
-      [&](const Segment& s) { return std::array<double, 1>{double(per_segment(s))}; },
-      combine)[0];
+      [&](const Segment& s) { return std::array<double, 1>{double(per_segment(s))}; }, combine)[0];
 }
 
 }  // namespace simdgrad

@@ -38,8 +38,8 @@ T max_abs(MatrixView<const T> x) {
 }
 
 template <class T>
-ErrorSums<T> squared_and_relative_errors(MatrixView<const T> prediction,
-                                         MatrixView<const T> target, T eps, MatrixView<T> diff) {
+ErrorSums<T> squared_and_relative_errors(MatrixView<const T> prediction, MatrixView<const T> target,
+                                         T eps, MatrixView<T> diff) {
   require_same_shape("squared_and_relative_errors", prediction, target);
   require_same_shape("squared_and_relative_errors", prediction, diff);
   const auto& k = detail::vector_kernels<T>();
@@ -48,18 +48,20 @@ ErrorSums<T> squared_and_relative_errors(MatrixView<const T> prediction,
       prediction.rows(), prediction.cols(), flat,
       [&](const Segment& s) {
         T squared, relative;
-        k.squared_and_relative_errors(segment_start(prediction, s), segment_start(target, s),
-                                      eps, segment_start(diff, s), s.length, &squared, &relative);
+        k.squared_and_relative_errors(segment_start(prediction, s), segment_start(target, s), eps,
+                                      segment_start(diff, s), s.length, &squared, &relative);
         return std::array<double, 2>{double(squared), double(relative)};
       },
       plus);
   return {static_cast<T>(sums[0]), static_cast<T>(sums[1])};
 }
 
-template ErrorSums<float> squared_and_relative_errors(MatrixView<const float>, MatrixView<const float>,
-                                                      float, MatrixView<float>);
-template ErrorSums<double> squared_and_relative_errors(MatrixView<const double>, MatrixView<const double>,
-                                                       double, MatrixView<double>);
+template ErrorSums<float> squared_and_relative_errors(MatrixView<const float>,
+                                                      MatrixView<const float>, float,
+                                                      MatrixView<float>);
+template ErrorSums<double> squared_and_relative_errors(MatrixView<const double>,
+                                                       MatrixView<const double>, double,
+                                                       MatrixView<double>);
 template float sum<float>(MatrixView<const float>);
 template double sum<double>(MatrixView<const double>);
 template float sum_squares<float>(MatrixView<const float>);

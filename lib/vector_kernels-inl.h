@@ -69,9 +69,8 @@ template <class T>
 void Fill(T value, T* y, size_t n) {
   const hn::ScalableTag<T> d;
   const auto v = hn::Set(d, value);
-  StreamLanes<0, 1>(d, n, {}, {y}, [&](const auto&, const auto& out) HWY_ATTR {
-    hn::StoreU(v, d, out[0]);
-  });
+  StreamLanes<0, 1>(d, n, {}, {y},
+                    [&](const auto&, const auto& out) HWY_ATTR { hn::StoreU(v, d, out[0]); });
 }
 
 template <class T>
@@ -279,7 +278,8 @@ void LogSoftmaxRow(const T* x, T* y, size_t n) {
 
 // Runs an optimizer's vector update `update(grad, state)` over n elements, where state points
 // to the parameter and its kState - 1 state tensors. With kSumSquares the same pass also sums
-// grad² in sum_squares' order (fixed_order_sum.h) and returns it (0 otherwise); the gradient is only read.
+// grad² in sum_squares' order (fixed_order_sum.h) and returns it (0 otherwise); the gradient is
+// only read.
 template <bool kSumSquares, size_t kState, class D, class Update>
 HWY_INLINE hn::TFromD<D> StreamUpdate(D d, size_t n, const hn::TFromD<D>* g,
                                       const std::array<hn::TFromD<D>*, kState>& state,
@@ -298,12 +298,14 @@ T SgdMomentum(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov)
   const hn::ScalableTag<T> d;
   const auto vlr = hn::Set(d, lr);
   const auto vmomentum = hn::Set(d, momentum);
-  return StreamUpdate<kSumSquares, 2>(d, n, g, {p, v}, [&](const auto grad, const auto& out) HWY_ATTR {
-    const auto velocity = hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, hn::LoadU(d, out[1])));
-    const auto step = nesterov ? hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, velocity)) : velocity;
-    hn::StoreU(hn::Add(hn::LoadU(d, out[0]), step), d, out[0]);
-    hn::StoreU(velocity, d, out[1]);
-  });
+  return StreamUpdate<kSumSquares, 2>(
+      d, n, g, {p, v}, [&](const auto grad, const auto& out) HWY_ATTR {
+        const auto velocity = hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, hn::LoadU(d, out[1])));
+        const auto step =
+            nesterov ? hn::NegMulAdd(vlr, grad, hn::Mul(vmomentum, velocity)) : velocity;
+        hn::StoreU(hn::Add(hn::LoadU(d, out[0]), step), d, out[0]);
+        hn::StoreU(velocity, d, out[1]);
+      });
 }
 
 template <bool kSumSquares, class T>
@@ -313,13 +315,14 @@ T Rmsprop(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps) {
   const auto vrho = hn::Set(d, rho);
   const auto vone_minus_rho = hn::Set(d, T(1) - rho);
   const auto veps = hn::Set(d, eps);
-  return StreamUpdate<kSumSquares, 2>(d, n, g, {p, a}, [&](const auto grad, const auto& out) HWY_ATTR {
-    const auto accumulator =
-        hn::MulAdd(vrho, hn::LoadU(d, out[1]), hn::Mul(vone_minus_rho, hn::Mul(grad, grad)));
-    const auto step = hn::Div(hn::Mul(vlr, grad), hn::Add(hn::Sqrt(accumulator), veps));
-    hn::StoreU(hn::Sub(hn::LoadU(d, out[0]), step), d, out[0]);
-    hn::StoreU(accumulator, d, out[1]);
-  });
+  return StreamUpdate<kSumSquares, 2>(
+      d, n, g, {p, a}, [&](const auto grad, const auto& out) HWY_ATTR {
+        const auto accumulator =
+            hn::MulAdd(vrho, hn::LoadU(d, out[1]), hn::Mul(vone_minus_rho, hn::Mul(grad, grad)));
+        const auto step = hn::Div(hn::Mul(vlr, grad), hn::Add(hn::Sqrt(accumulator), veps));
+        hn::StoreU(hn::Sub(hn::LoadU(d, out[0]), step), d, out[0]);
+        hn::StoreU(accumulator, d, out[1]);
+      });
 }
 
 template <bool kSumSquares, class T>
@@ -331,15 +334,16 @@ T Adam(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps) 
   const auto vb2 = hn::Set(d, beta2);
   const auto vone_minus_b2 = hn::Set(d, T(1) - beta2);
   const auto veps = hn::Set(d, eps);
-  return StreamUpdate<kSumSquares, 3>(d, n, g, {p, m, v}, [&](const auto grad, const auto& out) HWY_ATTR {
-    const auto first = hn::MulAdd(vb1, hn::LoadU(d, out[1]), hn::Mul(vone_minus_b1, grad));
-    const auto second =
-        hn::MulAdd(vb2, hn::LoadU(d, out[2]), hn::Mul(vone_minus_b2, hn::Mul(grad, grad)));
-    const auto step = hn::Div(hn::Mul(vlr, first), hn::Add(hn::Sqrt(second), veps));
-    hn::StoreU(hn::Sub(hn::LoadU(d, out[0]), step), d, out[0]);
-    hn::StoreU(first, d, out[1]);
-    hn::StoreU(second, d, out[2]);
-  });
+  return StreamUpdate<kSumSquares, 3>(
+      d, n, g, {p, m, v}, [&](const auto grad, const auto& out) HWY_ATTR {
+        const auto first = hn::MulAdd(vb1, hn::LoadU(d, out[1]), hn::Mul(vone_minus_b1, grad));
+        const auto second =
+            hn::MulAdd(vb2, hn::LoadU(d, out[2]), hn::Mul(vone_minus_b2, hn::Mul(grad, grad)));
+        const auto step = hn::Div(hn::Mul(vlr, first), hn::Add(hn::Sqrt(second), veps));
+        hn::StoreU(hn::Sub(hn::LoadU(d, out[0]), step), d, out[0]);
+        hn::StoreU(first, d, out[1]);
+        hn::StoreU(second, d, out[2]);
+      });
 }
 
 // y = T(x) * scale for bytes x: u8 -> i32 -> T is exact, so every lane equals the scalar

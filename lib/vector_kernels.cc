@@ -4,8 +4,8 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
-#include "simdgrad/targets.h"
 #include "lib/vector_kernels-inl.h"
+#include "simdgrad/targets.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace simdgrad::detail {

@@ -20,15 +20,15 @@ struct VectorKernels {
   void (*add)(const T* a, const T* b, T* y, size_t n);
   void (*sub)(const T* a, const T* b, T* y, size_t n);
   void (*mul)(const T* a, const T* b, T* y, size_t n);
-  void (*scale)(T s, const T* x, T* y, size_t n);         // y = s*x
-  void (*axpy)(T a, const T* x, T* y, size_t n);          // y += a*x
-  void (*relu)(const T* x, T* y, size_t n);               // y = max(x, 0)
-  void (*relu_backward)(const T* x, const T* g, T* y, size_t n);  // y = g*[x > 0]
+  void (*scale)(T s, const T* x, T* y, size_t n);                       // y = s*x
+  void (*axpy)(T a, const T* x, T* y, size_t n);                        // y += a*x
+  void (*relu)(const T* x, T* y, size_t n);                             // y = max(x, 0)
+  void (*relu_backward)(const T* x, const T* g, T* y, size_t n);        // y = g*[x > 0]
   void (*add_relu_backward)(const T* x, const T* g, T* acc, size_t n);  // acc += g*[x > 0]
   void (*div)(const T* a, const T* b, T* y, size_t n);
   void (*abs)(const T* x, T* y, size_t n);
-  void (*sign)(const T* x, T* y, size_t n);                  // -1, 0 or +1
-  void (*clamp_min)(T low, const T* x, T* y, size_t n);      // y = max(x, low)
+  void (*sign)(const T* x, T* y, size_t n);              // -1, 0 or +1
+  void (*clamp_min)(T low, const T* x, T* y, size_t n);  // y = max(x, low)
   void (*exp)(const T* x, T* y, size_t n);
   void (*tanh)(const T* x, T* y, size_t n);
   void (*sigmoid)(const T* x, T* y, size_t n);
@@ -51,14 +51,15 @@ struct VectorKernels {
   T (*adam)(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
   // The same updates that also return sum(g^2) from the same pass, bitwise what sum_squares
   // returns for the segment. (The plain updates above return 0.)
-  T (*sgd_momentum_and_square_sum)(T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov);
+  T(*sgd_momentum_and_square_sum)
+  (T* p, const T* g, T* v, size_t n, T lr, T momentum, bool nesterov);
   T (*rmsprop_and_square_sum)(T* p, const T* g, T* a, size_t n, T lr, T rho, T eps);
   T (*adam_and_square_sum)(T* p, const T* g, T* m, T* v, size_t n, T lr_t, T beta1, T beta2, T eps);
 
   // diff = p - t; *squared = sum(diff^2), *relative = sum(|diff| / max(|t|, eps)), each bitwise
   // the sum_squares / sum kernels over the same elements: a loss and a metric in one pass.
-  void (*squared_and_relative_errors)(const T* p, const T* t, T eps, T* diff, size_t n,
-                                      T* squared, T* relative);
+  void (*squared_and_relative_errors)(const T* p, const T* t, T eps, T* diff, size_t n, T* squared,
+                                      T* relative);
   // y = T(x) * scale for n bytes x (image pixels to a batch), exactly the scalar conversion.
   void (*bytes_to)(const uint8_t* x, T scale, T* y, size_t n);
 };

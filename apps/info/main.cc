@@ -42,7 +42,8 @@ void report() {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (size_t i = 0; i < x.size(); ++i) x.data()[i] = dist(rng);
   for (size_t i = 0; i < w.size(); ++i) w.data()[i] = dist(rng);
-  const double gemm_s = best_seconds(20, [&] { matmul<float>(x, Transpose::kNo, w, Transpose::kYes, y); });
+  const double gemm_s =
+      best_seconds(20, [&] { matmul<float>(x, Transpose::kNo, w, Transpose::kYes, y); });
   std::printf("GEMM f32 NT %zux%zux%zu: %.1f GFLOP/s (best of 20)\n", m, n, k,
               2.0 * m * n * k / gemm_s * 1e-9);
 
@@ -61,7 +62,8 @@ int main(int argc, char** argv) {
   std::string target;
   app.add_option("--threads", threads, "threads to use (default: all cores)")
       ->check(CLI::Range(1, 1024));
-  app.add_option("--target", target, "pin a SIMD target by name, e.g. AVX2 (as SIMDGRAD_TARGET does)");
+  app.add_option("--target", target,
+                 "pin a SIMD target by name, e.g. AVX2 (as SIMDGRAD_TARGET does)");
   try {
     app.parse(argc, argv);
     if (threads > 0) simdgrad::set_num_threads(threads);

@@ -11,14 +11,14 @@
 #include <algorithm>
 #include <string>
 
-#include "simdgrad/aligned_memory.h"
 #include "lib/denormals.h"
-#include "simdgrad/elementwise.h"
 #include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_source.h"
-#include "simdgrad/threading.h"
+#include "simdgrad/aligned_memory.h"
+#include "simdgrad/elementwise.h"
 #include "simdgrad/index_range.h"
+#include "simdgrad/threading.h"
 
 namespace simdgrad {
 namespace {
@@ -124,7 +124,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
       // Only another ragged last panel is packed.
       const size_t last_panel_columns = nc - (n_panels - 1) * nr;
       const size_t b_in_place_panels =
-          !plan.b_in_place ? 0
+          !plan.b_in_place                                                  ? 0
           : last_panel_columns == nr || last_panel_columns == kernels.lanes ? n_panels
                                                                             : n_panels - 1;
       const size_t first_packed_b = b_in_place_panels;
@@ -145,23 +145,21 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
         const size_t a_tasks = div_ceil(m_panels - first_packed_a, a_task);
         for (auto [t, end] = balanced_part(a_tasks, id, size); t < end; ++t) {
           const size_t p = first_packed_a + t * a_task, row = p * mr;
-          detail::pack_panels(kernels, plan.source_a, ic + row, pc,
-                              std::min(a_task * mr, mc - row), mr, kc,
-                              plan.packed_a + p * mr * kc);
+          detail::pack_panels(kernels, plan.source_a, ic + row, pc, std::min(a_task * mr, mc - row),
+                              mr, kc, plan.packed_a + p * mr * kc);
         }
         if (a_tasks > 0) team_barrier(size);
 
         const auto run_tile = [&](size_t p, size_t q) {
           const size_t row = ic + p * mr, col = jc + q * nr;
-          const detail::TileOutput<T> out{
-              plan.c.row(row) + col,
-              plan.c.stride(),
-              std::min(mr, m - row),
-              std::min(nr, n - col),
-              plan.alpha,
-              first_depth_block ? plan.beta : T(1),
-              last_depth_block && plan.bias ? plan.bias + col : nullptr,
-              last_depth_block && plan.relu};
+          const detail::TileOutput<T> out{plan.c.row(row) + col,
+                                          plan.c.stride(),
+                                          std::min(mr, m - row),
+                                          std::min(nr, n - col),
+                                          plan.alpha,
+                                          first_depth_block ? plan.beta : T(1),
+                                          last_depth_block && plan.bias ? plan.bias + col : nullptr,
+                                          last_depth_block && plan.relu};
           const bool b_in_place = q < b_in_place_panels;
           const bool a_in_place = plan.a_in_place && p * mr + mr <= mc;
           const detail::PackSource<T>& a = plan.source_a;
@@ -236,9 +234,9 @@ void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T
     const FlushDenormals flush_denormals;
     for (auto [t, end] = balanced_part(tasks, id, size); t < end; ++t) {
       const size_t row = t * kRowsPerTask;
-      kernels.transpose_epilogue(ct.data() + row, ct.stride(),
-                                 {c.row(row), c.stride(), std::min(kRowsPerTask, m - row), n,
-                                  T(1), T(0), bias, relu});
+      kernels.transpose_epilogue(
+          ct.data() + row, ct.stride(),
+          {c.row(row), c.stride(), std::min(kRowsPerTask, m - row), n, T(1), T(0), bias, relu});
     }
   };
   run_on_team(m * n * k, run_member);

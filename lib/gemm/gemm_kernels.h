@@ -12,10 +12,10 @@ namespace simdgrad::detail {
 // Where and how a micro-kernel writes its MR x NR tile of accumulated products `acc`.
 template <class T>
 struct TileOutput {
-  T* c;           // top-left element of the tile in C
-  size_t ldc;     // row stride of C
-  size_t rows;    // valid rows (<= MR); the rest of the tile is padding
-  size_t cols;    // valid columns (<= NR)
+  T* c;         // top-left element of the tile in C
+  size_t ldc;   // row stride of C
+  size_t rows;  // valid rows (<= MR); the rest of the tile is padding
+  size_t cols;  // valid columns (<= NR)
   T alpha;
   T beta;         // C = alpha*acc + beta*C; beta == 0: C is not read
   const T* bias;  // nullptr, or the bias entries of the tile's columns

@@ -3,8 +3,8 @@
 // Assumptions (see GemmKernels in gemm_kernels.h): A arrives packed as kc x MR (the MR values
 // of a depth contiguous), B as kc x NR with NR = kVectors full vectors per depth, either packed
 // or read in place from a row-major B (any alignment: unaligned loads cost nothing extra on
-// current x86 when the data is aligned). Every tile is computed in full; padding rows and columns of the
-// panels are zero, so an edge tile computes zeros there and only its store is partial.
+// current x86 when the data is aligned). Every tile is computed in full; padding rows and columns
+// of the panels are zero, so an edge tile computes zeros there and only its store is partial.
 //
 // Tile shape per target: MR x (kVectors * lanes) accumulators must stay in registers next to
 // the kVectors B vectors and one broadcast A value. AVX-512 has 32 vector registers: 8 x 2
@@ -66,20 +66,20 @@ static_assert(kTileRows <= 8 && kTileVectors <= 3, "the named accumulators cover
 template <size_t kRow>
 using TileRow = std::integral_constant<size_t, kRow>;
 
-#define SIMDGRAD_TILE_ACCUMULATORS(V, zero)                                                    \
-  V c00 = zero, c01 = zero, c02 = zero, c10 = zero, c11 = zero, c12 = zero, c20 = zero,         \
-    c21 = zero, c22 = zero, c30 = zero, c31 = zero, c32 = zero, c40 = zero, c41 = zero,         \
-    c42 = zero, c50 = zero, c51 = zero, c52 = zero, c60 = zero, c61 = zero, c62 = zero,         \
-    c70 = zero, c71 = zero, c72 = zero;                                                          \
-  const auto for_each_tile_row = [&](const auto& f) HWY_ATTR {                                  \
-    f(TileRow<0>(), c00, c01, c02);                                                              \
-    f(TileRow<1>(), c10, c11, c12);                                                              \
-    f(TileRow<2>(), c20, c21, c22);                                                              \
-    f(TileRow<3>(), c30, c31, c32);                                                              \
-    f(TileRow<4>(), c40, c41, c42);                                                              \
-    f(TileRow<5>(), c50, c51, c52);                                                              \
-    f(TileRow<6>(), c60, c61, c62);                                                              \
-    f(TileRow<7>(), c70, c71, c72);                                                              \
+#define SIMDGRAD_TILE_ACCUMULATORS(V, zero)                                             \
+  V c00 = zero, c01 = zero, c02 = zero, c10 = zero, c11 = zero, c12 = zero, c20 = zero, \
+    c21 = zero, c22 = zero, c30 = zero, c31 = zero, c32 = zero, c40 = zero, c41 = zero, \
+    c42 = zero, c50 = zero, c51 = zero, c52 = zero, c60 = zero, c61 = zero, c62 = zero, \
+    c70 = zero, c71 = zero, c72 = zero;                                                 \
+  const auto for_each_tile_row = [&](const auto& f) HWY_ATTR {                          \
+    f(TileRow<0>(), c00, c01, c02);                                                     \
+    f(TileRow<1>(), c10, c11, c12);                                                     \
+    f(TileRow<2>(), c20, c21, c22);                                                     \
+    f(TileRow<3>(), c30, c31, c32);                                                     \
+    f(TileRow<4>(), c40, c41, c42);                                                     \
+    f(TileRow<5>(), c50, c51, c52);                                                     \
+    f(TileRow<6>(), c60, c61, c62);                                                     \
+    f(TileRow<7>(), c70, c71, c72);                                                     \
   }
 
 // The output rules of a tile (TileOutput without its place), copied into locals: C is written
@@ -155,8 +155,8 @@ HWY_NOINLINE void StoreEdgeTile(D d, const hn::TFromD<D>* HWY_RESTRICT spilled,
 // Every element of the tile adds its kc products in depth order in one accumulator lane,
 // whatever the tile's shape: the shape never changes a result (docs/reproducibility.md).
 template <class T, size_t kNV, bool kRowMajorA>
-void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride,
-                 const T* HWY_RESTRICT b_panel, size_t b_stride, const TileOutput<T>& out) {
+void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride, const T* HWY_RESTRICT b_panel,
+                 size_t b_stride, const TileOutput<T>& out) {
   constexpr size_t kMR = kTileRows;
   const hn::ScalableTag<T> d;
   using V = hn::Vec<decltype(d)>;
@@ -252,7 +252,7 @@ HWY_INLINE void TransposeBlock(D d, const V (&rows)[kL], V (&columns)[kL]) {
       t[i] = hn::InterleaveLower(d, rows[i], rows[i + 1]);      // lanes 0,1 | 4,5 of the pair
       t[i + 1] = hn::InterleaveUpper(d, rows[i], rows[i + 1]);  // lanes 2,3 | 6,7
     }
-    for (size_t h = 0; h < 8; h += 4) {  // rows 0-3, then 4-7
+    for (size_t h = 0; h < 8; h += 4) {            // rows 0-3, then 4-7
       u[h + 0] = lower_pairs(t[h + 0], t[h + 2]);  // k = 0 | 4
       u[h + 1] = upper_pairs(t[h + 0], t[h + 2]);  // k = 1 | 5
       u[h + 2] = lower_pairs(t[h + 1], t[h + 3]);  // k = 2 | 6
@@ -282,8 +282,7 @@ HWY_INLINE hn::Vec<D> LoadStrip(D d, const PackStrip<hn::TFromD<D>>& strip, size
 // count; k_end is a multiple of it, a last block of lanes may be narrower (stores staged).
 template <bool kMasked, class D>
 HWY_INLINE void PackTransposedBlocks(D d, const PackStrip<hn::TFromD<D>>& strip, size_t valid,
-                                     size_t width, size_t k_end,
-                                     hn::TFromD<D>* HWY_RESTRICT dst) {
+                                     size_t width, size_t k_end, hn::TFromD<D>* HWY_RESTRICT dst) {
   using T = hn::TFromD<D>;
   using V = hn::Vec<D>;
   constexpr size_t kL = hn::MaxLanes(D());
@@ -347,9 +346,9 @@ void PackTransposedStrip(const PackStrip<T>& strip, size_t valid, size_t width, 
   PackTransposedBlocks<kMasked>(d, strip, valid, width, block_depth, dst);
 #endif
   if (block_depth < depth) {
-    pack_panel(strip.src + block_depth, strip.stride, size_t{1}, valid, width,
-               depth - block_depth, dst + block_depth * width,
-               kMasked ? strip.relu_mask + block_depth : nullptr, strip.mask_stride, size_t{1});
+    pack_panel(strip.src + block_depth, strip.stride, size_t{1}, valid, width, depth - block_depth,
+               dst + block_depth * width, kMasked ? strip.relu_mask + block_depth : nullptr,
+               strip.mask_stride, size_t{1});
   }
 }
 

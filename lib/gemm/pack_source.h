@@ -46,12 +46,12 @@ PackSource<T> pack_source(MatrixView<const T> x, bool lanes_contiguous,
 // zero-padded) with the target's vector packs: neighbouring panels in one pass when their
 // lanes are contiguous in memory, a transpose per panel when they run along memory rows.
 template <class T>
-void pack_panels(const GemmKernels<T>& kernels, const PackSource<T>& source, size_t w,
-                 size_t k, size_t valid, size_t width, size_t depth, T* dst) {
+void pack_panels(const GemmKernels<T>& kernels, const PackSource<T>& source, size_t w, size_t k,
+                 size_t valid, size_t width, size_t depth, T* dst) {
   if (source.stride_w == 1) {
-    kernels.pack_contiguous({source.at(w, k), source.stride_k, source.mask_at(w, k),
-                             source.mask_stride_k},
-                            valid, width, depth, dst);
+    kernels.pack_contiguous(
+        {source.at(w, k), source.stride_k, source.mask_at(w, k), source.mask_stride_k}, valid,
+        width, depth, dst);
     return;
   }
   for (size_t done = 0; done < valid; done += width) {
@@ -62,9 +62,8 @@ void pack_panels(const GemmKernels<T>& kernels, const PackSource<T>& source, siz
                                source.mask_stride_w},
                               lanes, width, depth, panel);
     } else {
-      pack_panel(source.at(w + done, k), source.stride_w, source.stride_k, lanes, width,
-                         depth, panel, source.mask_at(w + done, k), source.mask_stride_w,
-                         source.mask_stride_k);
+      pack_panel(source.at(w + done, k), source.stride_w, source.stride_k, lanes, width, depth,
+                 panel, source.mask_at(w + done, k), source.mask_stride_w, source.mask_stride_k);
     }
   }
 }

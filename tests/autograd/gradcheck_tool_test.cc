@@ -32,7 +32,8 @@ Var<double> doubled_with_wrong_backward(Var<double> x) {
   Var<double> y = tape.record(out, {x}, &node);
   if (node) {
     node->backward = [](Tape<double>& t, const Node<double>& n) {
-      t.accumulate(n.inputs[0], [&](MatrixView<double> dst) { scale<double>(3.0, t.grad(n.output), dst); });
+      t.accumulate(n.inputs[0],
+                   [&](MatrixView<double> dst) { scale<double>(3.0, t.grad(n.output), dst); });
     };
   }
   return y;
@@ -71,7 +72,9 @@ TEST_CASE("gradcheck reports elements at a ReLU kink as skipped, not failed", "[
   x.value(0, 1) = 2e-7;   // within eps = 1e-6 of the kink
   x.value(1, 2) = -5e-7;  // likewise, on the other side
   const auto report = gradcheck<double>(
-      [](Tape<double>&, const Inputs& in) { return autograd::sum(autograd::square(autograd::relu(in[0]))); },
+      [](Tape<double>&, const Inputs& in) {
+        return autograd::sum(autograd::square(autograd::relu(in[0])));
+      },
       {&x});
   INFO(report.to_string());
   REQUIRE(report.passed);
@@ -83,8 +86,8 @@ TEST_CASE("gradcheck leaves the inputs' values and gradients as they were", "[gr
   auto x = random_parameter<double>("x", 3, 3, 4);
   fill(x.grad.view(), 0.25);
   const Matrix<double> before = x.value;
-  gradcheck<double>([](Tape<double>&, const Inputs& in) { return autograd::sum(autograd::tanh(in[0])); },
-                    {&x});
+  gradcheck<double>(
+      [](Tape<double>&, const Inputs& in) { return autograd::sum(autograd::tanh(in[0])); }, {&x});
   for (size_t i = 0; i < x.value.size(); ++i) {
     REQUIRE(x.value.data()[i] == before.data()[i]);
     REQUIRE(x.grad.data()[i] == 0.25);
@@ -155,27 +158,31 @@ TEST_CASE("a whole 4-layer ReLU MLP with MSE loss passes gradcheck", "[gradcheck
       [&](Tape<double>& tape, const Inputs& in) {
         // The model's parameters are the first inputs; forward() records them itself, so the
         // Vars gradcheck made for them are unused, and their gradients come from the model's.
-        return autograd::mse_loss(model.forward(tape, in.back()), tape.constant(target.value.view()));
+        return autograd::mse_loss(model.forward(tape, in.back()),
+                                  tape.constant(target.value.view()));
       },
       inputs);
   std::cout << "4-layer ReLU MLP (6 wide, batch 5), MSE loss:\n" << report.to_string();
   REQUIRE(report.inputs.size() == 9);
 }
 
-TEST_CASE("the error-estimate rule catches a 1e-6 error that PyTorch's tolerances pass", "[gradcheck]") {
+TEST_CASE("the error-estimate rule catches a 1e-6 error that PyTorch's tolerances pass",
+          "[gradcheck]") {
   auto x = random_parameter<double>("x", 4, 5, 15);
   const autograd::GradcheckFunction<double> wrong = [](Tape<double>&, const Inputs& in) {
     return with_backward_error(autograd::tanh(in[0]), kDetectableError);
   };
   const auto strict = gradcheck<double>(wrong, {&x});
-  const auto pytorch = gradcheck<double>(wrong, {&x}, GradcheckOptions::pytorch_tolerances<double>());
+  const auto pytorch =
+      gradcheck<double>(wrong, {&x}, GradcheckOptions::pytorch_tolerances<double>());
   INFO(strict.to_string() << pytorch.to_string());
   REQUIRE_FALSE(strict.passed);
   REQUIRE(strict.inputs[0].failures > 0);
   REQUIRE(pytorch.passed);
 }
 
-TEST_CASE("gradcheck reports the digits of agreement and the error it could have missed", "[gradcheck]") {
+TEST_CASE("gradcheck reports the digits of agreement and the error it could have missed",
+          "[gradcheck]") {
   auto x = random_parameter<double>("x", 3, 4, 16);
   const autograd::GradcheckFunction<double> f = [](Tape<double>&, const Inputs& in) {
     return autograd::sigmoid(in[0]);

@@ -60,9 +60,7 @@ TEST_CASE("matmul gradients are right for all four transpose pairs", "[gradcheck
         auto b = tb == Transpose::kNo ? random_parameter<double>("b", k, n, 2)
                                       : random_parameter<double>("b", n, k, 2);
         check_and_require_sensitivity(
-            [&](Tape<double>&, const Inputs& in) {
-              return autograd::matmul(in[0], in[1], ta, tb);
-            },
+            [&](Tape<double>&, const Inputs& in) { return autograd::matmul(in[0], in[1], ta, tb); },
             {&a, &b});
       }
     }
@@ -107,8 +105,7 @@ TEST_CASE("add_bias gradients reach both the input and the bias row", "[gradchec
     auto x = random_parameter<double>("x", s.rows, s.cols, 20);
     auto b = random_parameter<double>("bias", 1, s.cols, 21);
     check_and_require_sensitivity(
-        [](Tape<double>&, const Inputs& in) { return autograd::add_bias(in[0], in[1]); },
-        {&x, &b});
+        [](Tape<double>&, const Inputs& in) { return autograd::add_bias(in[0], in[1]); }, {&x, &b});
   }
 }
 
@@ -131,7 +128,8 @@ TEST_CASE("mse_loss gradients reach prediction and target", "[gradcheck]") {
 }
 
 TEST_CASE("mse_loss_with_mape has mse_loss's gradients", "[gradcheck]") {
-  check_binary([](Var<double> a, Var<double> b) { return autograd::mse_loss_with_mape(a, b).loss; });
+  check_binary(
+      [](Var<double> a, Var<double> b) { return autograd::mse_loss_with_mape(a, b).loss; });
 }
 
 TEST_CASE("mse_loss_with_mape is mse_loss and mape bitwise, with their difference", "[gradcheck]") {
@@ -154,7 +152,8 @@ TEST_CASE("mape gradient with respect to the prediction is right", "[gradcheck]"
     // Targets include exact zeros, where Keras' max(|y|, 1e-7) takes over.
     Matrix<double> target(s.rows, s.cols);
     autograd::Random rng(31);
-    for (size_t i = 0; i < target.size(); ++i) target.data()[i] = i % 3 == 0 ? 0.0 : rng.uniform(-2, 2);
+    for (size_t i = 0; i < target.size(); ++i)
+      target.data()[i] = i % 3 == 0 ? 0.0 : rng.uniform(-2, 2);
     check_and_require_sensitivity(
         [&](Tape<double>& tape, const Inputs& in) {
           return autograd::mape(in[0], tape.constant(target.view()));

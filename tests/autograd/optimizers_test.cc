@@ -103,7 +103,8 @@ template <class Optimizer>
 void check_fused_matches_step_then_zero(const char* kind) {
   INFO(kind);
   Parameter<float> a("w", 3, 70), b("w", 3, 70), a_bias("b", 1, 70), b_bias("b", 1, 70);
-  for (size_t i = 0; i < a.value.size(); ++i) a.value.data()[i] = b.value.data()[i] = 0.01f * float(i % 13);
+  for (size_t i = 0; i < a.value.size(); ++i)
+    a.value.data()[i] = b.value.data()[i] = 0.01f * float(i % 13);
   Optimizer plain({&a, &a_bias}), fused({&b, &b_bias});
   std::vector<float> squares;
   for (int step = 1; step <= 3; ++step) {
@@ -111,7 +112,8 @@ void check_fused_matches_step_then_zero(const char* kind) {
     for (size_t i = 0; i < a.grad.size(); ++i) {
       a.grad.data()[i] = b.grad.data()[i] = std::sin(float(i * step));
     }
-    for (size_t i = 0; i < a_bias.grad.size(); ++i) a_bias.grad.data()[i] = b_bias.grad.data()[i] = float(step);
+    for (size_t i = 0; i < a_bias.grad.size(); ++i)
+      a_bias.grad.data()[i] = b_bias.grad.data()[i] = float(step);
     // Code that writes gradients itself (not through a tape) says so.
     b.grad_is_zero = b_bias.grad_is_zero = false;
     want_weight = sum_squares<float>(a.grad);
@@ -123,7 +125,8 @@ void check_fused_matches_step_then_zero(const char* kind) {
     REQUIRE(squares[0] == float(want_weight));
     REQUIRE(squares[1] == float(want_bias));
     REQUIRE(std::memcmp(a.value.data(), b.value.data(), a.value.size() * sizeof(float)) == 0);
-    REQUIRE(std::memcmp(a_bias.value.data(), b_bias.value.data(), a_bias.value.size() * sizeof(float)) == 0);
+    REQUIRE(std::memcmp(a_bias.value.data(), b_bias.value.data(),
+                        a_bias.value.size() * sizeof(float)) == 0);
     REQUIRE(b.grad_is_zero);
     REQUIRE(b_bias.grad_is_zero);
     REQUIRE(fused.iterations() == plain.iterations());
@@ -131,7 +134,8 @@ void check_fused_matches_step_then_zero(const char* kind) {
   const auto sa = plain.state(), sb = fused.state();
   REQUIRE(sa.size() == sb.size());
   for (size_t i = 0; i < sa.size(); ++i) {
-    REQUIRE(std::memcmp(sa[i].view.data(), sb[i].view.data(), sa[i].view.size() * sizeof(float)) == 0);
+    REQUIRE(std::memcmp(sa[i].view.data(), sb[i].view.data(), sa[i].view.size() * sizeof(float)) ==
+            0);
   }
 }
 }  // namespace
@@ -151,7 +155,8 @@ void check_parts_make_the_whole_step(const char* kind) {
   INFO(kind);
   constexpr int kCopies = 3;
   Parameter<float> whole("w", 5, 37), whole_bias("b", 1, 37);
-  std::vector<Parameter<float>> weights(kCopies, Parameter<float>("w", 5, 37)), biases(kCopies, Parameter<float>("b", 1, 37));
+  std::vector<Parameter<float>> weights(kCopies, Parameter<float>("w", 5, 37)),
+      biases(kCopies, Parameter<float>("b", 1, 37));
   auto fill = [](Parameter<float>& p, int step) {
     for (size_t i = 0; i < p.value.size(); ++i) {
       if (step == 1) p.value.data()[i] = 0.01f * float(i % 11);
@@ -161,7 +166,9 @@ void check_parts_make_the_whole_step(const char* kind) {
   };
   Optimizer reference({&whole, &whole_bias});
   std::vector<std::unique_ptr<Optimizer>> sharded;
-  for (int c = 0; c < kCopies; ++c) sharded.push_back(std::make_unique<Optimizer>(std::vector<Parameter<float>*>{&weights[c], &biases[c]}));
+  for (int c = 0; c < kCopies; ++c)
+    sharded.push_back(
+        std::make_unique<Optimizer>(std::vector<Parameter<float>*>{&weights[c], &biases[c]}));
   for (int step = 1; step <= 3; ++step) {
     fill(whole, step);
     fill(whole_bias, step);
@@ -194,7 +201,8 @@ void check_parts_make_the_whole_step(const char* kind) {
 }
 }  // namespace
 
-TEST_CASE("a step in parts, each on its own copy, is the whole step element for element", "[autograd]") {
+TEST_CASE("a step in parts, each on its own copy, is the whole step element for element",
+          "[autograd]") {
   check_parts_make_the_whole_step<autograd::Rmsprop<float>>("rmsprop");
   check_parts_make_the_whole_step<autograd::Adam<float>>("adam");
   check_parts_make_the_whole_step<autograd::Sgd<float>>("sgd");

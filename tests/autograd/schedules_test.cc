@@ -22,7 +22,8 @@ TEST_CASE("a warm-up rises linearly to the peak, then constant holds it", "[auto
   REQUIRE(s.at(1000) == 1e-3);
 }
 
-TEST_CASE("the cosine schedule falls from the peak to 0 over the steps after the warm-up", "[autograd]") {
+TEST_CASE("the cosine schedule falls from the peak to 0 over the steps after the warm-up",
+          "[autograd]") {
   const LearningRateSchedule s{0.1, ScheduleShape::kCosine, 2, 12};
   REQUIRE(s.at(0) == Approx(0.05));
   REQUIRE(s.at(2) == Approx(0.1));  // the first step after the warm-up runs at the peak

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "simdgrad/aligned_memory.h"
 #include "simdgrad/autograd/layers.h"
 #include "simdgrad/autograd/ops.h"
 #include "simdgrad/autograd/optimizers.h"
-#include "simdgrad/aligned_memory.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/reductions.h"
 #include "tests/support/operator_new_counter.h"
@@ -36,8 +36,9 @@ TEST_CASE("a second backward without reset throws", "[autograd]") {
   auto x = random_parameter<double>("x", 2, 2, 1);
   Var<double> loss = autograd::sum(tape.parameter(x));
   tape.backward(loss);
-  REQUIRE_THROWS_WITH(tape.backward(loss), "autograd: backward() already ran on this tape; call "
-                                           "reset() before the next step");
+  REQUIRE_THROWS_WITH(tape.backward(loss),
+                      "autograd: backward() already ran on this tape; call "
+                      "reset() before the next step");
 }
 
 TEST_CASE("backward needs a 1x1 loss", "[autograd]") {
@@ -196,8 +197,9 @@ TEST_CASE("backward reports each parameter's gradient as final, last layer first
   });
   // Each Dense's backward makes its weight and bias gradients together; the unused parameter
   // is released last, flagged zero.
-  const std::vector<std::string> want = {"dense_2.weight", "dense_2.bias", "dense_1.weight",
-                                         "dense_1.bias",   "dense_0.weight", "dense_0.bias", "unused"};
+  const std::vector<std::string> want = {"dense_2.weight", "dense_2.bias",   "dense_1.weight",
+                                         "dense_1.bias",   "dense_0.weight", "dense_0.bias",
+                                         "unused"};
   REQUIRE(std::is_permutation(order.begin(), order.begin() + 2, want.begin()));
   REQUIRE(std::is_permutation(order.begin() + 2, order.begin() + 4, want.begin() + 2));
   REQUIRE(std::is_permutation(order.begin() + 4, order.begin() + 6, want.begin() + 4));
@@ -206,10 +208,12 @@ TEST_CASE("backward reports each parameter's gradient as final, last layer first
   // What each callback saw is the gradient backward() ends with, to the bit.
   auto params = model.parameters();
   for (size_t i = 0; i + 1 < order.size(); ++i) {
-    const auto* p = *std::find_if(params.begin(), params.end(), [&](auto* q) { return q->name == order[i]; });
+    const auto* p =
+        *std::find_if(params.begin(), params.end(), [&](auto* q) { return q->name == order[i]; });
     INFO(order[i]);
     REQUIRE_FALSE(zero_flag[i]);
-    REQUIRE(std::memcmp(at_release[i].data(), p->grad.data(), p->grad.size() * sizeof(double)) == 0);
+    REQUIRE(std::memcmp(at_release[i].data(), p->grad.data(), p->grad.size() * sizeof(double)) ==
+            0);
   }
   REQUIRE(sum_squares<double>(unused.grad) == 0);
 }

@@ -42,7 +42,9 @@ TEST_CASE("every op's forward and backward give the same bits on every FMA targe
     Op op;
     size_t b_rows, b_cols;
   } ops[] = {
-      {"matmul", [](auto a, auto b) { return autograd::matmul(a, b, Transpose::kNo, Transpose::kYes); }, 53, c},
+      {"matmul",
+       [](auto a, auto b) { return autograd::matmul(a, b, Transpose::kNo, Transpose::kYes); }, 53,
+       c},
       {"linear",
        [&](auto a, auto b) {
          return autograd::linear(a, b, a.tape().parameter(bias), Activation::kRelu);
@@ -61,12 +63,15 @@ TEST_CASE("every op's forward and backward give the same bits on every FMA targe
       {"mean", [](auto a, auto) { return autograd::mean(a); }, 1, 1},
       {"mse_loss", [](auto a, auto b) { return autograd::mse_loss(a, b); }, r, c},
       {"mape", [](auto a, auto b) { return autograd::mape(a, b); }, r, c},
-      {"mse_loss_with_mape", [](auto a, auto b) { return autograd::mse_loss_with_mape(a, b).loss; }, r, c},
-      {"softmax_cross_entropy", [](auto a, auto b) { return autograd::softmax_cross_entropy(a, b); }, r, c},
+      {"mse_loss_with_mape", [](auto a, auto b) { return autograd::mse_loss_with_mape(a, b).loss; },
+       r, c},
+      {"softmax_cross_entropy",
+       [](auto a, auto b) { return autograd::softmax_cross_entropy(a, b); }, r, c},
   };
   for (const auto& op : ops) {
     INFO(op.name);
-    require_same_bits_on_targets(op.name, [&] { return op_bits(op.op, r, c, op.b_rows, op.b_cols); });
+    require_same_bits_on_targets(op.name,
+                                 [&] { return op_bits(op.op, r, c, op.b_rows, op.b_cols); });
   }
 }
 

@@ -17,7 +17,8 @@ bool same_on_every_rank(const std::vector<float>& values) {
   const auto& comm = *mpi_session;
   uint64_t hash = 1469598103934665603ull;  // FNV-1a over the bytes
   const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-  for (size_t i = 0; i < values.size() * sizeof(float); ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  for (size_t i = 0; i < values.size() * sizeof(float); ++i)
+    hash = (hash ^ bytes[i]) * 1099511628211ull;
   const double h = double(hash % (1u << 20));
   std::vector<double> moments = {h, h * h};
   comm.allreduce_sum(moments);
@@ -28,7 +29,8 @@ bool same_on_every_rank(const std::vector<float>& values) {
 std::vector<float> awkward_values(int rank, size_t n) {
   std::vector<float> v(n);
   for (size_t i = 0; i < n; ++i) {
-    v[i] = (i + size_t(rank)) % 3 == 0 ? 1e7f + float(i % 7) : 0.1f * float(rank + 1) + 1e-3f * float(i % 11);
+    v[i] = (i + size_t(rank)) % 3 == 0 ? 1e7f + float(i % 7)
+                                       : 0.1f * float(rank + 1) + 1e-3f * float(i % 11);
   }
   return v;
 }

@@ -40,7 +40,8 @@ void fill_gradients(const std::vector<std::unique_ptr<Parameter<float>>>& ps, in
   autograd::Random rng(uint64_t(mpi_session->rank()) * 1000 + uint64_t(step) + 17);
   for (const auto& p : ps) {
     for (size_t r = 0; r < p->grad.rows(); ++r) {
-      for (size_t c = 0; c < p->grad.cols(); ++c) p->grad(r, c) = float(rng.uniform(-1, 1)) * (c % 5 == 0 ? 1e4f : 1.0f);
+      for (size_t c = 0; c < p->grad.cols(); ++c)
+        p->grad(r, c) = float(rng.uniform(-1, 1)) * (c % 5 == 0 ? 1e4f : 1.0f);
     }
     p->grad_is_zero = false;
   }
@@ -85,7 +86,8 @@ bool within_rounding(const Parameter<float>& p, const Reference& ref, size_t i,
   const double bound = double(mpi_session->size() - 1) * 0x1p-24;
   const size_t last = std::min(part.end, p.grad.rows() * p.grad.cols());
   for (size_t k = part.begin; k < last; ++k) {
-    if (std::abs(double(p.grad.data()[k]) - ref.sum[i][k]) > bound * ref.magnitude[i][k]) return false;
+    if (std::abs(double(p.grad.data()[k]) - ref.sum[i][k]) > bound * ref.magnitude[i][k])
+      return false;
   }
   return true;
 }
@@ -93,7 +95,8 @@ bool within_rounding(const Parameter<float>& p, const Reference& ref, size_t i,
 std::vector<float> gradient_bits(const std::vector<std::unique_ptr<Parameter<float>>>& ps) {
   std::vector<float> out;
   for (const auto& p : ps) {
-    for (size_t r = 0; r < p->grad.rows(); ++r) out.insert(out.end(), &p->grad(r, 0), &p->grad(r, 0) + p->grad.cols());
+    for (size_t r = 0; r < p->grad.rows(); ++r)
+      out.insert(out.end(), &p->grad(r, 0), &p->grad(r, 0) + p->grad.cols());
   }
   return out;
 }
@@ -128,7 +131,8 @@ TEST_CASE("bucketed sums and shares equal each gradient's own sum over ranks", "
       for (const auto& p : ps) {
         const IndexRange part = reducer.share(*p);
         std::fill(p->grad.data(), p->grad.data() + part.begin, 0.0f);
-        std::fill(p->grad.data() + part.end, p->grad.data() + p->grad.rows() * p->grad.cols(), 0.0f);
+        std::fill(p->grad.data() + part.end, p->grad.data() + p->grad.rows() * p->grad.cols(),
+                  0.0f);
       }
     }
     if (step == 0 && first_step.empty()) {
@@ -140,7 +144,9 @@ TEST_CASE("bucketed sums and shares equal each gradient's own sum over ranks", "
   }
 }
 
-TEST_CASE("buckets start in one order as their last gradients are ready, and finish starts the rest", "[mpi]") {
+TEST_CASE(
+    "buckets start in one order as their last gradients are ready, and finish starts the rest",
+    "[mpi]") {
   auto ps = parameters();
   fill_gradients(ps, 0);
   const Reference want = reference_sums(pointers(ps));
@@ -171,7 +177,8 @@ TEST_CASE("buckets start in one order as their last gradients are ready, and fin
   for (size_t i = 0; i < ps.size(); ++i) REQUIRE(within_rounding(*ps[i], again, i));
 }
 
-TEST_CASE("fed by the tape, the reducer starts the last layers' sums during the backward pass", "[mpi]") {
+TEST_CASE("fed by the tape, the reducer starts the last layers' sums during the backward pass",
+          "[mpi]") {
   autograd::Sequential<float> model;
   for (int i = 0; i < 3; ++i) model.add_dense(64, 64, Activation::kRelu);
   autograd::Random rng(3);  // the same initial weights on every rank
@@ -184,7 +191,8 @@ TEST_CASE("fed by the tape, the reducer starts the last layers' sums during the 
   std::vector<autograd::Parameter<float>*> backward_order = model.parameters();
   std::reverse(backward_order.begin(), backward_order.end());
   // One bucket per layer: 64 biases packed with 64 x 64 weights.
-  GradientReducer reducer(*mpi_session, backward_order, GradientReducer::Result::kSums, 64 * 65 * sizeof(float));
+  GradientReducer reducer(*mpi_session, backward_order, GradientReducer::Result::kSums,
+                          64 * 65 * sizeof(float));
   REQUIRE(reducer.buckets() == 3);
   autograd::Tape<float> tape;
   autograd::Var<float> x = tape.constant(data.view());
@@ -198,7 +206,8 @@ TEST_CASE("fed by the tape, the reducer starts the last layers' sums during the 
       started_when_first_layer_ready = reducer.started();
     }
     copies.push_back(std::make_unique<Parameter<float>>(p.name, p.grad.rows(), p.grad.cols()));
-    std::copy(p.grad.data(), p.grad.data() + p.grad.rows() * p.grad.cols(), copies.back()->grad.data());
+    std::copy(p.grad.data(), p.grad.data() + p.grad.rows() * p.grad.cols(),
+              copies.back()->grad.data());
     reducer.ready(p);
   });
   REQUIRE(started_when_first_layer_ready == 2);  // layers 3 and 2 already on their way
@@ -212,14 +221,16 @@ TEST_CASE("fed by the tape, the reducer starts the last layers' sums during the 
   REQUIRE(copies_in_order.size() == backward_order.size());
   const Reference want = reference_sums(copies_in_order);
   reducer.finish();
-  for (size_t i = 0; i < backward_order.size(); ++i) REQUIRE(within_rounding(*backward_order[i], want, i));
+  for (size_t i = 0; i < backward_order.size(); ++i)
+    REQUIRE(within_rounding(*backward_order[i], want, i));
 }
 
 TEST_CASE("shares partition every parameter, and gather back whole on every rank", "[mpi]") {
   auto ps = parameters();
   for (size_t bucket_bytes : {size_t(0), size_t(4096), size_t(1) << 30}) {
     INFO("bucket_bytes " << bucket_bytes);
-    GradientReducer reducer(*mpi_session, pointers(ps), GradientReducer::Result::kShares, bucket_bytes);
+    GradientReducer reducer(*mpi_session, pointers(ps), GradientReducer::Result::kShares,
+                            bucket_bytes);
     for (const auto& p : ps) {
       INFO(p->name);
       const size_t n = p->value.rows() * p->value.cols();
@@ -231,14 +242,17 @@ TEST_CASE("shares partition every parameter, and gather back whole on every rank
       mpi_session->allreduce_sum(owners);
       REQUIRE(std::all_of(owners.begin(), owners.end(), [](double o) { return o == 1; }));
       // Each rank writes its rank into its share; the rest holds garbage until the gather.
-      for (size_t k = 0; k < n; ++k) p->value.data()[k] = k >= part.begin && k < part.end ? float(mpi_session->rank()) : -1.0f;
+      for (size_t k = 0; k < n; ++k)
+        p->value.data()[k] = k >= part.begin && k < part.end ? float(mpi_session->rank()) : -1.0f;
     }
     reducer.gather_shares([](Parameter<float>& p) { return p.value.view(); });
     for (const auto& p : ps) {
-      std::vector<double> owner(p->value.data(), p->value.data() + p->value.rows() * p->value.cols());
+      std::vector<double> owner(p->value.data(),
+                                p->value.data() + p->value.rows() * p->value.cols());
       const IndexRange part = reducer.share(*p);
       for (size_t k = part.begin; k < part.end; ++k) REQUIRE(owner[k] == mpi_session->rank());
-      REQUIRE(std::all_of(owner.begin(), owner.end(), [&](double o) { return o >= 0 && o < mpi_session->size(); }));
+      REQUIRE(std::all_of(owner.begin(), owner.end(),
+                          [&](double o) { return o >= 0 && o < mpi_session->size(); }));
       // The same values on every rank.
       std::vector<double> total = owner;
       mpi_session->allreduce_sum(total);
@@ -252,7 +266,8 @@ namespace {
 // rank's share of the values set from the summed gradient (a stand-in for the optimizer), and
 // the gather. Reports the gradients' parts as ready in backward order, or (a process without
 // rows of the batch) none at all.
-void shared_update_step(GradientReducer& reducer, const std::vector<std::unique_ptr<Parameter<float>>>& ps, int step,
+void shared_update_step(GradientReducer& reducer,
+                        const std::vector<std::unique_ptr<Parameter<float>>>& ps, int step,
                         bool report) {
   fill_gradients(ps, step);
   if (report) {
@@ -268,27 +283,31 @@ void shared_update_step(GradientReducer& reducer, const std::vector<std::unique_
 
 std::vector<float> value_bits(const std::vector<std::unique_ptr<Parameter<float>>>& ps) {
   std::vector<float> out;
-  for (const auto& p : ps) out.insert(out.end(), p->value.data(), p->value.data() + p->value.rows() * p->value.cols());
+  for (const auto& p : ps)
+    out.insert(out.end(), p->value.data(), p->value.data() + p->value.rows() * p->value.cols());
   return out;
 }
 }  // namespace
 
-TEST_CASE("the shared-memory exchange gives the message exchange's bits, step after step", "[mpi]") {
-  REQUIRE(GradientReducer::best_exchange(*mpi_session) == GradientReducer::Exchange::kSharedMemory);  // one machine
+TEST_CASE("the shared-memory exchange gives the message exchange's bits, step after step",
+          "[mpi]") {
+  REQUIRE(GradientReducer::best_exchange(*mpi_session) ==
+          GradientReducer::Exchange::kSharedMemory);  // one machine
   for (size_t bucket_bytes : {size_t(0), size_t(4096), size_t(1) << 20, size_t(1) << 30}) {
     INFO("bucket_bytes " << bucket_bytes);
     auto by_messages = parameters(), in_memory = parameters();
     for (size_t i = 0; i < by_messages.size(); ++i) {
       for (auto* ps : {&by_messages, &in_memory}) {
         Parameter<float>& p = *(*ps)[i];
-        for (size_t k = 0; k < p.value.rows() * p.value.cols(); ++k) p.value.data()[k] = float(k % 7) - 3.0f;
+        for (size_t k = 0; k < p.value.rows() * p.value.cols(); ++k)
+          p.value.data()[k] = float(k % 7) - 3.0f;
       }
     }
     const std::vector<float> before = value_bits(in_memory);
-    GradientReducer messages(*mpi_session, pointers(by_messages), GradientReducer::Result::kShares, bucket_bytes,
-                             GradientReducer::Exchange::kMessages);
-    GradientReducer shared(*mpi_session, pointers(in_memory), GradientReducer::Result::kShares, bucket_bytes,
-                           GradientReducer::Exchange::kSharedMemory);
+    GradientReducer messages(*mpi_session, pointers(by_messages), GradientReducer::Result::kShares,
+                             bucket_bytes, GradientReducer::Exchange::kMessages);
+    GradientReducer shared(*mpi_session, pointers(in_memory), GradientReducer::Result::kShares,
+                           bucket_bytes, GradientReducer::Exchange::kSharedMemory);
     REQUIRE(value_bits(in_memory) == before);  // moved into the shared memory, contents kept
     for (int step = 1; step <= 3; ++step) {
       INFO("step " << step);
@@ -302,7 +321,8 @@ TEST_CASE("the shared-memory exchange gives the message exchange's bits, step af
         const IndexRange part = shared.share(*in_memory[i]);
         REQUIRE(part.begin == messages.share(*by_messages[i]).begin);
         REQUIRE(part.end == messages.share(*by_messages[i]).end);
-        REQUIRE(std::memcmp(in_memory[i]->grad.data() + part.begin, by_messages[i]->grad.data() + part.begin,
+        REQUIRE(std::memcmp(in_memory[i]->grad.data() + part.begin,
+                            by_messages[i]->grad.data() + part.begin,
                             part.size() * sizeof(float)) == 0);
       }
       REQUIRE(value_bits(in_memory) == value_bits(by_messages));
@@ -310,10 +330,11 @@ TEST_CASE("the shared-memory exchange gives the message exchange's bits, step af
   }
 }
 
-TEST_CASE("the shared-memory exchange refuses whole sums and a step without gather_values", "[mpi]") {
+TEST_CASE("the shared-memory exchange refuses whole sums and a step without gather_values",
+          "[mpi]") {
   auto ps = parameters();
-  REQUIRE_THROWS_WITH(GradientReducer(*mpi_session, pointers(ps), GradientReducer::Result::kSums, 4096,
-                                      GradientReducer::Exchange::kSharedMemory),
+  REQUIRE_THROWS_WITH(GradientReducer(*mpi_session, pointers(ps), GradientReducer::Result::kSums,
+                                      4096, GradientReducer::Exchange::kSharedMemory),
                       Catch::Contains("sums shares only"));
   GradientReducer reducer(*mpi_session, pointers(ps), GradientReducer::Result::kShares, 4096,
                           GradientReducer::Exchange::kSharedMemory);

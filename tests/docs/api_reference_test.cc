@@ -26,9 +26,9 @@ std::string slurp(const fs::path& file) {
 std::vector<fs::path> public_headers() {
   std::vector<fs::path> out;
   for (const fs::path& root : {fs::path(SIMDGRAD_SOURCE_DIR "/lib/include"),
-                              fs::path(SIMDGRAD_SOURCE_DIR "/autograd/include"),
-                              fs::path(SIMDGRAD_SOURCE_DIR "/distributed/include"),
-                              fs::path(SIMDGRAD_BINARY_DIR "/include")}) {
+                               fs::path(SIMDGRAD_SOURCE_DIR "/autograd/include"),
+                               fs::path(SIMDGRAD_SOURCE_DIR "/distributed/include"),
+                               fs::path(SIMDGRAD_BINARY_DIR "/include")}) {
     for (const auto& entry : fs::recursive_directory_iterator(root)) {
       if (entry.path().extension() == ".h") out.push_back(entry.path());
     }
@@ -76,9 +76,9 @@ void internal_helper();
 }
 }  // namespace simdgrad
 )";
-  const std::set<std::string> expected = {"SAMPLE_MACRO", "Widget", "size", "make_default",
-                                          "Options", "to_text", "Mode", "Count", "kLimit",
-                                          "transform", "Node"};
+  const std::set<std::string> expected = {"SAMPLE_MACRO", "Widget",    "size", "make_default",
+                                          "Options",      "to_text",   "Mode", "Count",
+                                          "kLimit",       "transform", "Node"};
   REQUIRE(public_names(header) == expected);
 }
 

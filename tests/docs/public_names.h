@@ -39,7 +39,9 @@ inline std::vector<std::string> tokenize(const std::string& text, std::set<std::
       const std::string define = "#define ";
       if (line.rfind(define, 0) == 0) {
         size_t s = define.size(), e = s;
-        while (e < line.size() && (std::isalnum(static_cast<unsigned char>(line[e])) || line[e] == '_')) ++e;
+        while (e < line.size() &&
+               (std::isalnum(static_cast<unsigned char>(line[e])) || line[e] == '_'))
+          ++e;
         macros->insert(line.substr(s, e - s));
       }
       i = end;
@@ -65,7 +67,9 @@ inline std::vector<std::string> tokenize(const std::string& text, std::set<std::
     }
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
       size_t j = i;
-      while (j < n && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_' || text[j] == '.')) ++j;
+      while (j < n && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_' ||
+                       text[j] == '.'))
+        ++j;
       tokens.push_back(text.substr(i, j - i));
       i = j;
       continue;
@@ -105,8 +109,9 @@ inline std::set<std::string> public_names(const std::string& header_text) {
   };
   static const std::set<std::string> kTypeKeywords = {"class", "struct", "union", "enum"};
   static const std::set<std::string> kNotNames = {
-      "static_assert", "decltype", "alignas", "noexcept", "sizeof", "requires", "operator",
-      "explicit", "inline", "constexpr", "static", "virtual", "const", "return", "if", "template"};
+      "static_assert", "decltype", "alignas", "noexcept",  "sizeof", "requires",
+      "operator",      "explicit", "inline",  "constexpr", "static", "virtual",
+      "const",         "return",   "if",      "template"};
 
   std::vector<std::string> statement;
   // Reads one statement (tokens up to ; or { at depth 0 of <> and ()) and names what it declares.
@@ -154,7 +159,8 @@ inline std::set<std::string> public_names(const std::string& header_text) {
       if (flat[k] != "(") continue;
       const std::string& name = flat[k - 1];
       if (!is_identifier(name) || kNotNames.count(name)) return "";
-      if (k >= 2 && (flat[k - 2] == "::" || flat[k - 2] == "~" || flat[k - 2] == "operator")) return "";
+      if (k >= 2 && (flat[k - 2] == "::" || flat[k - 2] == "~" || flat[k - 2] == "operator"))
+        return "";
       if (in_class && name == class_name) return "";
       return name;
     }

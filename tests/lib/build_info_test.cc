@@ -13,10 +13,10 @@
 
 #include "simdgrad/build_info.h"
 #include "simdgrad/cache_sizes.h"
-#include "tests/support/target_names.h"
 #include "simdgrad/reductions.h"
 #include "simdgrad/threading.h"
 #include "simdgrad/version.h"
+#include "tests/support/target_names.h"
 
 namespace simdgrad::testing {
 namespace {

@@ -47,7 +47,8 @@ void check_binary(const char* name, Kernel kernel, Reference reference, Magnitud
   for_each_target([&](const SimdTarget&) {
     for (const Layout& l : test_layouts()) {
       INFO(name << " on " << l.rows << "x" << l.cols << " offset " << l.offset << " pad " << l.pad);
-      PlacedMatrix<T> a(l.rows, l.cols, l.offset, l.pad), b(l.rows, l.cols, l.offset + 1, l.pad + 2);
+      PlacedMatrix<T> a(l.rows, l.cols, l.offset, l.pad),
+          b(l.rows, l.cols, l.offset + 1, l.pad + 2);
       PlacedMatrix<T> y(l.rows, l.cols, l.offset + 2, l.pad, T(7));
       fill_uniform(a.view(), rng, -2.0, 2.0);
       fill_uniform(b.view(), rng, -2.0, 2.0);
@@ -74,65 +75,80 @@ auto exact = [](double, double) { return 0.0; };
 
 template <class T>
 void check_all_elementwise() {
-  check_binary<T>("add", [](auto a, auto b, auto y) { add(a, b, y); },
-                  [](double a, double b) { return a + b; }, exact, 0.0);
-  check_binary<T>("sub", [](auto a, auto b, auto y) { sub(a, b, y); },
-                  [](double a, double b) { return a - b; }, exact, 0.0);
-  check_binary<T>("mul", [](auto a, auto b, auto y) { mul(a, b, y); },
-                  [](double a, double b) { return a * b; }, exact, 0.0);
-  check_binary<T>("scale", [](auto a, auto, auto y) { scale(T(0.75), a, y); },
-                  [](double a, double) { return 0.75 * a; }, exact, 0.0);
-  check_binary<T>("relu", [](auto a, auto, auto y) { relu(a, y); },
-                  [](double a, double) { return a > 0 ? a : 0.0; }, exact, 0.0);
-  check_binary<T>("relu_backward", [](auto a, auto b, auto y) { relu_backward(a, b, y); },
-                  [](double a, double b) { return a > 0 ? b : 0.0; }, exact, 0.0);
-  check_binary<T>("copy", [](auto a, auto, auto y) { copy(a, y); },
-                  [](double a, double) { return a; }, exact, 0.0);
-  check_binary<T>("fill", [](auto, auto, auto y) { fill(y, T(-3.5)); },
-                  [](double, double) { return -3.5; }, exact, 0.0);
-  check_binary<T>("div", [](auto a, auto b, auto y) { div(a, b, y); },
-                  [](double a, double b) { return a / b; }, exact, 0.0);
-  check_binary<T>("abs", [](auto a, auto, auto y) { abs(a, y); },
-                  [](double a, double) { return std::abs(a); }, exact, 0.0);
-  check_binary<T>("sign", [](auto a, auto, auto y) { sign(a, y); },
-                  [](double a, double) { return double((a > 0) - (a < 0)); }, exact, 0.0);
-  check_binary<T>("clamp_min", [](auto a, auto, auto y) { clamp_min(T(-0.5), a, y); },
-                  [](double a, double) { return std::max(a, -0.5); }, exact, 0.0);
+  check_binary<T>(
+      "add", [](auto a, auto b, auto y) { add(a, b, y); }, [](double a, double b) { return a + b; },
+      exact, 0.0);
+  check_binary<T>(
+      "sub", [](auto a, auto b, auto y) { sub(a, b, y); }, [](double a, double b) { return a - b; },
+      exact, 0.0);
+  check_binary<T>(
+      "mul", [](auto a, auto b, auto y) { mul(a, b, y); }, [](double a, double b) { return a * b; },
+      exact, 0.0);
+  check_binary<T>(
+      "scale", [](auto a, auto, auto y) { scale(T(0.75), a, y); },
+      [](double a, double) { return 0.75 * a; }, exact, 0.0);
+  check_binary<T>(
+      "relu", [](auto a, auto, auto y) { relu(a, y); },
+      [](double a, double) { return a > 0 ? a : 0.0; }, exact, 0.0);
+  check_binary<T>(
+      "relu_backward", [](auto a, auto b, auto y) { relu_backward(a, b, y); },
+      [](double a, double b) { return a > 0 ? b : 0.0; }, exact, 0.0);
+  check_binary<T>(
+      "copy", [](auto a, auto, auto y) { copy(a, y); }, [](double a, double) { return a; }, exact,
+      0.0);
+  check_binary<T>(
+      "fill", [](auto, auto, auto y) { fill(y, T(-3.5)); }, [](double, double) { return -3.5; },
+      exact, 0.0);
+  check_binary<T>(
+      "div", [](auto a, auto b, auto y) { div(a, b, y); }, [](double a, double b) { return a / b; },
+      exact, 0.0);
+  check_binary<T>(
+      "abs", [](auto a, auto, auto y) { abs(a, y); }, [](double a, double) { return std::abs(a); },
+      exact, 0.0);
+  check_binary<T>(
+      "sign", [](auto a, auto, auto y) { sign(a, y); },
+      [](double a, double) { return double((a > 0) - (a < 0)); }, exact, 0.0);
+  check_binary<T>(
+      "clamp_min", [](auto a, auto, auto y) { clamp_min(T(-0.5), a, y); },
+      [](double a, double) { return std::max(a, -0.5); }, exact, 0.0);
   auto relative = [](double want) { return std::abs(want); };
-  check_binary<T>("exp", [](auto a, auto, auto y) { exp(a, y); },
-                  [](double a, double) { return std::exp(a); },
-                  [&](double a, double) { return relative(std::exp(a)); }, 4.0);
-  check_binary<T>("tanh", [](auto a, auto, auto y) { tanh(a, y); },
-                  [](double a, double) { return std::tanh(a); },
-                  [&](double a, double) { return relative(std::tanh(a)); }, 4.0);
-  check_binary<T>("sigmoid", [](auto a, auto, auto y) { sigmoid(a, y); },
-                  [](double a, double) { return 1.0 / (1.0 + std::exp(-a)); },
-                  [&](double a, double) { return relative(1.0 / (1.0 + std::exp(-a))); }, 6.0);
-  check_binary<T>("tanh_backward", [](auto a, auto b, auto y) { tanh_backward(a, b, y); },
-                  [](double y, double g) { return g * (1.0 - y * y); },
-                  [](double y, double g) { return std::abs(g) * (1.0 + y * y); }, 4.0);
-  check_binary<T>("sigmoid_backward", [](auto a, auto b, auto y) { sigmoid_backward(a, b, y); },
-                  [](double y, double g) { return g * y * (1.0 - y); },
-                  [](double y, double g) { return std::abs(g * y) * (1.0 + std::abs(y)); }, 4.0);
+  check_binary<T>(
+      "exp", [](auto a, auto, auto y) { exp(a, y); }, [](double a, double) { return std::exp(a); },
+      [&](double a, double) { return relative(std::exp(a)); }, 4.0);
+  check_binary<T>(
+      "tanh", [](auto a, auto, auto y) { tanh(a, y); },
+      [](double a, double) { return std::tanh(a); },
+      [&](double a, double) { return relative(std::tanh(a)); }, 4.0);
+  check_binary<T>(
+      "sigmoid", [](auto a, auto, auto y) { sigmoid(a, y); },
+      [](double a, double) { return 1.0 / (1.0 + std::exp(-a)); },
+      [&](double a, double) { return relative(1.0 / (1.0 + std::exp(-a))); }, 6.0);
+  check_binary<T>(
+      "tanh_backward", [](auto a, auto b, auto y) { tanh_backward(a, b, y); },
+      [](double y, double g) { return g * (1.0 - y * y); },
+      [](double y, double g) { return std::abs(g) * (1.0 + y * y); }, 4.0);
+  check_binary<T>(
+      "sigmoid_backward", [](auto a, auto b, auto y) { sigmoid_backward(a, b, y); },
+      [](double y, double g) { return g * y * (1.0 - y); },
+      [](double y, double g) { return std::abs(g * y) * (1.0 + std::abs(y)); }, 4.0);
   // axpy: y = b first, then y += 1.5 a (one fused or two rounded operations).
-  check_binary<T>("axpy",
-                  [](auto a, auto b, auto y) {
-                    copy(b, y);
-                    axpy(T(1.5), a, y);
-                  },
-                  [](double a, double b) { return 1.5 * a + b; },
-                  [](double a, double b) { return std::abs(1.5 * a) + std::abs(b); }, 2.0);
+  check_binary<T>(
+      "axpy",
+      [](auto a, auto b, auto y) {
+        copy(b, y);
+        axpy(T(1.5), a, y);
+      },
+      [](double a, double b) { return 1.5 * a + b; },
+      [](double a, double b) { return std::abs(1.5 * a) + std::abs(b); }, 2.0);
 }
 
 }  // namespace
 
-TEST_CASE("elementwise float kernels match a double reference on every SIMD target",
-          "[kernels]") {
+TEST_CASE("elementwise float kernels match a double reference on every SIMD target", "[kernels]") {
   check_all_elementwise<float>();
 }
 
-TEST_CASE("elementwise double kernels match a double reference on every SIMD target",
-          "[kernels]") {
+TEST_CASE("elementwise double kernels match a double reference on every SIMD target", "[kernels]") {
   check_all_elementwise<double>();
 }
 
@@ -170,8 +186,8 @@ TEMPLATE_TEST_CASE("softmax_rows and log_softmax_rows match a double reference o
   });
 }
 
-TEMPLATE_TEST_CASE("relu and relu_backward treat zero and negative zero as inactive",
-                   "[kernels]", float, double) {
+TEMPLATE_TEST_CASE("relu and relu_backward treat zero and negative zero as inactive", "[kernels]",
+                   float, double) {
   Matrix<TestType> x(1, 4), g(1, 4), y(1, 4);
   x(0, 0) = TestType(0);
   x(0, 1) = -TestType(0);
@@ -211,7 +227,8 @@ TEMPLATE_TEST_CASE("add_row_vector adds the bias to every row and column_sums in
             magnitude += std::abs(Reference(y.view()(r, c)));
           }
           // Row by row into a zeroed sum: rows additions deep (Higham §4.2).
-          const double bound = (gamma_n<TestType>(rows) + gamma_n<Reference>(rows)) * double(magnitude);
+          const double bound =
+              (gamma_n<TestType>(rows) + gamma_n<Reference>(rows)) * double(magnitude);
           if (!(double(std::abs(Reference(sums.view()(0, c)) - want_sum)) <= bound)) ++bad;
         }
         INFO(rows << "x" << cols);
@@ -221,8 +238,8 @@ TEMPLATE_TEST_CASE("add_row_vector adds the bias to every row and column_sums in
   });
 }
 
-TEMPLATE_TEST_CASE("relu_backward_column_sums is bitwise column_sums of relu_backward",
-                   "[kernels]", float, double) {
+TEMPLATE_TEST_CASE("relu_backward_column_sums is bitwise column_sums of relu_backward", "[kernels]",
+                   float, double) {
   std::mt19937_64 rng(8);
   for_each_target([&](const SimdTarget&) {
     for (size_t cols : {1, 5, 16, 17, 67, 784}) {
@@ -230,7 +247,7 @@ TEMPLATE_TEST_CASE("relu_backward_column_sums is bitwise column_sums of relu_bac
         PlacedMatrix<TestType> x(rows, cols, 1, 3), g(rows, cols, 2, 1);
         fill_uniform(x.view(), rng);
         fill_uniform(g.view(), rng);
-        x.view()(0, 0) = TestType(0);                                  // no gradient at the kink
+        x.view()(0, 0) = TestType(0);  // no gradient at the kink
         x.view()(rows - 1, cols - 1) = std::numeric_limits<TestType>::quiet_NaN();
         g.view()(rows - 1, cols - 1) = std::numeric_limits<TestType>::infinity();  // masked
         Matrix<TestType> dz(rows, cols), want(1, cols), got(1, cols);

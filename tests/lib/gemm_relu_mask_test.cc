@@ -9,10 +9,10 @@
 #include <random>
 #include <stdexcept>
 
-#include "simdgrad/elementwise.h"
 #include "lib/gemm/blocking.h"
-#include "simdgrad/gemm.h"
 #include "lib/gemm/gemm_kernels.h"
+#include "simdgrad/elementwise.h"
+#include "simdgrad/gemm.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
 
@@ -40,10 +40,17 @@ void check_masked_gemm(size_t m, size_t n, size_t k, Transpose ta, Transpose tb,
   for (size_t r = 0; r < a_rows; ++r) {
     for (size_t c = 0; c < a_cols; ++c) {
       switch (pick(rng)) {
-        case 0: y.view()(r, c) = T(0); break;
-        case 1: y.view()(r, c) = -T(0); break;
-        case 2: y.view()(r, c) = std::numeric_limits<T>::quiet_NaN(); break;
-        default: break;
+        case 0:
+          y.view()(r, c) = T(0);
+          break;
+        case 1:
+          y.view()(r, c) = -T(0);
+          break;
+        case 2:
+          y.view()(r, c) = std::numeric_limits<T>::quiet_NaN();
+          break;
+        default:
+          break;
       }
       if (!(y.cview()(r, c) > T(0)) && pick(rng) < 3) {
         dy.view()(r, c) = pick(rng) < 5 ? std::numeric_limits<T>::quiet_NaN()

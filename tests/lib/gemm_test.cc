@@ -8,14 +8,14 @@
 #include <random>
 #include <vector>
 
-#include "simdgrad/gemm.h"
 #include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
+#include "simdgrad/gemm.h"
+#include "simdgrad/index_range.h"
 #include "tests/support/error_bounds.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
 #include "tests/support/tolerance.h"
-#include "simdgrad/index_range.h"
 
 namespace simdgrad::testing {
 namespace {
@@ -127,8 +127,8 @@ void check_gemm_case(const GemmCase& g, std::mt19937_64& rng) {
     }
   }
   INFO("M=" << g.m << " N=" << g.n << " K=" << g.k << " A" << (ta ? "ᵀ" : "") << " B"
-            << (tb ? "ᵀ" : "") << " alpha=" << g.alpha << " beta=" << g.beta << " bias="
-            << g.bias << " relu=" << g.relu << " pad=" << g.pad << " worst error/bound=" << worst);
+            << (tb ? "ᵀ" : "") << " alpha=" << g.alpha << " beta=" << g.beta << " bias=" << g.bias
+            << " relu=" << g.relu << " pad=" << g.pad << " worst error/bound=" << worst);
   REQUIRE(bad == 0);
 }
 

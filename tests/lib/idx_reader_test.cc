@@ -39,16 +39,20 @@ TEST_CASE("read_idx names the file, the fault and the offset of a corrupted file
     return std::string("no error");
   };
   const std::string f = file.string() + ": ";
-  REQUIRE(error_of("\x01\x00\x08\x01" + std::string(5, '\0')) ==
-          f + "not an IDX file: the magic number must start with two zero bytes (at byte offset 0)");
-  REQUIRE(error_of(idx_bytes({2}, {1, 2}, 0x0d)) ==
-          f + "unsupported IDX element type 0x0d (expected 0x08, unsigned byte) (at byte offset 2)");
+  REQUIRE(
+      error_of("\x01\x00\x08\x01" + std::string(5, '\0')) ==
+      f + "not an IDX file: the magic number must start with two zero bytes (at byte offset 0)");
+  REQUIRE(
+      error_of(idx_bytes({2}, {1, 2}, 0x0d)) ==
+      f + "unsupported IDX element type 0x0d (expected 0x08, unsigned byte) (at byte offset 2)");
   std::string truncated = idx_bytes({10, 2}, bytes_0_to(20));
   truncated.resize(truncated.size() - 3);
-  REQUIRE(error_of(truncated) ==
-          f + "the header declares 10x2 = 20 bytes of data but the file holds 17 (at byte offset 12)");
-  REQUIRE(error_of(truncated, true) ==
-          f + "the header declares 10x2 = 20 bytes of data but the file holds 17 (at byte offset 12)");
+  REQUIRE(
+      error_of(truncated) ==
+      f + "the header declares 10x2 = 20 bytes of data but the file holds 17 (at byte offset 12)");
+  REQUIRE(
+      error_of(truncated, true) ==
+      f + "the header declares 10x2 = 20 bytes of data but the file holds 17 (at byte offset 12)");
   REQUIRE(error_of(idx_bytes({0, 5}, {})) == f + "dimension 0 is 0 (at byte offset 4)");
   REQUIRE(error_of(std::string("\0\0\x08\x03\0\0", 6)) ==
           f + "file ends inside the IDX header (at byte offset 6)");
@@ -136,9 +140,10 @@ TEST_CASE("load_mnist_folder reports a missing file and mismatched label counts"
                       (folder / "nowhere").string() + ": no such folder");
   write_raw(folder / "train-labels-idx1-ubyte", idx_bytes({3}, {1, 2, 3}));
   REQUIRE_THROWS_WITH(load_mnist_folder(folder),
-                      folder.string() + ": neither t10k-images-idx3-ubyte nor "
-                                        "t10k-images-idx3-ubyte.gz is there (a folder of "
-                                        "MNIST-format IDX files is expected)");
+                      folder.string() +
+                          ": neither t10k-images-idx3-ubyte nor "
+                          "t10k-images-idx3-ubyte.gz is there (a folder of "
+                          "MNIST-format IDX files is expected)");
 }
 
 TEST_CASE("Debian's Fashion-MNIST package loads like MNIST", "[idx]") {

@@ -45,7 +45,8 @@ TEST_CASE("copying a matrix copies its values, moving leaves the source empty", 
   REQUIRE(m.size() == 0);  // NOLINT: testing the moved-from state
 }
 
-TEST_CASE("a borrowing matrix works on memory it leaves alone, and its copies own theirs", "[kernels]") {
+TEST_CASE("a borrowing matrix works on memory it leaves alone, and its copies own theirs",
+          "[kernels]") {
   alignas(64) float memory[2 * 8 + 1] = {};
   memory[3] = 7.0f;
   {

@@ -60,8 +60,8 @@ void check_updates() {
 
       p = p0, s1 = s10;
       const long step = 3;
-      adam_update<T>(p.view(), g.cview(), s1.view(), s2.view(), T(0.001), T(0.9), T(0.999),
-                     T(1e-7), step);
+      adam_update<T>(p.view(), g.cview(), s1.view(), s2.view(), T(0.001), T(0.9), T(0.999), T(1e-7),
+                     step);
       const double lr_t = 0.001 * std::sqrt(1 - std::pow(0.999, 3)) / (1 - std::pow(0.9, 3));
       for (size_t r = 0; r < rows; ++r)
         for (size_t c = 0; c < cols; ++c) {
@@ -122,14 +122,30 @@ TEST_CASE("updates with the gradient's square sum equal the plain update plus su
         };
         using M = PlacedMatrix<float>;
         const auto gv = g.cview();
-        check([&](M& p, M& a, M&) { rmsprop_update<float>(p.view(), gv, a.view(), 1e-3f, 0.9f, 1e-7f); },
-              [&](M& p, M& a, M&) { return rmsprop_update_and_square_sum<float>(p.view(), gv, a.view(), 1e-3f, 0.9f, 1e-7f); });
+        check([&](M& p, M& a,
+                  M&) { rmsprop_update<float>(p.view(), gv, a.view(), 1e-3f, 0.9f, 1e-7f); },
+              [&](M& p, M& a, M&) {
+                return rmsprop_update_and_square_sum<float>(p.view(), gv, a.view(), 1e-3f, 0.9f,
+                                                            1e-7f);
+              });
         for (bool nesterov : {false, true}) {
-          check([&](M& p, M& v, M&) { sgd_momentum_update<float>(p.view(), gv, v.view(), 0.1f, 0.9f, nesterov); },
-                [&](M& p, M& v, M&) { return sgd_momentum_update_and_square_sum<float>(p.view(), gv, v.view(), 0.1f, 0.9f, nesterov); });
+          check(
+              [&](M& p, M& v, M&) {
+                sgd_momentum_update<float>(p.view(), gv, v.view(), 0.1f, 0.9f, nesterov);
+              },
+              [&](M& p, M& v, M&) {
+                return sgd_momentum_update_and_square_sum<float>(p.view(), gv, v.view(), 0.1f, 0.9f,
+                                                                 nesterov);
+              });
         }
-        check([&](M& p, M& m, M& v) { adam_update<float>(p.view(), gv, m.view(), v.view(), 1e-3f, 0.9f, 0.999f, 1e-7f, 4); },
-              [&](M& p, M& m, M& v) { return adam_update_and_square_sum<float>(p.view(), gv, m.view(), v.view(), 1e-3f, 0.9f, 0.999f, 1e-7f, 4); });
+        check(
+            [&](M& p, M& m, M& v) {
+              adam_update<float>(p.view(), gv, m.view(), v.view(), 1e-3f, 0.9f, 0.999f, 1e-7f, 4);
+            },
+            [&](M& p, M& m, M& v) {
+              return adam_update_and_square_sum<float>(p.view(), gv, m.view(), v.view(), 1e-3f,
+                                                       0.9f, 0.999f, 1e-7f, 4);
+            });
       }
     }
   });

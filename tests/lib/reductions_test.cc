@@ -6,15 +6,15 @@
 #include <cmath>
 #include <random>
 
-#include "simdgrad/elementwise.h"
-#include "simdgrad/reductions.h"
 #include "lib/gemm/gemm_kernels.h"
+#include "simdgrad/elementwise.h"
+#include "simdgrad/index_range.h"
+#include "simdgrad/reductions.h"
 #include "simdgrad/threading.h"
 #include "tests/support/error_bounds.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/random_matrix.h"
 #include "tests/support/tolerance.h"
-#include "simdgrad/index_range.h"
 
 namespace simdgrad::testing {
 namespace {
@@ -62,7 +62,8 @@ void check_reductions() {
           }
         }
         const double bound = summation_bound<T>(rows, cols, x.cview().contiguous(), lanes);
-        REQUIRE(double(std::abs(Reference(sum(x.cview())) - want_sum)) <= bound * double(magnitude));
+        REQUIRE(double(std::abs(Reference(sum(x.cview())) - want_sum)) <=
+                bound * double(magnitude));
         REQUIRE(double(std::abs(Reference(sum_squares(x.cview())) - want_squares)) <=
                 bound * double(want_squares));
         REQUIRE(max_abs(x.cview()) == T(want_max));
@@ -102,7 +103,8 @@ TEST_CASE("squared_and_relative_errors equals the separate passes bitwise on eve
         fill_uniform(p.view(), rng, -255, 255);
         fill_uniform(t.view(), rng, 0, 255);
         for (size_t c = 0; c < cols; c += 3) t.view()(0, c) = 0.0f;  // targets at 0: eps matters
-        PlacedMatrix<float> d(rows, cols, 3, pad), denominator(rows, cols, 0, pad), ratio(rows, cols, 1, pad);
+        PlacedMatrix<float> d(rows, cols, 3, pad), denominator(rows, cols, 0, pad),
+            ratio(rows, cols, 1, pad);
         sub<float>(p.cview(), t.cview(), d.view());
         abs<float>(t.cview(), denominator.view());
         clamp_min<float>(1e-7f, denominator.cview(), denominator.view());

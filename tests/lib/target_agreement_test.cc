@@ -70,8 +70,8 @@ template <class T>
 void require_gemm_same_on_targets() {
   for (const GemmCase& g : gemm_cases()) {
     INFO(g.m << "x" << g.n << "x" << g.k << (g.ta == Transpose::kYes ? " Aᵀ" : "")
-              << (g.tb == Transpose::kYes ? " Bᵀ" : "") << " alpha " << g.alpha << " beta "
-              << g.beta);
+             << (g.tb == Transpose::kYes ? " Bᵀ" : "") << " alpha " << g.alpha << " beta "
+             << g.beta);
     require_same_bits_on_targets("gemm", [&] { return gemm_bits<T>(g); });
   }
 }
@@ -104,8 +104,8 @@ TEST_CASE("GEMM gives the same bits whatever cache sizes it blocks for", "[kerne
   }
 }
 
-TEMPLATE_TEST_CASE("reductions give the same bits on every FMA target", "[kernels][targets]",
-                   float, double) {
+TEMPLATE_TEST_CASE("reductions give the same bits on every FMA target", "[kernels][targets]", float,
+                   double) {
   using T = TestType;
   for (size_t n : {1, 15, 63, 64, 65, 100, 1000, 16384 + 17, 300000}) {
     const Matrix<T> x = random_matrix<T>(1, n, n);
@@ -129,8 +129,8 @@ TEMPLATE_TEST_CASE("reductions give the same bits on every FMA target", "[kernel
   });
 }
 
-TEMPLATE_TEST_CASE("elementwise math gives the same bits on every FMA target",
-                   "[kernels][targets]", float, double) {
+TEMPLATE_TEST_CASE("elementwise math gives the same bits on every FMA target", "[kernels][targets]",
+                   float, double) {
   using T = TestType;
   const Matrix<T> x = random_matrix<T>(37, 201, 11, -30, 30);
   const Matrix<T> y = random_matrix<T>(37, 201, 12, -1, 1);
@@ -159,8 +159,8 @@ TEMPLATE_TEST_CASE("elementwise math gives the same bits on every FMA target",
   });
 }
 
-TEMPLATE_TEST_CASE("optimizer updates give the same bits on every FMA target",
-                   "[kernels][targets]", float, double) {
+TEMPLATE_TEST_CASE("optimizer updates give the same bits on every FMA target", "[kernels][targets]",
+                   float, double) {
   using T = TestType;
   const Matrix<T> g = random_matrix<T>(97, 113, 21);
   require_same_bits_on_targets("optimizer updates", [&] {

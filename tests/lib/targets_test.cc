@@ -7,8 +7,7 @@
 
 namespace simdgrad::testing {
 
-TEST_CASE("the library runs one of its compiled targets and can pin each by name",
-          "[kernels]") {
+TEST_CASE("the library runs one of its compiled targets and can pin each by name", "[kernels]") {
   const auto compiled = compiled_targets();
   const auto runnable = runnable_targets();
   REQUIRE(runnable.size() >= 1);

@@ -25,7 +25,8 @@ autograd::Var<T> with_backward_error(autograd::Var<T> x, double relative_error) 
   if (node) {
     node->scalar = T(1 + relative_error);
     node->backward = [](autograd::Tape<T>& t, const autograd::Node<T>& n) {
-      t.accumulate(n.inputs[0], [&](MatrixView<T> dst) { scale<T>(n.scalar, t.grad(n.output), dst); });
+      t.accumulate(n.inputs[0],
+                   [&](MatrixView<T> dst) { scale<T>(n.scalar, t.grad(n.output), dst); });
     };
   }
   return y;

@@ -21,15 +21,17 @@ size_t operator_new_count() { return g_allocations.load(); }
 #if defined(__SANITIZE_ADDRESS__)
 // From the sanitizer runtime's public interface (sanitizer/allocator_interface.h, which gcc's
 // packages do not always ship).
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, size_t), void (*free_hook)(const volatile void*));
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             size_t),
+                                                         void (*free_hook)(const volatile void*));
 
 namespace {
 void on_allocation(const volatile void*, size_t) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
 }
 void on_free(const volatile void*) {}
-[[maybe_unused]] const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_allocation, on_free);
+[[maybe_unused]] const int g_hooks_installed =
+    __sanitizer_install_malloc_and_free_hooks(on_allocation, on_free);
 }  // namespace
 
 #else

@@ -41,7 +41,8 @@ class Bits {
 
 // Where two results first differ ("byte 1234 of 40000"), or "" when they are the same.
 inline std::string first_difference(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return "sizes " + std::to_string(a.size()) + " and " + std::to_string(b.size());
+  if (a.size() != b.size())
+    return "sizes " + std::to_string(a.size()) + " and " + std::to_string(b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i] != b[i]) return "byte " + std::to_string(i) + " of " + std::to_string(a.size());
   }

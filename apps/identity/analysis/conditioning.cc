@@ -18,7 +18,8 @@ namespace {
 constexpr size_t kBlock = 1000;  // images converted to double at a time
 
 // Images [first, first + count) as rows of [x 1] (raw pixels, then the bias column).
-void augmented_rows(const LabeledImages& images, size_t first, size_t count, MatrixView<double> out) {
+void augmented_rows(const LabeledImages& images, size_t first, size_t count,
+                    MatrixView<double> out) {
   const size_t pixels = images.pixels_per_image();
   convert_images<double>(images, first, count, 1.0, out.block(0, 0, count, pixels));
   for (size_t r = 0; r < count; ++r) out(r, pixels) = 1.0;
@@ -34,7 +35,8 @@ Conditioning measure_conditioning(const Mnist& data) {
   for (size_t first = 0; first < train.count; first += kBlock) {
     const size_t count = std::min(kBlock, train.count - first);
     augmented_rows(train, first, count, rows.view());
-    const MatrixView<const double> block = MatrixView<const double>(rows.view()).block(0, 0, count, width);
+    const MatrixView<const double> block =
+        MatrixView<const double>(rows.view()).block(0, 0, count, width);
     gemm<double>(Transpose::kYes, Transpose::kNo, 1.0 / double(train.count), block, block,
                  first == 0 ? 0.0 : 1.0, m.view());
   }
@@ -68,7 +70,8 @@ Conditioning measure_conditioning(const Mnist& data) {
   // eigenvectors of the nonzero eigenvalues (the projector onto the span of the training rows),
   // which are the first `rank` rows of out.eigenvectors.
   const size_t rank = width - s.null_dimension;
-  const MatrixView<const double> vr = MatrixView<const double>(out.eigenvectors.view()).block(0, 0, rank, width);
+  const MatrixView<const double> vr =
+      MatrixView<const double>(out.eigenvectors.view()).block(0, 0, rank, width);
   const MatrixView<const double> vr_pixels = vr.block(0, 0, rank, pixels);
   out.least_squares = Matrix<double>(width, pixels);  // Θ* = Vᵣ (Vᵣ on the pixels)ᵀ
   gemm<double>(Transpose::kYes, Transpose::kNo, 1.0, vr, vr_pixels, 0.0, out.least_squares.view());
@@ -82,7 +85,8 @@ Conditioning measure_conditioning(const Mnist& data) {
       const auto c = coordinates.view().block(0, 0, count, rank);
       const auto y = predicted.view().block(0, 0, count, pixels);
       gemm<double>(Transpose::kNo, Transpose::kYes, 1.0, block, vr, 0.0, c);
-      gemm<double>(Transpose::kNo, Transpose::kNo, 1.0, MatrixView<const double>(c), vr_pixels, 0.0, y);
+      gemm<double>(Transpose::kNo, Transpose::kNo, 1.0, MatrixView<const double>(c), vr_pixels, 0.0,
+                   y);
       for (size_t r = 0; r < count; ++r) {
         for (size_t p = 0; p < pixels; ++p) {
           const double e = y(r, p) - block(r, p);
@@ -100,7 +104,8 @@ Conditioning measure_conditioning(const Mnist& data) {
   // A never-lit pixel's column of M is 0, so the model outputs (up to rounding) 0 there.
   std::vector<bool> lit_in_test(pixels);
   for (size_t i = 0; i < data.test.count; ++i) {
-    for (size_t p = 0; p < pixels; ++p) lit_in_test[p] = lit_in_test[p] || data.test.pixels[i * pixels + p];
+    for (size_t p = 0; p < pixels; ++p)
+      lit_in_test[p] = lit_in_test[p] || data.test.pixels[i * pixels + p];
   }
   double unseen_error = 0, all_error = 0;
   for (size_t p = 0; p < pixels; ++p) {
@@ -114,10 +119,12 @@ Conditioning measure_conditioning(const Mnist& data) {
   return out;
 }
 
-std::vector<double> predicted_gradient_descent(const Conditioning& c, MatrixView<const float> weight,
+std::vector<double> predicted_gradient_descent(const Conditioning& c,
+                                               MatrixView<const float> weight,
                                                MatrixView<const float> bias, double lr, int steps) {
   const size_t width = c.eigenvectors.rows(), pixels = width - 1;
-  if (weight.rows() != pixels || weight.cols() != pixels || bias.rows() != 1 || bias.cols() != pixels) {
+  if (weight.rows() != pixels || weight.cols() != pixels || bias.rows() != 1 ||
+      bias.cols() != pixels) {
     throw std::invalid_argument("predicted_gradient_descent: a 1-layer model of " +
                                 std::to_string(pixels) + " pixels is needed");
   }
@@ -125,7 +132,8 @@ std::vector<double> predicted_gradient_descent(const Conditioning& c, MatrixView
   for (size_t i = 0; i < pixels; ++i) {
     for (size_t j = 0; j < pixels; ++j) error(i, j) = double(weight(j, i)) - c.least_squares(i, j);
   }
-  for (size_t j = 0; j < pixels; ++j) error(pixels, j) = double(bias(0, j)) - c.least_squares(pixels, j);
+  for (size_t j = 0; j < pixels; ++j)
+    error(pixels, j) = double(bias(0, j)) - c.least_squares(pixels, j);
   Matrix<double> coordinates(width, pixels);  // c = Vᵀ E₀, one row per eigenvector
   gemm<double>(Transpose::kNo, Transpose::kNo, 1.0, MatrixView<const double>(c.eigenvectors.view()),
                MatrixView<const double>(error.view()), 0.0, coordinates.view());

@@ -20,8 +20,8 @@ struct Spectrum {
   size_t null_dimension = 0;        // how many eigenvalues are 0
   size_t always_zero_pixels = 0;    // pixels that are 0 in every training image
   double largest = 0, smallest_nonzero = 0;
-  double condition_number = 0;      // largest / smallest nonzero eigenvalue
-  double effective_rank = 0;        // (Σλ)² / Σλ², the participation ratio
+  double condition_number = 0;  // largest / smallest nonzero eigenvalue
+  double effective_rank = 0;    // (Σλ)² / Σλ², the participation ratio
 };
 
 // The least-squares solution of the 1-layer linear model on the training set: the projection
@@ -29,8 +29,8 @@ struct Spectrum {
 // starts at 0 converges to. Its losses are the floor no training of that model can beat.
 struct LinearFloor {
   double train_loss = 0, val_loss = 0;  // MSE in raw-pixel units
-  size_t unseen_pixels = 0;        // 0 in every training image, not in every test image
-  double unseen_pixel_share = 0;   // of val_loss on those pixels (the model outputs 0 there)
+  size_t unseen_pixels = 0;             // 0 in every training image, not in every test image
+  double unseen_pixel_share = 0;        // of val_loss on those pixels (the model outputs 0 there)
 };
 
 struct Conditioning {
@@ -49,7 +49,8 @@ Conditioning measure_conditioning(const Mnist& data);
 // with E₀ = Θ₀ − Θ* and c = Vᵀ E₀, the loss after t steps of learning rate lr is
 //   L_t = L* + (1/784) Σᵢ λᵢ (1 − 2·lr·λᵢ/784)^(2t) ‖cᵢ‖²,
 // exactly, since the loss is that quadratic. Returns L_0 .. L_{steps-1}.
-std::vector<double> predicted_gradient_descent(const Conditioning& c, MatrixView<const float> weight,
+std::vector<double> predicted_gradient_descent(const Conditioning& c,
+                                               MatrixView<const float> weight,
                                                MatrixView<const float> bias, double lr, int steps);
 
 }  // namespace simdgrad::identity

@@ -32,15 +32,18 @@ ReadoutFloors measure_readout_floors(Trainer& trainer, const Mnist& data) {
   }
   Matrix<double> targets(kBlock, pixels);
   std::vector<Matrix<double>> features;
-  for (size_t l = 0; l < hidden; ++l) features.emplace_back(kBlock, trainer.model().layer(l).outputs() + 1);
+  for (size_t l = 0; l < hidden; ++l)
+    features.emplace_back(kBlock, trainer.model().layer(l).outputs() + 1);
   for (size_t first = 0; first < n; first += kBlock) {
     const size_t count = std::min(kBlock, n - first);
     const std::vector<Matrix<float>> outputs = trainer.layer_outputs(data.train, first, count);
-    convert_images<double>(data.train, first, count, 1.0, targets.view().block(0, 0, count, pixels));
+    convert_images<double>(data.train, first, count, 1.0,
+                           targets.view().block(0, 0, count, pixels));
     const auto x = MatrixView<const double>(targets.view()).block(0, 0, count, pixels);
     for (size_t l = 0; l < hidden; ++l) {
       augmented(outputs[l], features[l].view());
-      const auto h = MatrixView<const double>(features[l].view()).block(0, 0, count, features[l].cols());
+      const auto h =
+          MatrixView<const double>(features[l].view()).block(0, 0, count, features[l].cols());
       const double beta = first == 0 ? 0.0 : 1.0;
       gemm<double>(Transpose::kYes, Transpose::kNo, 1.0 / double(n), h, h, beta, moment[l].view());
       gemm<double>(Transpose::kYes, Transpose::kNo, 1.0 / double(n), h, x, beta, cross[l].view());
@@ -51,7 +54,8 @@ ReadoutFloors measure_readout_floors(Trainer& trainer, const Mnist& data) {
     // Θ = V diag(1/λ) Vᵀ B over the eigenvalues above rounding: the minimum-norm least squares.
     const size_t width = moment[l].rows();
     const std::vector<double> lambda = symmetric_eigen(moment[l]);  // rows: eigenvectors
-    const double tolerance = double(width) * std::numeric_limits<double>::epsilon() * lambda.front();
+    const double tolerance =
+        double(width) * std::numeric_limits<double>::epsilon() * lambda.front();
     size_t rank = 0;
     while (rank < width && lambda[rank] > tolerance) ++rank;
     const auto v = MatrixView<const double>(moment[l].view()).block(0, 0, rank, width);

@@ -16,56 +16,71 @@ constexpr const char* kCommandList = "train, study, eval or gradcheck";
 
 void add_model_flags(CLI::App& cmd, TrainConfig& c) {
   cmd.add_option("--layers", c.layers, "Dense layers (default 4)")->check(whole_number(1, 64));
-  cmd.add_option("--width", c.width, "hidden units per layer (default 784)")->check(whole_number(1, 65536));
+  cmd.add_option("--width", c.width, "hidden units per layer (default 784)")
+      ->check(whole_number(1, 65536));
   cmd.add_option("--init", c.init, "initial weights: glorot (default), he or identity")
       ->transform(choice<autograd::Initializer>({{"glorot", autograd::Initializer::kGlorotUniform},
                                                  {"he", autograd::Initializer::kHeNormal},
                                                  {"identity", autograd::Initializer::kIdentity}}));
-  cmd.add_option("--bias-init", c.bias_init,
-                 "zero (default) or active: each ReLU output unit starts active on every one of the first "
-                 "1,000 training images")
+  cmd.add_option(
+         "--bias-init", c.bias_init,
+         "zero (default) or active: each ReLU output unit starts active on every one of the first "
+         "1,000 training images")
       ->transform(choice<BiasInit>({{"zero", BiasInit::kZero}, {"active", BiasInit::kActive}}));
   cmd.add_option("--output-activation", c.output_activation, "relu (default) or linear")
       ->transform(choice<Activation>({{"relu", Activation::kRelu}, {"linear", Activation::kNone}}));
-  cmd.add_option("--seed", c.seed, "random seed: initial weights and shuffling (default 1)")->check(seed_number());
+  cmd.add_option("--seed", c.seed, "random seed: initial weights and shuffling (default 1)")
+      ->check(seed_number());
 }
 
 void add_recipe_flags(CLI::App& cmd, TrainConfig& c) {
-  cmd.add_option("--epochs", c.epochs, "epochs to train in total (default 20)")->check(whole_number(1, 100000));
+  cmd.add_option("--epochs", c.epochs, "epochs to train in total (default 20)")
+      ->check(whole_number(1, 100000));
   cmd.add_option("--batch", c.batch, "batch size (default 128)")->check(whole_number(1, 65536));
   cmd.add_option("--optimizer", c.optimizer, "rmsprop (default), adam or sgd")
-      ->transform(choice<OptimizerKind>(
-          {{"rmsprop", OptimizerKind::kRmsprop}, {"adam", OptimizerKind::kAdam}, {"sgd", OptimizerKind::kSgd}}));
-  cmd.add_option("--lr", c.lr, "learning rate (default: Keras' for the optimizer)")->check(positive_number());
+      ->transform(choice<OptimizerKind>({{"rmsprop", OptimizerKind::kRmsprop},
+                                         {"adam", OptimizerKind::kAdam},
+                                         {"sgd", OptimizerKind::kSgd}}));
+  cmd.add_option("--lr", c.lr, "learning rate (default: Keras' for the optimizer)")
+      ->check(positive_number());
   cmd.add_option("--schedule", c.schedule,
                  "learning rate over the run: constant (default) or cosine (down to 0 at the end)")
-      ->transform(choice<autograd::ScheduleShape>(
-          {{"constant", autograd::ScheduleShape::kConstant}, {"cosine", autograd::ScheduleShape::kCosine}}));
-  cmd.add_option("--warmup", c.warmup_epochs,
-                 "epochs of linear learning-rate warm-up, at most --epochs (default 0; may be fractional)")
+      ->transform(choice<autograd::ScheduleShape>({{"constant", autograd::ScheduleShape::kConstant},
+                                                   {"cosine", autograd::ScheduleShape::kCosine}}));
+  cmd.add_option(
+         "--warmup", c.warmup_epochs,
+         "epochs of linear learning-rate warm-up, at most --epochs (default 0; may be fractional)")
       ->check(real_number(0, 100000));
   cmd.add_option("--scale", c.scale, "raw (0..255, default) or unit (0..1) pixels")
       ->transform(choice<PixelScale>({{"raw", PixelScale::kRaw}, {"unit", PixelScale::kUnit}}));
-  cmd.add_option("--precondition", c.precondition,
-                 "input preconditioning fitted on the training images: none (default), center or whiten")
-      ->transform(choice<Precondition>(
-          {{"none", Precondition::kNone}, {"center", Precondition::kCenter}, {"whiten", Precondition::kWhiten}}));
-  cmd.add_option("--limit", c.limit, "train on the first N images only")->check(whole_number(1, 100000000));
+  cmd.add_option(
+         "--precondition", c.precondition,
+         "input preconditioning fitted on the training images: none (default), center or whiten")
+      ->transform(choice<Precondition>({{"none", Precondition::kNone},
+                                        {"center", Precondition::kCenter},
+                                        {"whiten", Precondition::kWhiten}}));
+  cmd.add_option("--limit", c.limit, "train on the first N images only")
+      ->check(whole_number(1, 100000000));
 }
 
 void add_run_flags(CLI::App& cmd, TrainOptions& o) {
-  cmd.add_option("--data", o.config.data, "folder of MNIST-format IDX files, raw or .gz (default data/mnist)");
+  cmd.add_option("--data", o.config.data,
+                 "folder of MNIST-format IDX files, raw or .gz (default data/mnist)");
   cmd.add_option("--out", o.out, "output folder (default runs/<date-time>)");
-  cmd.add_option("--resume", o.resume, "continue from this checkpoint (model.safetensors)")->check(CLI::ExistingFile);
-  cmd.add_option("--update", o.update,
-                 "under mpiexec: shared (default; each process updates its share of every parameter, then "
-                 "all gather the result) or replicated (every process updates every parameter from the "
-                 "whole gradient sums)")
-      ->transform(choice<Update>({{"shared", Update::kShared}, {"replicated", Update::kReplicated}}));
-  cmd.add_option("--exchange", o.exchange,
-                 "under mpiexec with --update shared: how gradient shares and updated values travel: "
-                 "auto (default; shared-memory when every process runs on this machine, else "
-                 "messages), shared-memory or messages")
+  cmd.add_option("--resume", o.resume, "continue from this checkpoint (model.safetensors)")
+      ->check(CLI::ExistingFile);
+  cmd.add_option(
+         "--update", o.update,
+         "under mpiexec: shared (default; each process updates its share of every parameter, then "
+         "all gather the result) or replicated (every process updates every parameter from the "
+         "whole gradient sums)")
+      ->transform(
+          choice<Update>({{"shared", Update::kShared}, {"replicated", Update::kReplicated}}));
+  cmd.add_option(
+         "--exchange", o.exchange,
+         "under mpiexec with --update shared: how gradient shares and updated values travel: "
+         "auto (default; shared-memory when every process runs on this machine, else "
+         "messages), shared-memory or messages")
       ->transform(choice<Exchange>({{"auto", Exchange::kAuto},
                                     {"shared-memory", Exchange::kSharedMemory},
                                     {"messages", Exchange::kMessages}}));
@@ -82,10 +97,13 @@ void add_threads_flag(CLI::App& cmd, int& threads) {
 
 CLI::App* add_study_command(CLI::App& app, CommandLine& line) {
   StudyOptions& study = line.study;
-  CLI::App* cmd = app.add_subcommand("study", "run the experiments and write docs/identity-study.md");
-  cmd->add_flag("--quick", study.quick, "5,000 images, 3 epochs, one seed per recipe: a smoke run (about 2 minutes)");
+  CLI::App* cmd =
+      app.add_subcommand("study", "run the experiments and write docs/identity-study.md");
+  cmd->add_flag("--quick", study.quick,
+                "5,000 images, 3 epochs, one seed per recipe: a smoke run (about 2 minutes)");
   cmd->add_option("--data", study.data, "folder of MNIST-format IDX files (default data/mnist)");
-  cmd->add_option("--out", study.out, "where the report goes (default docs/, quick: runs/study-quick/)");
+  cmd->add_option("--out", study.out,
+                  "where the report goes (default docs/, quick: runs/study-quick/)");
   cmd->add_option("--seed", study.seed, "random seed (default 1)")->check(seed_number());
   add_threads_flag(*cmd, line.threads);
   return cmd;
@@ -93,8 +111,11 @@ CLI::App* add_study_command(CLI::App& app, CommandLine& line) {
 
 CLI::App* add_eval_command(CLI::App& app, CommandLine& line) {
   CLI::App* cmd = app.add_subcommand("eval", "test loss and MAPE of a checkpoint");
-  cmd->add_option("checkpoint", line.eval.checkpoint, "model.safetensors")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--data", line.eval.data, "folder of MNIST-format IDX files (default: the training run's)");
+  cmd->add_option("checkpoint", line.eval.checkpoint, "model.safetensors")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data", line.eval.data,
+                  "folder of MNIST-format IDX files (default: the training run's)");
   cmd->add_option("--out", line.eval.out, "write reconstructions.png here");
   add_threads_flag(*cmd, line.threads);
   return cmd;
@@ -102,7 +123,8 @@ CLI::App* add_eval_command(CLI::App& app, CommandLine& line) {
 
 CLI::App* add_gradcheck_command(CLI::App& app, CommandLine& line) {
   GradcheckCommandOptions& o = line.gradcheck;
-  CLI::App* cmd = app.add_subcommand("gradcheck", "check the model's gradients by finite differences");
+  CLI::App* cmd =
+      app.add_subcommand("gradcheck", "check the model's gradients by finite differences");
   cmd->add_option("--layers", o.layers, "Dense layers (default 4)")->check(whole_number(1, 16));
   cmd->add_option("--width", o.width, "units per layer (default 8)")->check(whole_number(1, 64));
   cmd->add_option("--seed", o.seed, "random seed (default 1)")->check(seed_number());
@@ -119,7 +141,8 @@ void check_command_word(int argc, char** argv) {
     for (const char* command : kCommands) {
       if (std::strcmp(argv[i], command) == 0) return;
     }
-    throw UsageError(std::string("unknown command '") + argv[i] + "': the commands are " + kCommandList);
+    throw UsageError(std::string("unknown command '") + argv[i] + "': the commands are " +
+                     kCommandList);
   }
 }
 
@@ -127,12 +150,13 @@ void check_command_word(int argc, char** argv) {
 // be ignored silently, so it is an error. Without it, the warm-up must fit in the run.
 void check_train_combinations(const CLI::App& cmd, const TrainOptions& o) {
   if (!o.resume.empty()) {
-    for (const char* name : {"--layers", "--width", "--batch", "--optimizer", "--lr", "--scale", "--init",
-                             "--bias-init", "--output-activation", "--schedule", "--warmup", "--precondition",
-                             "--seed", "--limit"}) {
+    for (const char* name : {"--layers", "--width", "--batch", "--optimizer", "--lr", "--scale",
+                             "--init", "--bias-init", "--output-activation", "--schedule",
+                             "--warmup", "--precondition", "--seed", "--limit"}) {
       if (cmd.count(name) > 0) {
-        throw UsageError(std::string(name) +
-                         " cannot be combined with --resume: the checkpoint holds the run's configuration");
+        throw UsageError(
+            std::string(name) +
+            " cannot be combined with --resume: the checkpoint holds the run's configuration");
       }
     }
   } else if (o.config.warmup_epochs > o.config.epochs) {
@@ -160,8 +184,9 @@ std::string usage_line(const CLI::ParseError& e) {
 
 std::optional<CommandLine> parse_command_line(int argc, char** argv) {
   CommandLine line;
-  CLI::App app{"identity: train an MLP to reproduce MNIST images, as in the Keras experiment, "
-               "and measure why it is hard"};
+  CLI::App app{
+      "identity: train an MLP to reproduce MNIST images, as in the Keras experiment, "
+      "and measure why it is hard"};
   // The library's build report: version, compiler, Highway, OpenMP, SIMD targets, threads.
   app.set_version_flag("--version", [] {
     std::string report = to_string(build_info());
@@ -192,7 +217,10 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw UsageError(usage_line(e));
   }
-  line.command = *train ? Command::kTrain : *study ? Command::kStudy : *eval ? Command::kEval : Command::kGradcheck;
+  line.command = *train   ? Command::kTrain
+                 : *study ? Command::kStudy
+                 : *eval  ? Command::kEval
+                          : Command::kGradcheck;
   if (*train) check_train_combinations(*train, line.train);
   line.train.epochs_given = train->count("--epochs") > 0;
   line.train.data_given = train->count("--data") > 0;

@@ -16,8 +16,8 @@ struct TrainOptions {
   std::string resume;  // checkpoint to continue from
   bool epochs_given = false, data_given = false;
   bool verbose = false;
-  bool check_numerics = false;  // every step: activations and gradients finite, per layer
-  Update update = Update::kShared;  // under mpiexec: who updates what
+  bool check_numerics = false;          // every step: activations and gradients finite, per layer
+  Update update = Update::kShared;      // under mpiexec: who updates what
   Exchange exchange = Exchange::kAuto;  // under mpiexec: how the shares travel
 };
 // With several processes in `group`, they train one model together; the first prints and

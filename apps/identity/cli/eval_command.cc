@@ -1,8 +1,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "apps/identity/files/checkpoint.h"
 #include "apps/identity/cli/commands.h"
+#include "apps/identity/files/checkpoint.h"
 #include "apps/identity/training/run_files.h"
 #include "apps/identity/training/trainer.h"
 
@@ -19,7 +19,8 @@ int run_eval(const EvalOptions& options) {
   std::printf("Checkpoint %s: epoch %d\n", options.checkpoint.c_str(), trainer.epoch());
   std::printf("Test loss: %.4f\nTest MAPE: %.4f\n", test.loss, test.mape);
   if (!options.out.empty()) {
-    write_reconstructions(std::filesystem::path(options.out) / "reconstructions.png", trainer, data);
+    write_reconstructions(std::filesystem::path(options.out) / "reconstructions.png", trainer,
+                          data);
     std::printf("Wrote %s/reconstructions.png\n", options.out.c_str());
   }
   return 0;

@@ -19,7 +19,8 @@ bool read_real(const std::string& text, double* value) {
 
 bool is_whole_number_text(const std::string& text) {
   const size_t digits = text.size() - (text[0] == '-' ? 1 : 0);
-  return digits > 0 && text.find_first_not_of("0123456789", text.size() - digits) == std::string::npos;
+  return digits > 0 &&
+         text.find_first_not_of("0123456789", text.size() - digits) == std::string::npos;
 }
 
 // Why `text` is not a whole number, or "" when it is one (its value, clamped to the int64_t range
@@ -89,7 +90,8 @@ CLI::Validator positive_number() {
       [](std::string& text) {
         double value = 0;
         if (!read_real(text, &value) || std::isnan(value)) return "not a number: '" + text + "'";
-        if (!std::isfinite(value) || value <= 0) return "must be a finite number above 0, got " + text;
+        if (!std::isfinite(value) || value <= 0)
+          return "must be a finite number above 0, got " + text;
         return std::string();
       },
       "> 0");

@@ -18,10 +18,14 @@ using namespace simdgrad::identity;
 
 int run_command(const cli::CommandLine& line, ProcessGroup& group) {
   switch (line.command) {
-    case cli::Command::kTrain: return run_train(line.train, group);
-    case cli::Command::kStudy: return run_study(line.study);
-    case cli::Command::kEval: return run_eval(line.eval);
-    case cli::Command::kGradcheck: return run_gradcheck(line.gradcheck);
+    case cli::Command::kTrain:
+      return run_train(line.train, group);
+    case cli::Command::kStudy:
+      return run_study(line.study);
+    case cli::Command::kEval:
+      return run_eval(line.eval);
+    case cli::Command::kGradcheck:
+      return run_gradcheck(line.gradcheck);
   }
   return 1;
 }
@@ -40,7 +44,8 @@ int run_in_group(const cli::CommandLine& line, int* argc, char*** argv) {
     if (line.threads > 0) set_num_threads(line.threads);
     group = join_process_group(argc, argv, line.train.update, line.train.exchange);
     if (group->size() > 1 && line.command != cli::Command::kTrain) {
-      if (group->leads()) std::fprintf(stderr, "identity: only 'train' runs on several processes\n");
+      if (group->leads())
+        std::fprintf(stderr, "identity: only 'train' runs on several processes\n");
       return 2;
     }
     return run_command(line, *group);

@@ -19,7 +19,8 @@ void ProgressBar::update(size_t done, size_t total, double loss) {
   if (filled < kWidth) bar += '>' + std::string(size_t(kWidth - filled - 1), '.');
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double eta = done ? elapsed * double(total - done) / double(done) : 0.0;
-  std::fprintf(stdout, "\r%zu/%zu [%s] - ETA: %.0fs - loss: %.4f", done, total, bar.c_str(), eta, loss);
+  std::fprintf(stdout, "\r%zu/%zu [%s] - ETA: %.0fs - loss: %.4f", done, total, bar.c_str(), eta,
+               loss);
   std::fflush(stdout);
 }
 

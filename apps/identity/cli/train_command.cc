@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <ctime>
 
-#include "apps/identity/files/checkpoint.h"
 #include "apps/identity/cli/commands.h"
-#include "apps/identity/training/interrupt.h"
 #include "apps/identity/cli/progress_bar.h"
+#include "apps/identity/files/checkpoint.h"
+#include "apps/identity/training/interrupt.h"
 #include "apps/identity/training/run_files.h"
 #include "apps/identity/training/trainer.h"
 #include "simdgrad/targets.h"
@@ -26,9 +26,10 @@ std::string default_run_folder() {
 }
 
 void print_epoch(const EpochRecord& r, int epochs, bool verbose) {
-  std::printf("Epoch %d/%d - %.1fs - loss: %.4f - mean_absolute_percentage_error: %.4f - "
-              "val_loss: %.4f - val_mean_absolute_percentage_error: %.4f\n",
-              r.epoch, epochs, r.seconds, r.loss, r.mape, r.val_loss, r.val_mape);
+  std::printf(
+      "Epoch %d/%d - %.1fs - loss: %.4f - mean_absolute_percentage_error: %.4f - "
+      "val_loss: %.4f - val_mean_absolute_percentage_error: %.4f\n",
+      r.epoch, epochs, r.seconds, r.loss, r.mape, r.val_loss, r.val_mape);
   if (verbose) {
     std::printf("  %.0f samples/s; %.2f%% of output pixels exactly 0\n", r.samples_per_s,
                 100 * r.zero_output_fraction);
@@ -41,7 +42,8 @@ void print_epoch(const EpochRecord& r, int epochs, bool verbose) {
       } else {
         std::printf("linear output");
       }
-      std::printf(", grad norm %.4g, ||W - I||/||I|| %.4f\n", d.grad_norm, d.distance_from_identity);
+      std::printf(", grad norm %.4g, ||W - I||/||I|| %.4f\n", d.grad_norm,
+                  d.distance_from_identity);
     }
   }
   std::fflush(stdout);
@@ -49,20 +51,23 @@ void print_epoch(const EpochRecord& r, int epochs, bool verbose) {
 
 // "2 threads", or "3 processes x 2 threads" for a data-parallel run.
 std::string workers(int processes) {
-  const std::string threads = std::to_string(num_threads()) + (num_threads() == 1 ? " thread" : " threads");
+  const std::string threads =
+      std::to_string(num_threads()) + (num_threads() == 1 ? " thread" : " threads");
   return processes == 1 ? threads : std::to_string(processes) + " processes x " + threads;
 }
 
 std::string describe(const TrainConfig& c, size_t train, size_t test, int processes) {
   // The recipe's departures from the seed experiment, named only when taken.
   std::string changes;
-  if (c.schedule != autograd::ScheduleShape::kConstant) changes += ", " + to_string(c.schedule) + " schedule";
+  if (c.schedule != autograd::ScheduleShape::kConstant)
+    changes += ", " + to_string(c.schedule) + " schedule";
   if (c.warmup_epochs > 0) {
     char warmup[64];
     std::snprintf(warmup, sizeof warmup, ", %g epochs of warm-up", c.warmup_epochs);
     changes += warmup;
   }
-  if (c.precondition != Precondition::kNone) changes += ", inputs " + to_string(c.precondition) + "ed";
+  if (c.precondition != Precondition::kNone)
+    changes += ", inputs " + to_string(c.precondition) + "ed";
   if (c.bias_init != BiasInit::kZero) changes += ", " + to_string(c.bias_init) + " output biases";
   char text[768];
   std::snprintf(text, sizeof text,
@@ -100,7 +105,8 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
     // Processes that start apart would train apart: same configuration, data and state, and
     // the same kind of update (it decides the collectives), or stop.
     const uint64_t update = options.update == Update::kShared ? 0x9e3779b97f4a7c15ULL : 0;
-    require_same_everywhere(group, trainer.fingerprint() ^ update, "this process's configuration, data or checkpoint");
+    require_same_everywhere(group, trainer.fingerprint() ^ update,
+                            "this process's configuration, data or checkpoint");
   }
   const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
   const std::filesystem::path checkpoint_file = out / "model.safetensors";
@@ -108,12 +114,14 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
   const bool leads = group.leads();
 
   if (leads) {
-    std::printf("identity: %s\n", describe(config, trainer.train_samples(), data.test.count, group.size()).c_str());
+    std::printf("identity: %s\n",
+                describe(config, trainer.train_samples(), data.test.count, group.size()).c_str());
     std::printf("Train on %zu samples, validate on %zu samples\n", trainer.train_samples(),
                 data.test.count);
     if (trainer.epoch() >= config.epochs) {
-      std::printf("The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
-                  trainer.epoch(), config.epochs);
+      std::printf(
+          "The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
+          trainer.epoch(), config.epochs);
     }
     std::fflush(stdout);
     trainer.save(checkpoint_file);  // so an interrupted first epoch still leaves a checkpoint
@@ -140,8 +148,8 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
       std::fprintf(stderr,
                    "identity: interrupted by %s; %s holds epoch %d (resume with: identity train "
                    "--resume %s)\n",
-                   e.signal == SIGINT ? "SIGINT" : "SIGTERM", checkpoint_file.c_str(), trainer.epoch(),
-                   checkpoint_file.c_str());
+                   e.signal == SIGINT ? "SIGINT" : "SIGTERM", checkpoint_file.c_str(),
+                   trainer.epoch(), checkpoint_file.c_str());
     }
     // No process leaves before the first has said so: mpiexec kills the rest of a run as soon
     // as one process has exited with a failure code.
@@ -150,7 +158,8 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
     return 128 + e.signal;
   } catch (const NumericalFault& e) {
     const std::string message = std::string("numerical fault: ") + e.what() + "; " +
-                                checkpoint_file.string() + " holds epoch " + std::to_string(trainer.epoch());
+                                checkpoint_file.string() + " holds epoch " +
+                                std::to_string(trainer.epoch());
     // A fault in one process's share of a batch is that process's alone: it ends the run.
     if (group.size() > 1) group.abort(3, message);
     std::fprintf(stderr, "identity: %s\n", message.c_str());
@@ -169,8 +178,9 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
                    {"val_mape", last.val_mape},
                    {"test_loss", last.val_loss},
                    {"test_mape", last.val_mape}});
-  std::printf("Wrote %s/{metrics.csv, run.json, model.safetensors, reconstructions.png, loss.svg}\n",
-              out.c_str());
+  std::printf(
+      "Wrote %s/{metrics.csv, run.json, model.safetensors, reconstructions.png, loss.svg}\n",
+      out.c_str());
   return 0;
 }
 

@@ -17,7 +17,8 @@ constexpr size_t kBlock = 1000;  // images converted to double at a time
 
 void InputTransform::apply(MatrixView<const float> x, MatrixView<float> z) const {
   if (kind == Precondition::kWhiten) {
-    gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, x, matrix, 0.0f, z, {offset, Activation::kNone});
+    gemm<float>(Transpose::kNo, Transpose::kYes, 1.0f, x, matrix, 0.0f, z,
+                {offset, Activation::kNone});
     return;
   }
   copy<float>(x, z);
@@ -34,13 +35,14 @@ InputTransform fit_input_transform(Precondition kind, const LabeledImages& train
   Matrix<double> moment(pixels, pixels);  // E[x xᵀ]
   for (size_t first = 0; first < rows; first += kBlock) {
     const size_t count = std::min(kBlock, rows - first);
-    convert_images<double>(train, first, count, double(factor), block.view().block(0, 0, count, pixels));
+    convert_images<double>(train, first, count, double(factor),
+                           block.view().block(0, 0, count, pixels));
     const auto x = MatrixView<const double>(block.view()).block(0, 0, count, pixels);
     column_sums<double>(x, block_sums);
     add<double>(sums, block_sums, sums);
     if (kind == Precondition::kWhiten) {
-      gemm<double>(Transpose::kYes, Transpose::kNo, 1.0 / double(rows), x, x, first == 0 ? 0.0 : 1.0,
-                   moment.view());
+      gemm<double>(Transpose::kYes, Transpose::kNo, 1.0 / double(rows), x, x,
+                   first == 0 ? 0.0 : 1.0, moment.view());
     }
   }
   std::vector<double> mean(pixels);
@@ -58,7 +60,8 @@ InputTransform fit_input_transform(Precondition kind, const LabeledImages& train
   }
   const std::vector<double> lambda = symmetric_eigen(moment);  // moment: the eigenvectors, rows
   const double epsilon = kWhiteningFloor * trace / double(pixels);
-  const double null_tolerance = double(pixels) * std::numeric_limits<double>::epsilon() * lambda.front();
+  const double null_tolerance =
+      double(pixels) * std::numeric_limits<double>::epsilon() * lambda.front();
   size_t rank = 0;
   while (rank < pixels && lambda[rank] > null_tolerance) ++rank;
   // P = Uᵣ diag(1 / sqrt(λ + ε)) Uᵣᵀ over the non-null directions.
@@ -69,7 +72,8 @@ InputTransform fit_input_transform(Precondition kind, const LabeledImages& train
   }
   Matrix<double> p(pixels, pixels);
   const auto u = MatrixView<const double>(moment.view()).block(0, 0, rank, pixels);
-  gemm<double>(Transpose::kYes, Transpose::kNo, 1.0, MatrixView<const double>(scaled.view()), u, 0.0, p.view());
+  gemm<double>(Transpose::kYes, Transpose::kNo, 1.0, MatrixView<const double>(scaled.view()), u,
+               0.0, p.view());
   out.matrix = Matrix<float>(pixels, pixels);
   for (size_t i = 0; i < pixels; ++i) {
     // Symmetric by construction up to rounding; make it exactly so.

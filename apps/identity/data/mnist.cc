@@ -8,7 +8,8 @@ float pixel_factor(PixelScale scale) { return scale == PixelScale::kUnit ? 1.0f 
 
 Mnist load_mnist(const std::filesystem::path& folder) {
   if (!std::filesystem::is_directory(folder)) {
-    throw std::runtime_error(folder.string() + ": no such folder (pass --data DIR, or run "
+    throw std::runtime_error(folder.string() +
+                             ": no such folder (pass --data DIR, or run "
                              "./run.sh, which fetches MNIST into data/mnist)");
   }
   MnistDataset data = load_mnist_folder(folder);

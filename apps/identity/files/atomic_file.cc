@@ -64,8 +64,8 @@ void write_file_atomically(const std::filesystem::path& file,
   // (EINVAL); there is nothing more to do on those.
   const int folder_fd = open(folder.c_str(), O_RDONLY | O_DIRECTORY);
   if (folder_fd < 0) {
-    throw std::runtime_error(folder.string() + ": cannot open the folder to sync it: " +
-                             std::strerror(errno));
+    throw std::runtime_error(folder.string() +
+                             ": cannot open the folder to sync it: " + std::strerror(errno));
   }
   if (fsync(folder_fd) != 0 && errno != EINVAL) {
     const std::string reason = std::strerror(errno);

@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <string_view>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <string_view>
 
-#include <nlohmann/json.hpp>
 #include <zlib.h>
+#include <nlohmann/json.hpp>
 
 #include "apps/identity/files/atomic_file.h"
 
@@ -52,7 +52,8 @@ void for_each_data_piece(const std::vector<autograd::NamedTensor<float>>& tensor
   for (const auto& t : tensors) {
     const size_t row_bytes = t.view.cols() * sizeof(float);
     if (t.view.contiguous()) {
-      write(std::string_view(reinterpret_cast<const char*>(t.view.data()), t.view.rows() * row_bytes));
+      write(std::string_view(reinterpret_cast<const char*>(t.view.data()),
+                             t.view.rows() * row_bytes));
       continue;
     }
     for (size_t r = 0; r < t.view.rows(); ++r) {
@@ -169,7 +170,8 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name, boo
         throw bad("tensor '" + key + "' has a byte range that does not fit its shape or the file");
       }
       Matrix<float> m(shape[0], shape[1]);
-      if (m.size()) std::memcpy(m.data(), bytes.data() + data_start + range[0], range[1] - range[0]);
+      if (m.size())
+        std::memcpy(m.data(), bytes.data() + data_start + range[0], range[1] - range[0]);
       out.tensors.emplace(key, std::move(m));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -189,7 +191,8 @@ void restore_tensors(const Checkpoint& checkpoint,
     const Matrix<float>& m = it->second;
     if (m.rows() != t.view.rows() || m.cols() != t.view.cols()) {
       throw std::runtime_error(file.string() + ": tensor '" + t.name + "' is " +
-                               shape_string(m.view()) + ", the model needs " + shape_string(t.view));
+                               shape_string(m.view()) + ", the model needs " +
+                               shape_string(t.view));
     }
     for (size_t r = 0; r < m.rows(); ++r) {
       std::memcpy(t.view.row(r), &m(r, 0), m.cols() * sizeof(float));

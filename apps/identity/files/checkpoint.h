@@ -40,7 +40,8 @@ Checkpoint load_checkpoint(const std::filesystem::path& file);
 // The checkpoint held in `bytes`, `name` standing for the file in messages. Without
 // verify_checksum a wrong or missing checksum is accepted, which lets the fuzzer reach the
 // parsing behind it; the app always verifies.
-Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name, bool verify_checksum = true);
+Checkpoint parse_checkpoint(std::string_view bytes, const std::string& name,
+                            bool verify_checksum = true);
 
 // Copies checkpoint tensors into `targets` by name; every target must be present with the same
 // shape (std::runtime_error naming the tensor otherwise).

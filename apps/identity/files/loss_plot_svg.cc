@@ -13,10 +13,14 @@ const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
   }
   return out;
 }
@@ -58,9 +62,10 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
     return left + (epochs == 1 ? 0.5 : (epoch - 1) / double(epochs - 1)) * plot_w;
   };
   auto tick = [&](double x, const std::string& label) {
-    return format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x_of(x),
-                  top + plot_h, x_of(x), top + plot_h + 5) +
-           format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x_of(x), top + plot_h + 18) +
+    return format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+                  x_of(x), top + plot_h, x_of(x), top + plot_h + 5) +
+           format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x_of(x),
+                  top + plot_h + 18) +
            label + "</text>\n";
   };
   auto y_of = [&](double v) { return top + (decade_low + span - std::log10(v)) / span * plot_h; };
@@ -70,14 +75,16 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" "
       "fill=\"white\"/>\n",
       width, height);
-  svg += format("<text x=\"%.0f\" y=\"24\" font-size=\"15\" text-anchor=\"middle\">", left + plot_w / 2) +
+  svg += format("<text x=\"%.0f\" y=\"24\" font-size=\"15\" text-anchor=\"middle\">",
+                left + plot_w / 2) +
          escape(title) + "</text>\n";
   // Decade grid and labels.
   for (double d = decade_low; d <= decade_low + span + 1e-9; d += 1) {
     const double y = y_of(std::pow(10.0, d));
-    svg += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, y,
-                  left + plot_w, y);
-    svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">1e%.0f</text>\n", left - 6, y + 4, d);
+    svg += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left,
+                  y, left + plot_w, y);
+    svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">1e%.0f</text>\n", left - 6,
+                  y + 4, d);
   }
   if (log_x) {  // decade ticks
     for (double d = x_decade_low; d <= x_decade_low + x_span + 1e-9; d += 1) {
@@ -87,9 +94,12 @@ std::string loss_plot_svg(const std::string& title, const std::string& y_label,
     const size_t step = std::max<size_t>(1, (epochs + 9) / 10);
     for (size_t e = 1; e <= epochs; e += step) svg += tick(double(e), format("%.0f", double(e)));
   }
-  svg += format("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n",
-                left, top, plot_w, plot_h);
-  svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + plot_w / 2, height - 18) +
+  svg += format(
+      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+      "stroke=\"#333\"/>\n",
+      left, top, plot_w, plot_h);
+  svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + plot_w / 2,
+                height - 18) +
          escape(x_label) + (log_x ? " (log scale)" : "") + "</text>\n";
   svg += format("<text transform=\"translate(20 %.1f) rotate(-90)\" text-anchor=\"middle\">",
                 top + plot_h / 2) +

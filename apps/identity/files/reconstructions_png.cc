@@ -20,8 +20,7 @@ void append_to_string(png_structp png, png_bytep data, png_size_t length) {
 
 }  // namespace
 
-void write_reconstructions_png(const std::filesystem::path& file,
-                               MatrixView<const float> originals,
+void write_reconstructions_png(const std::filesystem::path& file, MatrixView<const float> originals,
                                MatrixView<const float> reconstructions, size_t side,
                                float full_scale) {
   require_same_shape("write_reconstructions_png", originals, reconstructions);

@@ -9,8 +9,7 @@
 namespace simdgrad::identity {
 
 // originals and reconstructions: count x (side*side), values in 0..`full_scale`.
-void write_reconstructions_png(const std::filesystem::path& file,
-                               MatrixView<const float> originals,
+void write_reconstructions_png(const std::filesystem::path& file, MatrixView<const float> originals,
                                MatrixView<const float> reconstructions, size_t side,
                                float full_scale);
 

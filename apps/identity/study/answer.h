@@ -10,6 +10,7 @@
 
 namespace simdgrad::identity {
 
-std::string answer_section(const std::vector<Outcome>& all, const Conditioning& conditioning, int seeds);
+std::string answer_section(const std::vector<Outcome>& all, const Conditioning& conditioning,
+                           int seeds);
 
 }  // namespace simdgrad::identity

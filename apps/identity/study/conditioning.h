@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "apps/identity/study/study.h"
 #include "apps/identity/analysis/conditioning.h"
 #include "apps/identity/data/mnist.h"
+#include "apps/identity/study/study.h"
 
 namespace simdgrad::identity {
 
@@ -18,7 +18,7 @@ namespace simdgrad::identity {
 // the spectrum before the first step.
 struct GradientDescentCheck {
   double lr = 0;
-  size_t images = 0;  // the batch: the whole training set
+  size_t images = 0;                        // the batch: the whole training set
   std::vector<double> predicted, measured;  // training loss before each step
   double seconds = 0;
 };

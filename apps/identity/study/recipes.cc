@@ -10,7 +10,9 @@
 namespace simdgrad::identity {
 namespace {
 
-std::string layers_text(int layers) { return layers == 1 ? "1 layer" : std::to_string(layers) + " layers"; }
+std::string layers_text(int layers) {
+  return layers == 1 ? "1 layer" : std::to_string(layers) + " layers";
+}
 
 std::string run_name(const Recipe& r, int layers, int seed_index) {
   return r.name + ", " + layers_text(layers) + ", seed " + std::to_string(seed_index + 1);
@@ -42,8 +44,8 @@ const std::vector<Recipe>& recipes() {
        "way on every image; centering removes that direction (the largest eigenvalue), and in "
        "pixels / 255 the bias can reach the mean image in the budget",
        center},
-      {"centered inputs + cosine", "--precondition center --scale unit --schedule cosine",
-       "both", [](TrainConfig& c) {
+      {"centered inputs + cosine", "--precondition center --scale unit --schedule cosine", "both",
+       [](TrainConfig& c) {
          center(c);
          cosine(c);
        }},
@@ -100,19 +102,24 @@ const Outcome& recipe_outcome(const std::vector<Outcome>& all, const Recipe& rec
 
 std::string way_out_section(const std::vector<Outcome>& all, int seeds) {
   std::string md = "## A way out from a random start\n\n";
-  md += "Each change below follows from a mechanism measured above and is one flag of `identity "
-        "train`. Every run keeps the architecture (Dense(784, ReLU) layers, ReLU output), the "
-        "MSE, RMSprop at lr 1e-3, batch 128 and 20 epochs; val_loss is in raw-pixel units as "
-        "everywhere on this page. " + std::to_string(seeds) + (seeds == 1 ? " seed" : " seeds") +
-        " each (initial weights and shuffling).\n\n";
-  md += "| recipe | flags | mechanism it targets | 1 layer: val_loss per seed | 4 layers: val_loss per "
-        "seed | 4 layers: dead output units (on always-0 pixels) |\n|---|---|---|---|---|---|\n";
+  md +=
+      "Each change below follows from a mechanism measured above and is one flag of `identity "
+      "train`. Every run keeps the architecture (Dense(784, ReLU) layers, ReLU output), the "
+      "MSE, RMSprop at lr 1e-3, batch 128 and 20 epochs; val_loss is in raw-pixel units as "
+      "everywhere on this page. " +
+      std::to_string(seeds) + (seeds == 1 ? " seed" : " seeds") +
+      " each (initial weights and shuffling).\n\n";
+  md +=
+      "| recipe | flags | mechanism it targets | 1 layer: val_loss per seed | 4 layers: val_loss "
+      "per "
+      "seed | 4 layers: dead output units (on always-0 pixels) |\n|---|---|---|---|---|---|\n";
   struct Best {
     double val = INFINITY;
     std::string name;
   } best1, best4;
   for (const Recipe& r : recipes()) {
-    md += "| " + r.name + " | " + (r.flags.empty() ? "—" : "`" + r.flags + "`") + " | " + r.mechanism + " |";
+    md += "| " + r.name + " | " + (r.flags.empty() ? "—" : "`" + r.flags + "`") + " | " +
+          r.mechanism + " |";
     for (int layers : {1, 4}) {
       if (r.one_layer_only && layers != 1) {
         md += " — |";
@@ -136,13 +143,16 @@ std::string way_out_section(const std::vector<Outcome>& all, int seeds) {
     }
     const Outcome& o = recipe_outcome(all, r, 4, 0);
     const LayerDiagnostics& out = o.history.back().layers.back();
-    md += " " + std::to_string(out.dead_units) + " (" + std::to_string(out.dead_zero_pixel) + ") |\n";
+    md +=
+        " " + std::to_string(out.dead_units) + " (" + std::to_string(out.dead_zero_pixel) + ") |\n";
   }
   md += "\nBest 1-layer recipe, by its worse seed: **" + best1.name + "**, val_loss ≤ " +
-        number(best1.val) + (best1.val < 1 ? " — under one grey level RMS, the target.\n\n"
-                                           : " — not under 1 (one grey level RMS), the target.\n\n");
+        number(best1.val) +
+        (best1.val < 1 ? " — under one grey level RMS, the target.\n\n"
+                       : " — not under 1 (one grey level RMS), the target.\n\n");
   md += "Best 4-layer recipe, by its worse seed: **" + best4.name + "**, val_loss ≤ " +
-        number(best4.val) + (best4.val < 10 ? ", under the target of 10.\n\n" : "; the target was 10.\n\n");
+        number(best4.val) +
+        (best4.val < 10 ? ", under the target of 10.\n\n" : "; the target was 10.\n\n");
   md += "![val_loss of the recipes, 1 layer](figures/identity-study-recipes-1-layer.svg)\n\n";
   md += "![val_loss of the recipes, 4 layers](figures/identity-study-recipes-4-layers.svg)\n\n";
   return md;
@@ -154,13 +164,15 @@ void write_recipe_figures(const std::filesystem::path& out, const std::vector<Ou
     for (const Recipe& r : recipes()) {
       if (r.one_layer_only && layers != 1) continue;
       PlotSeries s{r.name, {}, false, {}};
-      for (const auto& e : recipe_outcome(all, r, layers, 0).history) s.values.push_back(e.val_loss);
+      for (const auto& e : recipe_outcome(all, r, layers, 0).history)
+        s.values.push_back(e.val_loss);
       series.push_back(s);
     }
     const std::string suffix = layers == 1 ? "1-layer" : "4-layers";
-    write_file_atomically(out / "figures" / ("identity-study-recipes-" + suffix + ".svg"),
-                          loss_plot_svg("val_loss of each recipe, " + layers_text(layers) + " (seed 1)",
-                                        "val_loss (MSE, raw pixels)", series));
+    write_file_atomically(
+        out / "figures" / ("identity-study-recipes-" + suffix + ".svg"),
+        loss_plot_svg("val_loss of each recipe, " + layers_text(layers) + " (seed 1)",
+                      "val_loss (MSE, raw pixels)", series));
   }
 }
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "apps/identity/training/config.h"
 #include "apps/identity/study/runs.h"
+#include "apps/identity/training/config.h"
 
 namespace simdgrad::identity {
 

@@ -6,8 +6,8 @@
 #include <stdexcept>
 
 #include "simdgrad/elementwise.h"
-#include "simdgrad/reductions.h"
 #include "simdgrad/index_range.h"
+#include "simdgrad/reductions.h"
 
 namespace simdgrad::identity {
 namespace {

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "apps/identity/training/config.h"
-#include "apps/identity/data/mnist.h"
 #include "apps/identity/analysis/readout_floor.h"
+#include "apps/identity/data/mnist.h"
+#include "apps/identity/training/config.h"
 #include "apps/identity/training/trainer.h"
 
 namespace simdgrad::identity {

@@ -15,30 +15,39 @@ double raw_loss_factor(const TrainConfig& c) {
   return c.scale == PixelScale::kUnit ? 255.0 * 255.0 : 1.0;
 }
 
-autograd::LearningRateSchedule learning_rate_schedule(const TrainConfig& c, size_t steps_per_epoch) {
+autograd::LearningRateSchedule learning_rate_schedule(const TrainConfig& c,
+                                                      size_t steps_per_epoch) {
   autograd::LearningRateSchedule s;
   s.peak = learning_rate(c);
   s.shape = c.schedule;
   s.total_steps = size_t(c.epochs) * steps_per_epoch;
-  s.warmup_steps = std::min(s.total_steps, size_t(std::llround(c.warmup_epochs * double(steps_per_epoch))));
+  s.warmup_steps =
+      std::min(s.total_steps, size_t(std::llround(c.warmup_epochs * double(steps_per_epoch))));
   return s;
 }
 
 std::string to_string(OptimizerKind k) {
   switch (k) {
-    case OptimizerKind::kRmsprop: return "rmsprop";
-    case OptimizerKind::kAdam: return "adam";
-    case OptimizerKind::kSgd: return "sgd";
+    case OptimizerKind::kRmsprop:
+      return "rmsprop";
+    case OptimizerKind::kAdam:
+      return "adam";
+    case OptimizerKind::kSgd:
+      return "sgd";
   }
   return "?";
 }
 std::string to_string(PixelScale s) { return s == PixelScale::kRaw ? "raw" : "unit"; }
 std::string to_string(autograd::Initializer i) {
   switch (i) {
-    case autograd::Initializer::kGlorotUniform: return "glorot";
-    case autograd::Initializer::kHeNormal: return "he";
-    case autograd::Initializer::kIdentity: return "identity";
-    case autograd::Initializer::kZeros: return "zeros";
+    case autograd::Initializer::kGlorotUniform:
+      return "glorot";
+    case autograd::Initializer::kHeNormal:
+      return "he";
+    case autograd::Initializer::kIdentity:
+      return "identity";
+    case autograd::Initializer::kZeros:
+      return "zeros";
   }
   return "?";
 }
@@ -49,9 +58,12 @@ std::string to_string(autograd::ScheduleShape s) {
 std::string to_string(BiasInit b) { return b == BiasInit::kZero ? "zero" : "active"; }
 std::string to_string(Precondition p) {
   switch (p) {
-    case Precondition::kNone: return "none";
-    case Precondition::kCenter: return "center";
-    case Precondition::kWhiten: return "whiten";
+    case Precondition::kNone:
+      return "none";
+    case Precondition::kCenter:
+      return "center";
+    case Precondition::kWhiten:
+      return "whiten";
   }
   return "?";
 }
@@ -63,7 +75,8 @@ E parse_enum(const nlohmann::json& j, const char* field, std::initializer_list<E
   for (E v : values) {
     if (to_string(v) == s) return v;
   }
-  throw std::invalid_argument(std::string("config field '") + field + "' has unknown value '" + s + "'");
+  throw std::invalid_argument(std::string("config field '") + field + "' has unknown value '" + s +
+                              "'");
 }
 }  // namespace
 
@@ -104,13 +117,16 @@ TrainConfig config_from_json(const nlohmann::json& j) {
         parse_enum(j, "output_activation", {Activation::kRelu, Activation::kNone});
     // Absent in checkpoints written before these options existed: the original recipe's.
     if (j.contains("schedule")) {
-      c.schedule = parse_enum(j, "schedule", {autograd::ScheduleShape::kConstant, autograd::ScheduleShape::kCosine});
+      c.schedule = parse_enum(
+          j, "schedule", {autograd::ScheduleShape::kConstant, autograd::ScheduleShape::kCosine});
     }
     if (j.contains("warmup_epochs")) c.warmup_epochs = j.at("warmup_epochs").get<double>();
     if (j.contains("precondition")) {
-      c.precondition = parse_enum(j, "precondition", {Precondition::kNone, Precondition::kCenter, Precondition::kWhiten});
+      c.precondition = parse_enum(
+          j, "precondition", {Precondition::kNone, Precondition::kCenter, Precondition::kWhiten});
     }
-    if (j.contains("bias_init")) c.bias_init = parse_enum(j, "bias_init", {BiasInit::kZero, BiasInit::kActive});
+    if (j.contains("bias_init"))
+      c.bias_init = parse_enum(j, "bias_init", {BiasInit::kZero, BiasInit::kActive});
     c.seed = j.at("seed").get<uint64_t>();
     c.limit = j.at("limit").get<int>();
     c.data = j.at("data").get<std::string>();
@@ -126,13 +142,16 @@ void validate(const TrainConfig& c) {
     if (!ok) throw std::invalid_argument(what);
   };
   require(c.layers >= 1 && c.layers <= 64, "layers must be 1..64, got " + std::to_string(c.layers));
-  require(c.width >= 1 && c.width <= 65536, "width must be 1..65536, got " + std::to_string(c.width));
-  require(c.epochs >= 1 && c.epochs <= 100000, "epochs must be 1..100000, got " + std::to_string(c.epochs));
-  require(c.batch >= 1 && c.batch <= 65536, "batch must be 1..65536, got " + std::to_string(c.batch));
+  require(c.width >= 1 && c.width <= 65536,
+          "width must be 1..65536, got " + std::to_string(c.width));
+  require(c.epochs >= 1 && c.epochs <= 100000,
+          "epochs must be 1..100000, got " + std::to_string(c.epochs));
+  require(c.batch >= 1 && c.batch <= 65536,
+          "batch must be 1..65536, got " + std::to_string(c.batch));
   require(c.lr >= 0 && std::isfinite(c.lr), "lr must be a finite positive number");
   require(std::isfinite(c.warmup_epochs) && c.warmup_epochs >= 0 && c.warmup_epochs <= c.epochs,
-          "warmup epochs must be between 0 and the run's " + std::to_string(c.epochs) + " epochs, got " +
-              std::to_string(c.warmup_epochs));
+          "warmup epochs must be between 0 and the run's " + std::to_string(c.epochs) +
+              " epochs, got " + std::to_string(c.warmup_epochs));
   require(c.limit >= 0, "limit must be >= 0, got " + std::to_string(c.limit));
 }
 

@@ -13,8 +13,7 @@ namespace simdgrad::identity {
 // output layer, which uses the configured output activation; weights by the configured
 // initializer, biases zero.
 template <class T>
-autograd::Sequential<T> make_model(const TrainConfig& config, size_t pixels,
-                                   autograd::Random& rng);
+autograd::Sequential<T> make_model(const TrainConfig& config, size_t pixels, autograd::Random& rng);
 
 template <class T>
 std::unique_ptr<autograd::Optimizer<T>> make_optimizer(const TrainConfig& config,

@@ -32,7 +32,8 @@ ProcessGroup& single_process() {
   return group;
 }
 
-std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update, Exchange exchange) {
+std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update,
+                                                 Exchange exchange) {
   const int launched = launched_processes();
 #ifdef SIMDGRAD_IDENTITY_MPI
   if (launched > 0) return make_mpi_process_group(argc, argv, update, exchange);
@@ -62,7 +63,8 @@ void require_same_everywhere(ProcessGroup& group, uint64_t fingerprint, const st
   group.sum(sums);
   for (size_t i = 0; i < sums.size(); ++i) {
     if (sums[i] != double(group.size()) * mine[i]) {
-      throw std::runtime_error(what + " differ from another process's: every process of a run "
+      throw std::runtime_error(what +
+                               " differ from another process's: every process of a run "
                                "needs the same flags and the same data files");
     }
   }

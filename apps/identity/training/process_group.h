@@ -70,7 +70,8 @@ enum class Update { kShared, kReplicated };
 // messages (kMessages, which also works across machines). kAuto takes the first where it can.
 // Update::kReplicated sums whole gradients with messages; it takes kAuto or kMessages only.
 enum class Exchange { kAuto, kMessages, kSharedMemory };
-std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv, Update update = Update::kShared,
+std::unique_ptr<ProcessGroup> join_process_group(int* argc, char*** argv,
+                                                 Update update = Update::kShared,
                                                  Exchange exchange = Exchange::kAuto);
 
 // Throws std::runtime_error on every process whose `fingerprint` differs from another's: the

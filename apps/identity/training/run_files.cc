@@ -17,8 +17,8 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
   const size_t layers = history.empty() ? 0 : history.front().layers.size();
   for (size_t l = 1; l <= layers; ++l) {
     const std::string p = ",layer" + std::to_string(l) + "_";
-    out += p + "dead_units" + p + "dead_zero_pixel" + p + "revived_units" + p + "dead_excess_fraction" + p +
-           "grad_norm" + p + "distance_from_identity";
+    out += p + "dead_units" + p + "dead_zero_pixel" + p + "revived_units" + p +
+           "dead_excess_fraction" + p + "grad_norm" + p + "distance_from_identity";
   }
   out += "\n";
   char line[512];
@@ -30,8 +30,7 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
     for (const auto& d : r.layers) {
       std::snprintf(line, sizeof line, ",%d,%d,%d,%.6f,%.9g,%.9g", d.relu ? d.dead_units : -1,
                     d.relu ? d.dead_zero_pixel : -1, d.relu ? d.revived_units : -1,
-                    d.dead_excess_fraction, d.grad_norm,
-                    d.distance_from_identity);
+                    d.dead_excess_fraction, d.grad_norm, d.distance_from_identity);
       out += line;
     }
     out += "\n";
@@ -87,10 +86,11 @@ void write_run_files(const std::filesystem::path& folder, Trainer& trainer,
     train.values.push_back(r.loss);
     validation.values.push_back(r.val_loss);
   }
-  write_file_atomically(folder / "loss.svg",
-                        loss_plot_svg("identity: " + std::to_string(trainer.config().layers) +
-                                          " x Dense(" + std::to_string(trainer.config().width) + ")",
-                                      "MSE, raw-pixel units", {train, validation}));
+  write_file_atomically(
+      folder / "loss.svg",
+      loss_plot_svg("identity: " + std::to_string(trainer.config().layers) + " x Dense(" +
+                        std::to_string(trainer.config().width) + ")",
+                    "MSE, raw-pixel units", {train, validation}));
 }
 
 }  // namespace simdgrad::identity

@@ -11,8 +11,8 @@
 #include "simdgrad/autograd/ops.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/gemm.h"
-#include "simdgrad/reductions.h"
 #include "simdgrad/index_range.h"
+#include "simdgrad/reductions.h"
 
 namespace simdgrad::identity {
 namespace {
@@ -59,7 +59,8 @@ const std::string& metadata(const Checkpoint& c, const std::string& key,
 
 }  // namespace
 
-TrainConfig config_from_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& file) {
+TrainConfig config_from_checkpoint(const Checkpoint& checkpoint,
+                                   const std::filesystem::path& file) {
   try {
     return config_from_json(nlohmann::json::parse(metadata(checkpoint, "config", file)));
   } catch (const nlohmann::json::exception& e) {
@@ -127,7 +128,8 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& gro
                                    : data.train.count),
       pixel_factor_(pixel_factor(config.scale)),
       rng_(config.seed ^ kShuffleStream),
-      input_transform_(fit_input_transform(config.precondition, data.train, train_rows_, pixel_factor_)),
+      input_transform_(
+          fit_input_transform(config.precondition, data.train, train_rows_, pixel_factor_)),
       model_([&] {
         autograd::Random init(config.seed);  // the initializers' stream
         return make_model<float>(config, data.train.pixels_per_image(), init);
@@ -159,7 +161,8 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& gro
 }
 
 IndexRange Trainer::share(size_t start, size_t size) const {
-  return balanced_part(IndexRange{start, start + size}, size_t(group_.rank()), size_t(group_.size()));
+  return balanced_part(IndexRange{start, start + size}, size_t(group_.rank()),
+                       size_t(group_.size()));
 }
 
 void Trainer::gather_batch(size_t start, size_t size) {
@@ -167,7 +170,8 @@ void Trainer::gather_batch(size_t start, size_t size) {
 }
 
 void Trainer::activate_units() {
-  const size_t count = std::min(kActivationImages, train_rows_), pixels = data_.train.pixels_per_image();
+  const size_t count = std::min(kActivationImages, train_rows_),
+               pixels = data_.train.pixels_per_image();
   Matrix<float> converted(count, pixels);
   convert_images<float>(data_.train, 0, count, pixel_factor_, converted.view());
   Matrix<float> h(count, pixels);
@@ -180,7 +184,8 @@ void Trainer::activate_units() {
     if (l + 1 == model_.size() && layer.activation() == Activation::kRelu) {
       for (size_t j = 0; j < pre.cols(); ++j) {
         float low = pre(0, j), high = pre(0, j);
-        for (size_t i = 1; i < count; ++i) low = std::min(low, pre(i, j)), high = std::max(high, pre(i, j));
+        for (size_t i = 1; i < count; ++i)
+          low = std::min(low, pre(i, j)), high = std::max(high, pre(i, j));
         bias(0, j) = low > 0 ? 0.0f : -low + kActivationMargin * (high - low);
       }
     }
@@ -198,7 +203,9 @@ autograd::Var<float> Trainer::network_input(autograd::Var<float> pixels) {
   return tape_.constant(z);
 }
 
-double Trainer::next_learning_rate() const { return schedule_.at(size_t(optimizer_->iterations())); }
+double Trainer::next_learning_rate() const {
+  return schedule_.at(size_t(optimizer_->iterations()));
+}
 
 void Trainer::shuffle() {
   // Keras: a fresh permutation of the samples every epoch.
@@ -244,7 +251,8 @@ void Trainer::require_finite(MatrixView<const float> values, const char* what, s
 
 StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
   // Phase boundaries are read only when asked for: a clock read costs ~20 ns.
-  auto mark = [&, last = phases ? Clock::now() : Clock::time_point()](double StepPhases::*phase) mutable {
+  auto mark = [&, last = phases ? Clock::now()
+                                : Clock::time_point()](double StepPhases::*phase) mutable {
     if (!phases) return;
     const auto now = Clock::now();
     phases->*phase += std::chrono::duration<double>(now - last).count();
@@ -262,7 +270,8 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
     gather_batch(first, rows);
     mark(&StepPhases::gather);
     tape_.reset();
-    autograd::Var<float> x = tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, rows, batch_.cols()));
+    autograd::Var<float> x =
+        tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, rows, batch_.cols()));
     autograd::Var<float> y = network_input(x);
     for (size_t l = 0; l < model_.size(); ++l) {
       y = model_.layer(l).forward(tape_, y);
@@ -306,13 +315,15 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
     std::vector<double>& figures = step_figures_;
     figures.assign({result.loss * weight, result.metric * weight, double(signal == SIGINT),
                     double(signal != 0 && signal != SIGINT)});
-    if (shared) figures.insert(figures.end(), parameter_square_sums_.begin(), parameter_square_sums_.end());
+    if (shared)
+      figures.insert(figures.end(), parameter_square_sums_.begin(), parameter_square_sums_.end());
     group_.sum(figures);
     result.loss = figures[0];
     result.metric = figures[1];
     result.stop_signal = figures[2] > 0 ? SIGINT : figures[3] > 0 ? SIGTERM : 0;
     if (shared) {
-      for (size_t i = 0; i < parameter_square_sums_.size(); ++i) parameter_square_sums_[i] = float(figures[4 + i]);
+      for (size_t i = 0; i < parameter_square_sums_.size(); ++i)
+        parameter_square_sums_[i] = float(figures[4 + i]);
       group_.gather_values();
     }
     mark(&StepPhases::sums);
@@ -331,9 +342,10 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
       for (size_t j : {0, 1}) {
         const float squares = parameter_square_sums_[2 * l + j];
         if (!std::isfinite(squares)) {
-          throw NumericalFault(std::string("the gradient of ") + (j == 0 ? "the weights" : "the bias") +
-                               " of " + layer_name(l) + " is not finite or too large to square " +
-                               "(sum of squares " + std::to_string(squares) + ") in " + when());
+          throw NumericalFault(std::string("the gradient of ") +
+                               (j == 0 ? "the weights" : "the bias") + " of " + layer_name(l) +
+                               " is not finite or too large to square " + "(sum of squares " +
+                               std::to_string(squares) + ") in " + when());
         }
       }
     }
@@ -386,7 +398,8 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
 Evaluation Trainer::evaluate(const LabeledImages& images) {
   Evaluation out;
   const size_t pixels = images.pixels_per_image();
-  for (size_t l = 0; l < model_.size(); ++l) out.activity.emplace_back(1, model_.layer(l).outputs());
+  for (size_t l = 0; l < model_.size(); ++l)
+    out.activity.emplace_back(1, model_.layer(l).outputs());
   out.pixel_squared_error = Matrix<float>(1, pixels);
   double squared_sum = 0, mape_sum = 0, nonzero = 0;
   const size_t n = images.count;
@@ -436,7 +449,8 @@ void Trainer::sum_over_processes(Evaluation& evaluation, double& squared_sum, do
   for (Matrix<float>& a : evaluation.activity) rows.push_back(&a);
   rows.push_back(&evaluation.pixel_squared_error);
   std::vector<double> values = {squared_sum, mape_sum, nonzero};
-  for (const Matrix<float>* m : rows) values.insert(values.end(), &(*m)(0, 0), &(*m)(0, 0) + m->cols());
+  for (const Matrix<float>* m : rows)
+    values.insert(values.end(), &(*m)(0, 0), &(*m)(0, 0) + m->cols());
   group_.sum(values);
   squared_sum = values[0], mape_sum = values[1], nonzero = values[2];
   size_t at = 3;
@@ -500,7 +514,8 @@ Matrix<float> Trainer::reconstruct(size_t count) {
   return out;
 }
 
-std::vector<Matrix<float>> Trainer::layer_outputs(const LabeledImages& images, size_t first, size_t count) {
+std::vector<Matrix<float>> Trainer::layer_outputs(const LabeledImages& images, size_t first,
+                                                  size_t count) {
   tape_.reset();
   autograd::NoGrad<float> evaluation(tape_);
   MatrixView<float> converted = tape_.allocate(count, images.pixels_per_image());
@@ -517,12 +532,15 @@ std::vector<Matrix<float>> Trainer::layer_outputs(const LabeledImages& images, s
 
 std::vector<autograd::NamedTensor<float>> Trainer::checkpoint_tensors() {
   std::vector<autograd::NamedTensor<float>> tensors;
-  for (autograd::Parameter<float>* p : model_.parameters()) tensors.push_back({p->name, p->value.view()});
+  for (autograd::Parameter<float>* p : model_.parameters())
+    tensors.push_back({p->name, p->value.view()});
   for (const auto& t : optimizer_->state()) tensors.push_back(t);
   // The preconditioning travels with the model: eval and --resume use the fitted transform, not
   // one refitted on whatever data they are given.
-  if (input_transform_.kind == Precondition::kWhiten) tensors.push_back({"input.matrix", input_transform_.matrix.view()});
-  if (input_transform_.kind != Precondition::kNone) tensors.push_back({"input.offset", input_transform_.offset.view()});
+  if (input_transform_.kind == Precondition::kWhiten)
+    tensors.push_back({"input.matrix", input_transform_.matrix.view()});
+  if (input_transform_.kind != Precondition::kNone)
+    tensors.push_back({"input.offset", input_transform_.offset.view()});
   return tensors;
 }
 
@@ -533,7 +551,8 @@ void Trainer::gather_optimizer_state() {
   const std::vector<autograd::NamedTensor<float>> state = optimizer_->state();
   for (size_t slot = 0; slot < state.size() / parameters.size(); ++slot) {
     group_.gather_shares([&](autograd::Parameter<float>& p) {
-      const size_t i = size_t(std::find(parameters.begin(), parameters.end(), &p) - parameters.begin());
+      const size_t i =
+          size_t(std::find(parameters.begin(), parameters.end(), &p) - parameters.begin());
       return state[slot * parameters.size() + i].view;
     });
   }
@@ -545,12 +564,16 @@ uint64_t Trainer::fingerprint() {
   described.data.clear();  // the folder may be mounted elsewhere on each machine: its bytes count
   const std::string description = to_json(described).dump() + " epoch " + std::to_string(epoch_) +
                                   " step " + std::to_string(optimizer_->iterations());
-  auto bytes = [](const void* data, size_t n) { return std::string_view(static_cast<const char*>(data), n); };
+  auto bytes = [](const void* data, size_t n) {
+    return std::string_view(static_cast<const char*>(data), n);
+  };
   const uint32_t text = crc32_of(0, description);
-  uint32_t numbers = crc32_of(0, bytes(data_.train.pixels.data(), train_rows_ * data_.train.pixels_per_image()));
+  uint32_t numbers =
+      crc32_of(0, bytes(data_.train.pixels.data(), train_rows_ * data_.train.pixels_per_image()));
   numbers = crc32_of(numbers, bytes(data_.test.pixels.data(), data_.test.pixels.size()));
   for (const autograd::NamedTensor<float>& t : checkpoint_tensors()) {
-    for (size_t r = 0; r < t.view.rows(); ++r) numbers = crc32_of(numbers, bytes(&t.view(r, 0), t.view.cols() * sizeof(float)));
+    for (size_t r = 0; r < t.view.rows(); ++r)
+      numbers = crc32_of(numbers, bytes(&t.view(r, 0), t.view.cols() * sizeof(float)));
   }
   return uint64_t(text) << 32 | uint64_t(numbers);
 }

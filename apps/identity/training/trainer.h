@@ -14,10 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/identity/files/checkpoint.h"
-#include "apps/identity/training/config.h"
 #include "apps/identity/data/input_transform.h"
 #include "apps/identity/data/mnist.h"
+#include "apps/identity/files/checkpoint.h"
+#include "apps/identity/training/config.h"
 #include "apps/identity/training/process_group.h"
 #include "simdgrad/autograd/layers.h"
 #include "simdgrad/autograd/optimizers.h"
@@ -26,14 +26,14 @@
 namespace simdgrad::identity {
 
 struct LayerDiagnostics {
-  bool relu = true;            // dead-unit figures apply to ReLU layers only
+  bool relu = true;  // dead-unit figures apply to ReLU layers only
   int units = 0;
-  int dead_units = 0;          // never active on the validation set
-  int dead_zero_pixel = 0;     // of those, units whose pixel is 0 in every validation image:
-                               // even the exact solution W = I never activates them
-  int revived_units = 0;       // dead at the previous validation of this process, alive now
-  double dead_excess_fraction = 0;  // (dead - dead_zero_pixel) / (units - zero pixels)
-  double grad_norm = 0;        // RMS over the epoch's steps of ||dL/dW||_F
+  int dead_units = 0;                 // never active on the validation set
+  int dead_zero_pixel = 0;            // of those, units whose pixel is 0 in every validation image:
+                                      // even the exact solution W = I never activates them
+  int revived_units = 0;              // dead at the previous validation of this process, alive now
+  double dead_excess_fraction = 0;    // (dead - dead_zero_pixel) / (units - zero pixels)
+  double grad_norm = 0;               // RMS over the epoch's steps of ||dL/dW||_F
   double distance_from_identity = 0;  // ||W - I||_F / ||I||_F
 };
 
@@ -82,8 +82,8 @@ struct StepPhases {
 };
 
 struct StepResult {
-  double loss = 0;    // the batch's MSE before the update, in training units
-  double metric = 0;  // its MAPE
+  double loss = 0;      // the batch's MSE before the update, in training units
+  double metric = 0;    // its MAPE
   int stop_signal = 0;  // a signal that asked any process to stop, agreed by all after the step
 };
 
@@ -157,7 +157,8 @@ class Trainer {
   // Gives every process the whole optimizer state, of which each updated its shares.
   void gather_optimizer_state();
   // Sums an evaluation's figures over the processes, each having evaluated its share.
-  void sum_over_processes(Evaluation& evaluation, double& squared_sum, double& mape_sum, double& nonzero);
+  void sum_over_processes(Evaluation& evaluation, double& squared_sum, double& mape_sum,
+                          double& nonzero);
   // "epoch E, step S" of the step under way, for fault messages.
   std::string when() const;
   // "dense_2 (layer 3 of 4)".
@@ -165,8 +166,7 @@ class Trainer {
   // Throws NumericalFault naming `what` of `layer` and its first non-finite element, if any.
   void require_finite(MatrixView<const float> values, const char* what, size_t layer);
   std::vector<LayerDiagnostics> diagnose(const Evaluation& validation,
-                                         const std::vector<double>& grad_square_sums,
-                                         size_t steps);
+                                         const std::vector<double>& grad_square_sums, size_t steps);
   // The parameters and the optimizer state, by name: what a checkpoint holds.
   std::vector<autograd::NamedTensor<float>> checkpoint_tensors();
 
@@ -174,8 +174,8 @@ class Trainer {
   const Mnist& data_;
   ProcessGroup& group_;
   size_t train_rows_;
-  float pixel_factor_;  // stored pixel -> network input
-  autograd::Random rng_;  // shuffling; its state goes into checkpoints
+  float pixel_factor_;              // stored pixel -> network input
+  autograd::Random rng_;            // shuffling; its state goes into checkpoints
   InputTransform input_transform_;  // fitted on the training images; saved in checkpoints
   autograd::Sequential<float> model_;
   std::unique_ptr<autograd::Optimizer<float>> optimizer_;
@@ -183,12 +183,12 @@ class Trainer {
   autograd::Tape<float> tape_;
   Matrix<float> batch_;
   std::vector<uint32_t> order_;
-  std::vector<bool> zero_pixel_;  // pixel is 0 in every validation image
+  std::vector<bool> zero_pixel_;                // pixel is 0 in every validation image
   std::vector<std::vector<bool>> dead_before_;  // per layer, per unit: dead at the last validation
   std::vector<double> grad_square_sums_;  // per layer, ||dL/dW||² summed over the epoch's steps
   std::vector<float> parameter_square_sums_;  // per parameter, of the last step
-  std::vector<IndexRange> shares_;  // per parameter: the elements this process updates
-  std::vector<double> step_figures_;            // what a data-parallel step sums over the processes
+  std::vector<IndexRange> shares_;            // per parameter: the elements this process updates
+  std::vector<double> step_figures_;          // what a data-parallel step sums over the processes
   size_t step_in_epoch_ = 0;
   bool check_numerics_ = false;
   int epoch_ = 0;

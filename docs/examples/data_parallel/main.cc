@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--steps") == 0) steps = std::atoi(argv[2]);
   constexpr size_t kBatch = 64, kIn = 16, kOut = 4;
   if (steps < 1 || comm.size() > int(kBatch)) {
-    if (comm.rank() == 0) std::fprintf(stderr, "usage: mpiexec -n P data_parallel [--steps N], P <= %zu\n", kBatch);
+    if (comm.rank() == 0)
+      std::fprintf(stderr, "usage: mpiexec -n P data_parallel [--steps N], P <= %zu\n", kBatch);
     return 2;
   }
 
@@ -43,7 +44,8 @@ int main(int argc, char** argv) {
   std::vector<autograd::Parameter<float>*> backward_order = model.parameters();
   std::reverse(backward_order.begin(), backward_order.end());
   const GradientReducer::Exchange exchange = GradientReducer::best_exchange(comm);  // collective
-  GradientReducer reducer(comm, backward_order, GradientReducer::Result::kShares, size_t(1) << 20, exchange);
+  GradientReducer reducer(comm, backward_order, GradientReducer::Result::kShares, size_t(1) << 20,
+                          exchange);
   autograd::Adam<float> optimizer(model.parameters(), 0.02f);
   std::vector<IndexRange> mine;  // this process's share of each parameter
   for (autograd::Parameter<float>* p : model.parameters()) mine.push_back(reducer.share(*p));
@@ -62,31 +64,37 @@ int main(int argc, char** argv) {
     // processes, the losses and gradients are the whole batch's.
     tape.reset();
     const float weight = float(rows) / float(kBatch);
-    autograd::Var<float> prediction = model.forward(tape, tape.constant(MatrixView<const float>(x).block(first, 0, rows, kIn)));
+    autograd::Var<float> prediction =
+        model.forward(tape, tape.constant(MatrixView<const float>(x).block(first, 0, rows, kIn)));
     autograd::Var<float> part = autograd::scale(
-        autograd::mse_loss(prediction, tape.constant(MatrixView<const float>(y).block(first, 0, rows, kOut))), weight);
+        autograd::mse_loss(prediction,
+                           tape.constant(MatrixView<const float>(y).block(first, 0, rows, kOut))),
+        weight);
     tape.backward(part, [&](autograd::Parameter<float>& p) { reducer.ready(p); });
-    reducer.finish();                         // each gradient's share holds its sum over processes
-    optimizer.step_and_zero_grad(mine);       // this process's share of the update
-    reducer.gather_values();                  // everyone's updated shares, everywhere
+    reducer.finish();                    // each gradient's share holds its sum over processes
+    optimizer.step_and_zero_grad(mine);  // this process's share of the update
+    reducer.gather_values();             // everyone's updated shares, everywhere
 
     double sum[1] = {double(part.value()(0, 0))};
     comm.allreduce_sum(sum);
     loss = sum[0];
     if (step == 1) first_loss = loss;
-    if (comm.rank() == 0 && (step == 1 || step % 100 == 0)) std::printf("step %4d  loss %.6f\n", step, loss);
+    if (comm.rank() == 0 && (step == 1 || step % 100 == 0))
+      std::printf("step %4d  loss %.6f\n", step, loss);
   }
 
   // The same weights everywhere: each element's sum over processes is P times its own value.
   std::vector<double> weights, total;
-  for (autograd::Parameter<float>* p : model.parameters()) weights.insert(weights.end(), p->value.data(), p->value.data() + p->value.size());
+  for (autograd::Parameter<float>* p : model.parameters())
+    weights.insert(weights.end(), p->value.data(), p->value.data() + p->value.size());
   total = weights;
   comm.allreduce_sum(total);
   bool same = true;
   for (size_t i = 0; i < weights.size(); ++i) same = same && total[i] == weights[i] * comm.size();
   const bool learned = loss < first_loss / 100;
   if (comm.rank() == 0) {
-    std::printf("%d process%s (%s): loss %.6f -> %.6f, %s weights\n", comm.size(), comm.size() == 1 ? "" : "es",
+    std::printf("%d process%s (%s): loss %.6f -> %.6f, %s weights\n", comm.size(),
+                comm.size() == 1 ? "" : "es",
                 exchange == GradientReducer::Exchange::kSharedMemory ? "shared memory" : "messages",
                 first_loss, loss, same ? "the same" : "DIFFERENT");
   }

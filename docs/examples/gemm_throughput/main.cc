@@ -29,8 +29,8 @@ double best_seconds(int repetitions, Fn&& fn) {
   for (int i = 0; i < repetitions; ++i) {
     const auto start = std::chrono::steady_clock::now();
     fn();
-    best = std::min(best,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    best = std::min(
+        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return best;
 }
@@ -62,14 +62,13 @@ int main(int argc, char** argv) {
                           {Transpose::kNo, Transpose::kNo, 1024, 1024, 1024, "NN"}};
     for (const Case& c : cases) {
       // op(A) is M x K and op(B) is K x N: a transposed operand is stored the other way round.
-      const Matrix<float> a = c.ta == Transpose::kNo ? random_matrix(c.m, c.k, 1)
-                                                     : random_matrix(c.k, c.m, 1);
-      const Matrix<float> b = c.tb == Transpose::kNo ? random_matrix(c.k, c.n, 2)
-                                                     : random_matrix(c.n, c.k, 2);
+      const Matrix<float> a =
+          c.ta == Transpose::kNo ? random_matrix(c.m, c.k, 1) : random_matrix(c.k, c.m, 1);
+      const Matrix<float> b =
+          c.tb == Transpose::kNo ? random_matrix(c.k, c.n, 2) : random_matrix(c.n, c.k, 2);
       Matrix<float> out(c.m, c.n);
-      const double seconds = best_seconds(repetitions, [&] {
-        gemm<float>(c.ta, c.tb, 1.0f, a, b, 0.0f, out);
-      });
+      const double seconds =
+          best_seconds(repetitions, [&] { gemm<float>(c.ta, c.tb, 1.0f, a, b, 0.0f, out); });
       const double gflops = 2.0 * double(c.m) * double(c.n) * double(c.k) / seconds * 1e-9;
       char shape[32];
       std::snprintf(shape, sizeof shape, "%zux%zux%zu", c.m, c.n, c.k);

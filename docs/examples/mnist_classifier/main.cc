@@ -68,7 +68,8 @@ double test_accuracy(Sequential<float>& model, Tape<float>& tape, const Matrix<f
     tape.reset();
     NoGrad<float> no_grad(tape);
     const Var<float> logits = model.forward(
-        tape, tape.constant(MatrixView<const float>(images.view()).block(first, 0, rows, images.cols())));
+        tape,
+        tape.constant(MatrixView<const float>(images.view()).block(first, 0, rows, images.cols())));
     for (size_t r = 0; r < rows; ++r) {
       const float* row = logits.value().row(r);
       const size_t predicted = size_t(std::max_element(row, row + kClasses) - row);

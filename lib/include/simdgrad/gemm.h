@@ -8,8 +8,9 @@
 //
 // Threaded with OpenMP over tiles of C; K is never split across threads, so the result is
 // bitwise identical for any thread count. Denormals are flushed to zero while it runs (inputs
-// read as 0, results below the normal range written as 0), on every thread, then restored. Called from inside a parallel region it runs on the
-// calling thread. Shape mismatches throw std::invalid_argument naming the shapes.
+// read as 0, results below the normal range written as 0), on every thread, then restored. Called
+// from inside a parallel region it runs on the calling thread. Shape mismatches throw
+// std::invalid_argument naming the shapes.
 #pragma once
 
 #include "simdgrad/matrix.h"

@@ -107,7 +107,8 @@ class Matrix {
   // Copies of it own their memory.
   static Matrix borrowing(T* data, size_t rows, size_t cols) {
     if (reinterpret_cast<uintptr_t>(data) % 64 != 0) {
-      throw std::invalid_argument("Matrix::borrowing: the memory does not start on a 64-byte boundary");
+      throw std::invalid_argument(
+          "Matrix::borrowing: the memory does not start on a 64-byte boundary");
     }
     Matrix m;
     m.data_ = Storage(data, Release{false});

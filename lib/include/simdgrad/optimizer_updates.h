@@ -14,8 +14,8 @@ void sgd_momentum_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> v
 // Keras 2 RMSprop (no momentum, eps outside the square root, accumulator starts at 0):
 // a = rho*a + (1-rho)*g^2; p -= lr*g / (sqrt(a) + eps).
 template <class T>
-void rmsprop_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator, T lr,
-                    T rho, T eps);
+void rmsprop_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator, T lr, T rho,
+                    T eps);
 
 // Adam as Keras 2: step t >= 1, lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t);
 // m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g^2; p -= lr_t*m / (sqrt(v) + eps).
@@ -27,8 +27,8 @@ void adam_update(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> m, Matrix
 // pass over memory — bitwise what sum_squares(g) returns — for diagnostics that would otherwise
 // read every gradient once more.
 template <class T>
-T sgd_momentum_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g,
-                                     MatrixView<T> velocity, T lr, T momentum, bool nesterov);
+T sgd_momentum_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> velocity,
+                                     T lr, T momentum, bool nesterov);
 template <class T>
 T rmsprop_update_and_square_sum(MatrixView<T> p, MatrixView<const T> g, MatrixView<T> accumulator,
                                 T lr, T rho, T eps);

@@ -10,10 +10,13 @@
 
 namespace simdgrad {
 
-template <class T> T sum(MatrixView<const T> x);
-template <class T> T sum_squares(MatrixView<const T> x);
+template <class T>
+T sum(MatrixView<const T> x);
+template <class T>
+T sum_squares(MatrixView<const T> x);
 // Largest |x|; 0 for an empty view.
-template <class T> T max_abs(MatrixView<const T> x);
+template <class T>
+T max_abs(MatrixView<const T> x);
 
 template <class T>
 struct ErrorSums {
@@ -24,7 +27,7 @@ struct ErrorSums {
 // bitwise sum_squares(diff) and sum(|diff| / max(|target|, eps)) computed apart (MSE and
 // Keras' MAPE without their constant factors).
 template <class T>
-ErrorSums<T> squared_and_relative_errors(MatrixView<const T> prediction,
-                                         MatrixView<const T> target, T eps, MatrixView<T> diff);
+ErrorSums<T> squared_and_relative_errors(MatrixView<const T> prediction, MatrixView<const T> target,
+                                         T eps, MatrixView<T> diff);
 
 }  // namespace simdgrad

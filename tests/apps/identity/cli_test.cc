@@ -12,9 +12,9 @@
 
 #include "simdgrad/build_info.h"
 #include "tests/apps/identity/identity_cli.h"
+#include "tests/apps/identity/real_mnist.h"
 #include "tests/support/idx_files.h"
 #include "tests/support/target_names.h"
-#include "tests/apps/identity/real_mnist.h"
 
 namespace simdgrad::testing {
 namespace {
@@ -42,7 +42,8 @@ TEST_CASE("identity train writes its files and eval reproduces its test loss", "
   REQUIRE(train.exit_code == 0);
   REQUIRE(train.out.find("Epoch 1/1 - ") != std::string::npos);
   REQUIRE(train.out.find("Test loss: ") != std::string::npos);
-  for (const char* file : {"metrics.csv", "run.json", "model.safetensors", "reconstructions.png", "loss.svg"}) {
+  for (const char* file :
+       {"metrics.csv", "run.json", "model.safetensors", "reconstructions.png", "loss.svg"}) {
     REQUIRE(std::filesystem::file_size(out / file) > 0);
   }
   std::ifstream csv(out / "metrics.csv");
@@ -85,7 +86,8 @@ TEST_CASE("identity train writes its files and eval reproduces its test loss", "
   REQUIRE(resumed.out.find("Epoch 1/2") == std::string::npos);
 }
 
-TEST_CASE("a diverging run exits 3 naming the loss, or with --check-numerics the first tensor", "[app]") {
+TEST_CASE("a diverging run exits 3 naming the loss, or with --check-numerics the first tensor",
+          "[app]") {
   real_mnist();
   const auto out = fresh_folder("cli-diverging");
   // RMSprop moves every weight by about lr per step: 1e30 overflows the second step's forward.
@@ -119,22 +121,22 @@ TEST_CASE("identity study --quick writes the report, its figures and every secti
   std::stringstream report;
   report << std::ifstream(out / "identity-study.md").rdbuf();
   const std::string md = report.str();
-  for (const char* part : {"**Quick mode", "| 1. original | 4 layers (Keras recipe) |",
-                           "## Conditioning and the floor", "| condition number on the non-null part |",
-                           "| pixels 0 in every training image | 67 |", "**Predicted against measured.**",
-                           "## What RMSprop's and Adam's per-weight scaling does and does not fix",
-                           "| 1 layer, centered, Adam + cosine |", "## Dead units: when, where, and what they cost",
-                           "| an initialization: active output biases |",
-                           "## What stops four layers", "| centered inputs + cosine, 4 layers, seed 1 |",
-                           "## A way out from a random start", "| whitened inputs + cosine |",
-                           "## The answer: what to look at, and in what order"}) {
+  for (const char* part :
+       {"**Quick mode", "| 1. original | 4 layers (Keras recipe) |",
+        "## Conditioning and the floor", "| condition number on the non-null part |",
+        "| pixels 0 in every training image | 67 |", "**Predicted against measured.**",
+        "## What RMSprop's and Adam's per-weight scaling does and does not fix",
+        "| 1 layer, centered, Adam + cosine |", "## Dead units: when, where, and what they cost",
+        "| an initialization: active output biases |", "## What stops four layers",
+        "| centered inputs + cosine, 4 layers, seed 1 |", "## A way out from a random start",
+        "| whitened inputs + cosine |", "## The answer: what to look at, and in what order"}) {
     INFO(part);
     REQUIRE(md.find(part) != std::string::npos);
   }
-  for (const char* figure : {"identity-study-val-loss.svg", "identity-study-original.svg",
-                             "identity-study-spectrum.svg", "identity-study-gradient-descent.svg",
-                             "identity-study-dead-units.svg", "identity-study-recipes-1-layer.svg",
-                             "identity-study-recipes-4-layers.svg"}) {
+  for (const char* figure :
+       {"identity-study-val-loss.svg", "identity-study-original.svg", "identity-study-spectrum.svg",
+        "identity-study-gradient-descent.svg", "identity-study-dead-units.svg",
+        "identity-study-recipes-1-layer.svg", "identity-study-recipes-4-layers.svg"}) {
     INFO(figure);
     REQUIRE(std::filesystem::file_size(out / "figures" / figure) > 1000);
   }
@@ -149,21 +151,25 @@ TEST_CASE("identity gradcheck passes on the app's own model", "[app]") {
   REQUIRE(r.out.find("dense_3.weight") != std::string::npos);
 }
 
-TEST_CASE("a preconditioned, scheduled run names its recipe, and eval reproduces it from the "
-          "checkpoint alone", "[app]") {
+TEST_CASE(
+    "a preconditioned, scheduled run names its recipe, and eval reproduces it from the "
+    "checkpoint alone",
+    "[app]") {
   real_mnist();
   const auto out = fresh_folder("cli-train-recipe");
-  const Result train = identity_cli("train --limit 1000 --epochs 2 --layers 1 --threads 2 --precondition whiten "
-                                    "--scale unit --schedule cosine --warmup 0.5 --bias-init active --data " +
-                                    kMnistFolder.string() + " --out " + out.string());
+  const Result train = identity_cli(
+      "train --limit 1000 --epochs 2 --layers 1 --threads 2 --precondition whiten "
+      "--scale unit --schedule cosine --warmup 0.5 --bias-init active --data " +
+      kMnistFolder.string() + " --out " + out.string());
   INFO(train.out << train.err);
   REQUIRE(train.exit_code == 0);
-  REQUIRE(train.out.find("glorot init, cosine schedule, 0.5 epochs of warm-up, inputs whitened, active output "
-                         "biases, seed 1") != std::string::npos);
+  REQUIRE(train.out.find(
+              "glorot init, cosine schedule, 0.5 epochs of warm-up, inputs whitened, active output "
+              "biases, seed 1") != std::string::npos);
   std::stringstream run;
   run << std::ifstream(out / "run.json").rdbuf();
-  for (const char* field : {"\"precondition\": \"whiten\"", "\"schedule\": \"cosine\"", "\"warmup_epochs\": 0.5",
-                            "\"bias_init\": \"active\""}) {
+  for (const char* field : {"\"precondition\": \"whiten\"", "\"schedule\": \"cosine\"",
+                            "\"warmup_epochs\": 0.5", "\"bias_init\": \"active\""}) {
     INFO(field);
     REQUIRE(run.str().find(field) != std::string::npos);
   }
@@ -175,13 +181,15 @@ TEST_CASE("a preconditioned, scheduled run names its recipe, and eval reproduces
   REQUIRE(eval.out.find(test_loss.substr(0, test_loss.find('\n'))) != std::string::npos);
 }
 
-TEST_CASE("bad flags and values exit 2 with one line naming the flag and what is allowed", "[app]") {
+TEST_CASE("bad flags and values exit 2 with one line naming the flag and what is allowed",
+          "[app]") {
   struct Bad {
     const char* args;
     const char* says;  // the line must contain this
   };
   const Bad bad[] = {
-      {"frobnicate", "unknown command 'frobnicate': the commands are train, study, eval or gradcheck"},
+      {"frobnicate",
+       "unknown command 'frobnicate': the commands are train, study, eval or gradcheck"},
       {"", "say which command: train, study, eval or gradcheck"},
       {"train --epochs 0", "--epochs: must be from 1 to 100000, got 0"},
       {"train --epochs", "--epochs: needs a value"},
@@ -194,9 +202,11 @@ TEST_CASE("bad flags and values exit 2 with one line naming the flag and what is
       {"train --schedule step", "--schedule: 'step' is not one of constant or cosine"},
       {"train --precondition zca", "--precondition: 'zca' is not one of none, center or whiten"},
       {"train --bias-init one", "--bias-init: 'one' is not one of zero or active"},
-      {"train --exchange carrier-pigeon", "--exchange: 'carrier-pigeon' is not one of auto, shared-memory or messages"},
+      {"train --exchange carrier-pigeon",
+       "--exchange: 'carrier-pigeon' is not one of auto, shared-memory or messages"},
       {"train --warmup 30", "--warmup: must be at most the run's 20 epochs (--epochs), got 30"},
-      {"train --epochs 3 --warmup 3.5", "--warmup: must be at most the run's 3 epochs (--epochs), got 3.5"},
+      {"train --epochs 3 --warmup 3.5",
+       "--warmup: must be at most the run's 3 epochs (--epochs), got 3.5"},
       {"train --warmup -1", "--warmup: must be from 0 to 100000, got -1"},
       {"train --warmup nan", "--warmup: not a number: 'nan'"},
       {"train --seed -1", "--seed: must be from 0 to 18446744073709551615, got -1"},
@@ -204,7 +214,8 @@ TEST_CASE("bad flags and values exit 2 with one line naming the flag and what is
       {"study --seed x", "--seed: not a number: 'x'"},
       {"train --threads 0", "--threads: must be from 1 to 1024, got 0"},
       {"gradcheck --width 100", "--width: must be from 1 to 64, got 100"},
-      {"gradcheck --output-activation tanh", "--output-activation: 'tanh' is not one of relu or linear"},
+      {"gradcheck --output-activation tanh",
+       "--output-activation: 'tanh' is not one of relu or linear"},
       {"train --no-such-flag", "unknown flag or argument: --no-such-flag"},
       {"train --data /nonexistent/folder", "/nonexistent/folder"},
       {"train --resume /nonexistent.safetensors", "--resume: File does not exist"},
@@ -219,7 +230,8 @@ TEST_CASE("bad flags and values exit 2 with one line naming the flag and what is
     REQUIRE(r.err.find(b.says) != std::string::npos);
   }
   // A name is taken in any case, and a seed may be any 64-bit value.
-  const Result good = identity_cli("gradcheck --layers 1 --width 2 --seed 18446744073709551615 --output-activation LINEAR");
+  const Result good = identity_cli(
+      "gradcheck --layers 1 --width 2 --seed 18446744073709551615 --output-activation LINEAR");
   INFO(good.err);
   REQUIRE(good.exit_code == 0);
 }
@@ -238,7 +250,9 @@ TEST_CASE("an unknown SIMDGRAD_TARGET exits 2 before anything is written", "[app
   INFO(r.err);
   REQUIRE(r.exit_code == 2);
   REQUIRE(lines(r.err) == 1);
-  REQUIRE(r.err.rfind("identity: SIMDGRAD_TARGET=" + foreign + ": unknown or unsupported SIMD target", 0) == 0);
+  REQUIRE(r.err.rfind(
+              "identity: SIMDGRAD_TARGET=" + foreign + ": unknown or unsupported SIMD target", 0) ==
+          0);
   REQUIRE_FALSE(std::filesystem::exists(out / "run"));
   std::string always = kAlwaysRunnableTarget;
   const Result pinned = identity_cli_with_environment("SIMDGRAD_TARGET=" + always, "--version");
@@ -254,8 +268,10 @@ TEST_CASE("a damaged checkpoint given to --resume exits 2 naming the file", "[ap
   INFO(r.err);
   REQUIRE(r.exit_code == 2);
   REQUIRE(lines(r.err) == 1);
-  REQUIRE(r.err.find((folder / "model.safetensors").string() + ": not a valid checkpoint") != std::string::npos);
-  const Result with_layers = identity_cli("train --resume " + (folder / "model.safetensors").string() + " --layers 2");
+  REQUIRE(r.err.find((folder / "model.safetensors").string() + ": not a valid checkpoint") !=
+          std::string::npos);
+  const Result with_layers =
+      identity_cli("train --resume " + (folder / "model.safetensors").string() + " --layers 2");
   REQUIRE(with_layers.exit_code == 2);
   REQUIRE(with_layers.err.find("--layers cannot be combined with --resume") != std::string::npos);
 }

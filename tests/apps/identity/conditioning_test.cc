@@ -51,7 +51,8 @@ TEST_CASE("the spectrum's null space is the pixels never lit in training", "[app
   REQUIRE(f.train_loss < 1e-18);
   REQUIRE(f.unseen_pixels == 1);
   double pixel4 = 0;
-  for (size_t i = 0; i < 20; ++i) pixel4 += double(data.test.pixels[i * 9 + 4]) * data.test.pixels[i * 9 + 4];
+  for (size_t i = 0; i < 20; ++i)
+    pixel4 += double(data.test.pixels[i * 9 + 4]) * data.test.pixels[i * 9 + 4];
   REQUIRE(f.val_loss == Approx(pixel4 / (20 * 9)).epsilon(1e-9));
   REQUIRE(f.unseen_pixel_share == Approx(1.0).epsilon(1e-9));
 }
@@ -70,8 +71,8 @@ TEST_CASE("the spectrum predicts full-batch gradient descent on the linear model
   config.epochs = 12;
   identity::Trainer trainer(config, data);
   const auto predicted = identity::predicted_gradient_descent(
-      c, trainer.model().layer(0).weight().value.view(), trainer.model().layer(0).parameters()[1]->value.view(),
-      config.lr, config.epochs);
+      c, trainer.model().layer(0).weight().value.view(),
+      trainer.model().layer(0).parameters()[1]->value.view(), config.lr, config.epochs);
   for (int e = 0; e < config.epochs; ++e) {
     const double measured = trainer.train_epoch().loss;
     INFO("epoch " << e + 1 << ": measured " << measured << ", predicted " << predicted[size_t(e)]);
@@ -80,8 +81,10 @@ TEST_CASE("the spectrum predicts full-batch gradient descent on the linear model
   REQUIRE(predicted.back() < 0.5 * predicted.front());  // it did descend
 }
 
-TEST_CASE("a hidden layer's readout floor is the pixels' floor when it passes them on, and the "
-          "variance when it drops them", "[app]") {
+TEST_CASE(
+    "a hidden layer's readout floor is the pixels' floor when it passes them on, and the "
+    "variance when it drops them",
+    "[app]") {
   identity::Mnist data{images(80, 4, 5), images(30, 9, 6), "synthetic"};
   identity::TrainConfig config;
   config.layers = 2;

@@ -31,7 +31,8 @@ inline CliResult run_captured(const std::string& command) {
   const std::string tag = std::to_string(getpid());
   const auto out = folder / ("simdgrad-cli-" + tag + ".out");
   const auto err = folder / ("simdgrad-cli-" + tag + ".err");
-  const int status = std::system(("(" + command + ") >" + out.string() + " 2>" + err.string()).c_str());
+  const int status =
+      std::system(("(" + command + ") >" + out.string() + " 2>" + err.string()).c_str());
   CliResult result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
   std::filesystem::remove(out);
   std::filesystem::remove(err);

@@ -21,7 +21,8 @@ LabeledImages images(size_t n, size_t dark, uint64_t seed) {
   autograd::Random rng(seed);
   for (size_t i = 0; i < n; ++i) {
     const uint32_t shared = uint32_t(rng.below(128));
-    for (size_t p = 0; p < 9; ++p) s.pixels[i * 9 + p] = p == dark ? 0 : uint8_t(shared + rng.below(128));
+    for (size_t p = 0; p < 9; ++p)
+      s.pixels[i * 9 + p] = p == dark ? 0 : uint8_t(shared + rng.below(128));
   }
   return s;
 }
@@ -46,7 +47,8 @@ TEST_CASE("centering subtracts the training images' mean pixel values", "[app]")
   }
 }
 
-TEST_CASE("whitening gives unit covariance where the images vary and ignores unlit pixels", "[app]") {
+TEST_CASE("whitening gives unit covariance where the images vary and ignores unlit pixels",
+          "[app]") {
   const auto train = images(400, 4, 2);
   const auto t = identity::fit_input_transform(Precondition::kWhiten, train, train.count, 1.0f);
   const Matrix<float> z = transformed(t, train, 1.0f);
@@ -88,7 +90,8 @@ TEST_CASE("the whitening fit is the same to the bit for 1, 2 and 8 threads", "[a
   std::vector<identity::InputTransform> fits;
   for (int threads : {1, 2, 8}) {
     set_num_threads(threads);
-    fits.push_back(identity::fit_input_transform(Precondition::kWhiten, train, train.count, 1.0f / 255));
+    fits.push_back(
+        identity::fit_input_transform(Precondition::kWhiten, train, train.count, 1.0f / 255));
   }
   set_num_threads(saved);
   for (size_t i = 1; i < fits.size(); ++i) {

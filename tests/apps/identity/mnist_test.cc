@@ -23,8 +23,9 @@ TEST_CASE("load_mnist keeps one byte per pixel and the scale is a factor", "[app
 TEST_CASE("load_mnist says how to get MNIST when the folder is missing", "[app]") {
   const auto folder = fresh_folder("app-mnist-none") / "absent";
   REQUIRE_THROWS_WITH(identity::load_mnist(folder),
-                      folder.string() + ": no such folder (pass --data DIR, or run ./run.sh, "
-                                        "which fetches MNIST into data/mnist)");
+                      folder.string() +
+                          ": no such folder (pass --data DIR, or run ./run.sh, "
+                          "which fetches MNIST into data/mnist)");
 }
 
 }  // namespace simdgrad::testing

@@ -28,7 +28,8 @@ const std::string kLauncher = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_RO
 std::string mpiexec(int processes) { return kLauncher + " -n " + std::to_string(processes); }
 
 CliResult train(int processes, int threads, const std::string& args) {
-  const std::string identity = std::string(IDENTITY_BINARY) + " train --threads " + std::to_string(threads) + " " + args;
+  const std::string identity =
+      std::string(IDENTITY_BINARY) + " train --threads " + std::to_string(threads) + " " + args;
   return run_captured(processes == 0 ? identity : mpiexec(processes) + " " + identity);
 }
 
@@ -50,7 +51,8 @@ double largest_relative_difference(const identity::Checkpoint& a, const identity
     double scale = 0, difference = 0;
     for (size_t r = 0; r < x.rows(); ++r) {
       for (size_t c = 0; c < x.cols(); ++c) {
-        if (std::memcmp(&x(r, c), &y(r, c), sizeof(float)) != 0) difference = std::max(difference, double(std::abs(x(r, c) - y(r, c))));
+        if (std::memcmp(&x(r, c), &y(r, c), sizeof(float)) != 0)
+          difference = std::max(difference, double(std::abs(x(r, c) - y(r, c))));
         scale = std::max(scale, double(std::abs(x(r, c))));
       }
     }
@@ -93,8 +95,10 @@ size_t count(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("a run on 2 or 3 processes gives the same bits run to run, for 1 or 2 threads each and "
-          "for either exchange, and agrees with one process within rounding, whoever updates", "[mpi]") {
+TEST_CASE(
+    "a run on 2 or 3 processes gives the same bits run to run, for 1 or 2 threads each and "
+    "for either exchange, and agrees with one process within rounding, whoever updates",
+    "[mpi]") {
   real_mnist();
   const auto one = fresh_folder("mpi-one-process");
   const CliResult single = train(0, 2, kSmallRun + " --epochs 2 --out " + one.string());
@@ -106,20 +110,25 @@ TEST_CASE("a run on 2 or 3 processes gives the same bits run to run, for 1 or 2 
     int processes;
     std::string update, exchange_a, exchange_b;
   };
-  for (const Case& c : {Case{2, "replicated", "auto", "auto"}, Case{3, "replicated", "auto", "auto"},
-                        Case{3, "shared", "messages", "shared-memory"}}) {
+  for (const Case& c :
+       {Case{2, "replicated", "auto", "auto"}, Case{3, "replicated", "auto", "auto"},
+        Case{3, "shared", "messages", "shared-memory"}}) {
     const int processes = c.processes;
     const std::string& update = c.update;
     const std::string tag = std::to_string(processes) + "-" + update;
     const auto a = fresh_folder("mpi-" + tag + "-a");
     const auto b = fresh_folder("mpi-" + tag + "-b");
     const std::string run = kSmallRun + " --update " + update + " --epochs 2 --out ";
-    const CliResult first = train(processes, 1, "--exchange " + c.exchange_a + " " + run + a.string());
-    const CliResult second = train(processes, 2, "--exchange " + c.exchange_b + " " + run + b.string());
-    INFO(processes << " processes, " << update << " update\n" << first.out << first.err << second.out << second.err);
+    const CliResult first =
+        train(processes, 1, "--exchange " + c.exchange_a + " " + run + a.string());
+    const CliResult second =
+        train(processes, 2, "--exchange " + c.exchange_b + " " + run + b.string());
+    INFO(processes << " processes, " << update << " update\n"
+                   << first.out << first.err << second.out << second.err);
     REQUIRE(first.exit_code == 0);
     REQUIRE(second.exit_code == 0);
-    REQUIRE(first.out.find(std::to_string(processes) + " processes x 1 thread") != std::string::npos);
+    REQUIRE(first.out.find(std::to_string(processes) + " processes x 1 thread") !=
+            std::string::npos);
     REQUIRE(largest_relative_difference(checkpoint_in(a), checkpoint_in(b)) == 0);
     REQUIRE(losses(a) == losses(b));
     // Another split of each batch sums its gradients in another order: equal within float
@@ -137,10 +146,12 @@ TEST_CASE("only the first process prints and writes, the same files as one proce
   const auto two = fresh_folder("mpi-files-two");
   // Relative output folders, from fresh working folders: a file written by any process lands
   // in the folder listed.
-  const CliResult single = run_captured("cd " + one.string() + " && " + std::string(IDENTITY_BINARY) +
-                                        " train " + kSmallRun + " --epochs 1 --out run");
-  const CliResult parallel = run_captured("cd " + two.string() + " && " + mpiexec(3) + " " +
-                                          std::string(IDENTITY_BINARY) + " train " + kSmallRun + " --epochs 1 --out run");
+  const CliResult single =
+      run_captured("cd " + one.string() + " && " + std::string(IDENTITY_BINARY) + " train " +
+                   kSmallRun + " --epochs 1 --out run");
+  const CliResult parallel =
+      run_captured("cd " + two.string() + " && " + mpiexec(3) + " " + std::string(IDENTITY_BINARY) +
+                   " train " + kSmallRun + " --epochs 1 --out run");
   INFO(single.out << single.err << parallel.out << parallel.err);
   REQUIRE(single.exit_code == 0);
   REQUIRE(parallel.exit_code == 0);
@@ -151,8 +162,10 @@ TEST_CASE("only the first process prints and writes, the same files as one proce
   REQUIRE(parallel.err.empty());
 }
 
-TEST_CASE("a checkpoint resumes with any process count: with the same count it is the run that "
-          "never stopped, bitwise", "[mpi]") {
+TEST_CASE(
+    "a checkpoint resumes with any process count: with the same count it is the run that "
+    "never stopped, bitwise",
+    "[mpi]") {
   real_mnist();
   const auto straight = fresh_folder("mpi-resume-straight");
   const auto stopped = fresh_folder("mpi-resume-stopped");
@@ -161,7 +174,9 @@ TEST_CASE("a checkpoint resumes with any process count: with the same count it i
   REQUIRE(train(2, 1, kSmallRun + " --epochs 1 --out " + stopped.string()).exit_code == 0);
   std::filesystem::copy(stopped, other, std::filesystem::copy_options::recursive);
 
-  const CliResult same = train(2, 1, "--resume " + (stopped / "model.safetensors").string() + " --epochs 2 --out " + stopped.string());
+  const CliResult same = train(2, 1,
+                               "--resume " + (stopped / "model.safetensors").string() +
+                                   " --epochs 2 --out " + stopped.string());
   INFO(same.out << same.err);
   REQUIRE(same.exit_code == 0);
   REQUIRE(largest_relative_difference(checkpoint_in(straight), checkpoint_in(stopped)) == 0);
@@ -170,8 +185,9 @@ TEST_CASE("a checkpoint resumes with any process count: with the same count it i
   for (int processes : {3, 0}) {  // three processes, and one without mpiexec
     const auto folder = fresh_folder("mpi-resume-" + std::to_string(processes));
     std::filesystem::copy(other / "model.safetensors", folder / "model.safetensors");
-    const CliResult resumed = train(processes, 1, "--resume " + (folder / "model.safetensors").string() +
-                                                      " --epochs 2 --out " + folder.string());
+    const CliResult resumed = train(processes, 1,
+                                    "--resume " + (folder / "model.safetensors").string() +
+                                        " --epochs 2 --out " + folder.string());
     INFO(processes << " processes\n" << resumed.out << resumed.err);
     REQUIRE(resumed.exit_code == 0);
     REQUIRE(resumed.out.find("Epoch 2/2 - ") != std::string::npos);
@@ -180,20 +196,21 @@ TEST_CASE("a checkpoint resumes with any process count: with the same count it i
   }
 }
 
-TEST_CASE("a process that fails ends the run naming itself, and the checkpoint stays whole", "[mpi]") {
+TEST_CASE("a process that fails ends the run naming itself, and the checkpoint stays whole",
+          "[mpi]") {
   real_mnist();
   const auto folder = fresh_folder("mpi-failing-process");
   REQUIRE(train(2, 1, kSmallRun + " --epochs 1 --out " + folder.string()).exit_code == 0);
   const std::string checkpoint = (folder / "model.safetensors").string();
   const std::string before = read_text(checkpoint);
-  const std::string identity = std::string(IDENTITY_BINARY) + " train --threads 1 --resume " + checkpoint +
-                               " --epochs 3 --out " + folder.string();
+  const std::string identity = std::string(IDENTITY_BINARY) + " train --threads 1 --resume " +
+                               checkpoint + " --epochs 3 --out " + folder.string();
   const auto empty = fresh_folder("mpi-failing-process-no-data");
 
   SECTION("its data folder is missing") {
     // One launch, two programs: the second process is given another data folder.
-    const CliResult run = run_captured(kLauncher + " -n 1 " +
-                                       identity + " : -n 1 " + identity + " --data " + empty.string());
+    const CliResult run = run_captured(kLauncher + " -n 1 " + identity + " : -n 1 " + identity +
+                                       " --data " + empty.string());
     INFO(run.out << run.err);
     REQUIRE(run.exit_code == 2);
     REQUIRE(run.err.find("rank 1 of 2: ") != std::string::npos);
@@ -201,41 +218,47 @@ TEST_CASE("a process that fails ends the run naming itself, and the checkpoint s
     REQUIRE(read_text(checkpoint) == before);  // it failed before anything was written
   }
   SECTION("its configuration differs") {
-    const CliResult run = run_captured(kLauncher + " -n 1 " +
-                                       std::string(IDENTITY_BINARY) + " train --threads 1 " +
-                                       kSmallRun + " --epochs 1 --out " + folder.string() + " : -n 1 " +
-                                       std::string(IDENTITY_BINARY) + " train --threads 1 " + kSmallRun +
-                                       " --seed 2 --epochs 1 --out " + folder.string());
+    const CliResult run = run_captured(
+        kLauncher + " -n 1 " + std::string(IDENTITY_BINARY) + " train --threads 1 " + kSmallRun +
+        " --epochs 1 --out " + folder.string() + " : -n 1 " + std::string(IDENTITY_BINARY) +
+        " train --threads 1 " + kSmallRun + " --seed 2 --epochs 1 --out " + folder.string());
     INFO(run.out << run.err);
     REQUIRE(run.exit_code == 2);
-    REQUIRE(run.err.find("configuration, data or checkpoint differ from another process's") != std::string::npos);
+    REQUIRE(run.err.find("configuration, data or checkpoint differ from another process's") !=
+            std::string::npos);
     REQUIRE(read_text(checkpoint) == before);
   }
   SECTION("its --exchange differs, or asks for shared memory under replicated updates") {
-    const std::string each = std::string(IDENTITY_BINARY) + " train --threads 1 " + kSmallRun + " --epochs 1 --out " +
-                             folder.string();
+    const std::string each = std::string(IDENTITY_BINARY) + " train --threads 1 " + kSmallRun +
+                             " --epochs 1 --out " + folder.string();
     const CliResult differing =
-        run_captured(kLauncher + " -n 1 " + each + " --exchange messages : -n 1 " + each + " --exchange shared-memory");
+        run_captured(kLauncher + " -n 1 " + each + " --exchange messages : -n 1 " + each +
+                     " --exchange shared-memory");
     INFO(differing.out << differing.err);
     REQUIRE(differing.exit_code == 2);
-    REQUIRE(differing.err.find("the --update and --exchange differ from another process's") != std::string::npos);
-    const CliResult replicated = train(2, 1, kSmallRun + " --update replicated --exchange shared-memory --epochs 1 --out " +
-                                                 folder.string());
+    REQUIRE(differing.err.find("the --update and --exchange differ from another process's") !=
+            std::string::npos);
+    const CliResult replicated =
+        train(2, 1,
+              kSmallRun + " --update replicated --exchange shared-memory --epochs 1 --out " +
+                  folder.string());
     INFO(replicated.out << replicated.err);
     REQUIRE(replicated.exit_code == 2);
-    REQUIRE(replicated.err.find("--exchange shared-memory needs --update shared") != std::string::npos);
+    REQUIRE(replicated.err.find("--exchange shared-memory needs --update shared") !=
+            std::string::npos);
     REQUIRE(read_text(checkpoint) == before);
   }
   SECTION("it is killed") {
     // The second process records its id and is killed without warning a second in, in the
     // middle of a run of a thousand short epochs, each ending in a checkpoint.
     const auto pid_file = folder / "second.pid";
-    const std::string long_run = std::string(IDENTITY_BINARY) + " train --threads 1 --resume " + checkpoint +
-                                 " --epochs 1000 --out " + folder.string();
-    const CliResult run = run_captured(
-        kLauncher + " -n 1 " + long_run + " : -n 1 sh -c 'echo $$ > " + pid_file.string() + "; exec " + long_run +
-        "' & launcher=$!; while [ ! -s " + pid_file.string() + " ]; do sleep 0.05; done; sleep 1; kill -9 $(cat " +
-        pid_file.string() + "); wait $launcher");
+    const std::string long_run = std::string(IDENTITY_BINARY) + " train --threads 1 --resume " +
+                                 checkpoint + " --epochs 1000 --out " + folder.string();
+    const CliResult run =
+        run_captured(kLauncher + " -n 1 " + long_run + " : -n 1 sh -c 'echo $$ > " +
+                     pid_file.string() + "; exec " + long_run + "' & launcher=$!; while [ ! -s " +
+                     pid_file.string() + " ]; do sleep 0.05; done; sleep 1; kill -9 $(cat " +
+                     pid_file.string() + "); wait $launcher");
     INFO(run.out << run.err);
     REQUIRE(run.exit_code != 0);
     REQUIRE(run.err.find("rank 1") != std::string::npos);
@@ -245,41 +268,49 @@ TEST_CASE("a process that fails ends the run naming itself, and the checkpoint s
   REQUIRE_NOTHROW(identity::load_checkpoint(checkpoint));
 }
 
-TEST_CASE("a signal stops every process after the same step, leaving a usable checkpoint", "[mpi]") {
+TEST_CASE("a signal stops every process after the same step, leaving a usable checkpoint",
+          "[mpi]") {
   real_mnist();
   const auto folder = fresh_folder("mpi-interrupted");
   // Each process keeps its own standard error and id in files: mpiexec stops forwarding output
   // once it is interrupted itself.
-  const std::string identity = std::string(IDENTITY_BINARY) + " train --threads 1 --epochs 100 --data " +
-                               kMnistFolder.string() + " --out " + folder.string();
-  const std::string each_process = "sh -c 'echo $$ > " + folder.string() + "/pid.$OMPI_COMM_WORLD_RANK; exec " +
-                                   identity + " 2>" + folder.string() + "/stderr.$OMPI_COMM_WORLD_RANK'";
+  const std::string identity = std::string(IDENTITY_BINARY) +
+                               " train --threads 1 --epochs 100 --data " + kMnistFolder.string() +
+                               " --out " + folder.string();
+  const std::string each_process = "sh -c 'echo $$ > " + folder.string() +
+                                   "/pid.$OMPI_COMM_WORLD_RANK; exec " + identity + " 2>" +
+                                   folder.string() + "/stderr.$OMPI_COMM_WORLD_RANK'";
   const auto checkpoint = folder / "model.safetensors";
   // The signal comes once the run's first checkpoint is on disk, half a second into the first
   // epoch (60,000 images take seconds): not while the first process writes a checkpoint, which
   // may outlast the second mpiexec grants before it kills (the previous checkpoint would stay,
   // whole, but nobody would say so).
-  const std::string started = " & launcher=$!; while [ ! -f " + checkpoint.string() + " ]; do sleep 0.05; done; sleep 0.5; ";
+  const std::string started = " & launcher=$!; while [ ! -f " + checkpoint.string() +
+                              " ]; do sleep 0.05; done; sleep 0.5; ";
 
   SECTION("SIGINT to mpiexec") {
     // mpiexec answers SIGINT by sending SIGTERM to every process, and kills those still running
     // a second later; it exits 1 itself.
-    const CliResult run = run_captured(mpiexec(2) + " " + each_process + started + "kill -INT $launcher; wait $launcher");
+    const CliResult run = run_captured(mpiexec(2) + " " + each_process + started +
+                                       "kill -INT $launcher; wait $launcher");
     INFO(run.out << run.err);
     REQUIRE(run.exit_code != 0);
   }
   SECTION("SIGTERM to one process") {
     // The others learn of it at the end of the step: all stop after the same one, exit 143.
-    const CliResult run = run_captured(mpiexec(2) + " " + each_process + started + "kill -TERM $(cat " +
-                                       folder.string() + "/pid.1); wait $launcher");
+    const CliResult run =
+        run_captured(mpiexec(2) + " " + each_process + started + "kill -TERM $(cat " +
+                     folder.string() + "/pid.1); wait $launcher");
     INFO(run.out << run.err);
     REQUIRE(run.exit_code == 143);
   }
   const std::string first = read_text(folder / "stderr.0");
   INFO(first);
-  REQUIRE(first.find("identity: interrupted by SIGTERM; " + checkpoint.string() + " holds epoch ") != std::string::npos);
+  REQUIRE(first.find("identity: interrupted by SIGTERM; " + checkpoint.string() +
+                     " holds epoch ") != std::string::npos);
   REQUIRE(read_text(folder / "stderr.1").empty());  // the first process speaks for all
-  const CliResult eval = run_captured(std::string(IDENTITY_BINARY) + " eval " + checkpoint.string());
+  const CliResult eval =
+      run_captured(std::string(IDENTITY_BINARY) + " eval " + checkpoint.string());
   INFO(eval.err);
   REQUIRE(eval.exit_code == 0);
 }

@@ -4,23 +4,23 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <cmath>
 
 #include <cstring>
 
 #include "apps/identity/files/checkpoint.h"
 #include "apps/identity/training/trainer.h"
 #include "simdgrad/threading.h"
-#include "tests/support/idx_files.h"
 #include "tests/apps/identity/real_mnist.h"
+#include "tests/support/idx_files.h"
 
 namespace simdgrad::testing {
 
-using identity::Trainer;
 using identity::TrainConfig;
+using identity::Trainer;
 
 namespace {
 TrainConfig small_config() {
@@ -34,7 +34,8 @@ TrainConfig small_config() {
 bool same_weights(Trainer& a, Trainer& b) {
   const auto pa = a.model().parameters(), pb = b.model().parameters();
   for (size_t i = 0; i < pa.size(); ++i) {
-    if (std::memcmp(pa[i]->value.data(), pb[i]->value.data(), pa[i]->value.size() * sizeof(float)) != 0) {
+    if (std::memcmp(pa[i]->value.data(), pb[i]->value.data(),
+                    pa[i]->value.size() * sizeof(float)) != 0) {
       return false;
     }
   }
@@ -132,7 +133,8 @@ TEST_CASE("the same seed gives the same figures to the last bit for 1, 2 and 8 t
   REQUIRE(losses[1] == losses[5]);
 }
 
-TEST_CASE("a checkpoint carries the fitted input transform; restoring it replaces the refitted one", "[app]") {
+TEST_CASE("a checkpoint carries the fitted input transform; restoring it replaces the refitted one",
+          "[app]") {
   const auto& mnist = real_mnist();
   auto config = recipe(true);
   config.limit = 1000;
@@ -152,7 +154,8 @@ TEST_CASE("a checkpoint carries the fitted input transform; restoring it replace
   // A checkpoint of an unpreconditioned run lacks the tensors a whitened run needs.
   const auto plain = fresh_folder("transform-plain") / "model.safetensors";
   Trainer(small_config(), mnist).save(plain);
-  REQUIRE_THROWS_WITH(other.restore(identity::load_checkpoint(plain), plain), Catch::Contains("input.matrix"));
+  REQUIRE_THROWS_WITH(other.restore(identity::load_checkpoint(plain), plain),
+                      Catch::Contains("input.matrix"));
 }
 
 TEST_CASE("a damaged checkpoint is refused with the file and the fault named", "[app]") {
@@ -162,9 +165,10 @@ TEST_CASE("a damaged checkpoint is refused with the file and the fault named", "
                       (folder / "short.safetensors").string() +
                           ": not a valid checkpoint: shorter than the 8-byte header length");
   write_raw(folder / "long.safetensors", std::string("\xff\0\0\0\0\0\0\0{}", 10));
-  REQUIRE_THROWS_WITH(identity::load_checkpoint(folder / "long.safetensors"),
-                      (folder / "long.safetensors").string() +
-                          ": not a valid checkpoint: header length 255 runs past the end of the file");
+  REQUIRE_THROWS_WITH(
+      identity::load_checkpoint(folder / "long.safetensors"),
+      (folder / "long.safetensors").string() +
+          ": not a valid checkpoint: header length 255 runs past the end of the file");
 }
 
 namespace {
@@ -189,8 +193,10 @@ TEST_CASE("a checkpoint whose data or header changed after writing is refused", 
   REQUIRE(loaded.tensors.at("w")(2, 4) == weight(2, 4));
 
   const std::string bytes = read_bytes(good);
-  const std::string mismatch = ": not a valid checkpoint: checksum mismatch (the file was truncated, torn or edited)";
-  auto require_refused = [&](const std::string& name, const std::string& damaged, const std::string& why) {
+  const std::string mismatch =
+      ": not a valid checkpoint: checksum mismatch (the file was truncated, torn or edited)";
+  auto require_refused = [&](const std::string& name, const std::string& damaged,
+                             const std::string& why) {
     INFO(name);
     write_raw(folder / name, damaged);
     REQUIRE_THROWS_WITH(identity::load_checkpoint(folder / name), (folder / name).string() + why);
@@ -211,10 +217,12 @@ TEST_CASE("a checkpoint whose data or header changed after writing is refused", 
   const size_t key = unsigned_copy.find("\"checksum\"");
   REQUIRE(key != std::string::npos);
   unsigned_copy[key + 1] = 'C';
-  require_refused("unsigned.safetensors", unsigned_copy, ": not a valid checkpoint: it has no checksum");
+  require_refused("unsigned.safetensors", unsigned_copy,
+                  ": not a valid checkpoint: it has no checksum");
 }
 
-TEST_CASE("check_numerics names the first non-finite activation or gradient, layer and step", "[app]") {
+TEST_CASE("check_numerics names the first non-finite activation or gradient, layer and step",
+          "[app]") {
   auto config = small_config();
   config.layers = 2;
   config.batch = 100;
@@ -259,19 +267,22 @@ TEST_CASE("check_numerics names the first non-finite activation or gradient, lay
   }
 }
 
-TEST_CASE("the fuzzers' seed checkpoint parses, and every past finding ends in a clean error", "[app]") {
+TEST_CASE("the fuzzers' seed checkpoint parses, and every past finding ends in a clean error",
+          "[app]") {
   const std::filesystem::path fuzz = SIMDGRAD_SOURCE_DIR "/tests/fuzz";
   // A fuzzer input is a mode byte (1: verify the checksum) followed by the checkpoint.
   const std::string seed = read_bytes(fuzz / "corpus/checkpoint/verified");
-  const identity::Checkpoint checkpoint = identity::parse_checkpoint(std::string_view(seed).substr(1), "seed");
+  const identity::Checkpoint checkpoint =
+      identity::parse_checkpoint(std::string_view(seed).substr(1), "seed");
   REQUIRE(checkpoint.tensors.at("dense_0.weight")(1, 2) == -0.25f);
   REQUIRE(checkpoint.metadata.at("step") == "10");
   size_t replayed = 0;
   for (const auto& entry : std::filesystem::directory_iterator(fuzz / "regressions/checkpoint")) {
     INFO(entry.path());
     const std::string input = read_bytes(entry.path());
-    REQUIRE_THROWS_AS(identity::parse_checkpoint(std::string_view(input).substr(1), "finding", input[0] & 1),
-                      std::runtime_error);
+    REQUIRE_THROWS_AS(
+        identity::parse_checkpoint(std::string_view(input).substr(1), "finding", input[0] & 1),
+        std::runtime_error);
     ++replayed;
   }
   REQUIRE(replayed > 0);

@@ -53,10 +53,10 @@ enum class GradcheckRule {
 
 struct GradcheckOptions {
   GradcheckRule rule = GradcheckRule::kErrorEstimate;
-  double eps = 1e-4;    // the step h (the estimate rule also steps h/2)
-  double safety = 10;   // kErrorEstimate: allowed error = safety · estimated error
-  double atol = 1e-5;   // kTolerance
-  double rtol = 1e-3;   // kTolerance
+  double eps = 1e-4;   // the step h (the estimate rule also steps h/2)
+  double safety = 10;  // kErrorEstimate: allowed error = safety · estimated error
+  double atol = 1e-5;  // kTolerance
+  double rtol = 1e-3;  // kTolerance
   bool directional = false;
   int directions = 4;  // random directions per input in directional mode
   uint64_t seed = 1;

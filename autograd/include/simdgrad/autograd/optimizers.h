@@ -33,7 +33,8 @@ class Optimizer {
   // share of the update one process of a sharded data-parallel run owns. Only those elements of
   // each gradient are read, and grad_square_sums sums over them. Element by element the update
   // is bitwise the whole step's.
-  void step_and_zero_grad(std::span<const IndexRange> parts, std::vector<T>* grad_square_sums = nullptr);
+  void step_and_zero_grad(std::span<const IndexRange> parts,
+                          std::vector<T>* grad_square_sums = nullptr);
 
   // The rate the next step uses; a schedule (schedules.h) sets it before each step.
   T learning_rate() const { return lr_; }
@@ -105,8 +106,8 @@ class Rmsprop : public Optimizer<T> {
 template <class T>
 class Adam : public Optimizer<T> {
  public:
-  Adam(std::vector<Parameter<T>*> parameters, T lr = T(1e-3), T beta1 = T(0.9),
-       T beta2 = T(0.999), T epsilon = T(1e-7));
+  Adam(std::vector<Parameter<T>*> parameters, T lr = T(1e-3), T beta1 = T(0.9), T beta2 = T(0.999),
+       T epsilon = T(1e-7));
   std::string name() const override { return "adam"; }
 
  private:

@@ -51,7 +51,9 @@ class Communicator {
   Request start_allreduce_sum(std::span<float> values) const;
 
   // Rank r's share of n elements split in rank order: [n r / P, n (r + 1) / P).
-  IndexRange share_of(size_t n, int rank) const { return balanced_part(n, size_t(rank), size_t(size_)); }
+  IndexRange share_of(size_t n, int rank) const {
+    return balanced_part(n, size_t(rank), size_t(size_));
+  }
   IndexRange share_of(size_t n) const { return share_of(n, rank_); }
   // A reduce-scatter in flight: every other rank's contribution to this rank's share arrives
   // in its own part of a scratch buffer while this rank's contributions to theirs leave.
@@ -84,7 +86,8 @@ class Communicator {
   // `into` is done, `values` and `scratch` (reduce_scatter_scratch elements) belong to MPI.
   // Open MPI 4.1's MPI_Reduce_scatter took 0.49-0.53 ms for a 2.46 MB weight between 2 local
   // ranks, more than its whole all-reduce (0.35 ms), and its non-blocking one 3x as long.
-  void start_reduce_scatter_sum(std::span<float> values, std::span<float> scratch, ReduceScatter& into) const;
+  void start_reduce_scatter_sum(std::span<float> values, std::span<float> scratch,
+                                ReduceScatter& into) const;
   // Gives every rank the whole of `values`, each rank's share taken from that rank's copy
   // (MPI_Allgatherv in place).
   void allgather_shares(std::span<float> values) const;

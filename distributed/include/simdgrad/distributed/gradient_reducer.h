@@ -52,7 +52,8 @@ class GradientReducer {
   // std::invalid_argument) the constructor moves every parameter's value and gradient, contents
   // kept, into memory the ranks share and owned by the reducer: use the parameters only while
   // the reducer lives, and end every step with gather_values().
-  GradientReducer(const Communicator& communicator, std::vector<autograd::Parameter<float>*> parameters,
+  GradientReducer(const Communicator& communicator,
+                  std::vector<autograd::Parameter<float>*> parameters,
                   Result result = Result::kSums, size_t bucket_bytes = size_t(1) << 20,
                   Exchange exchange = Exchange::kMessages);
   ~GradientReducer();
@@ -90,11 +91,11 @@ class GradientReducer {
     std::vector<size_t> members;  // indices into parameters_
     std::vector<size_t> offsets;  // of each member in the bucket's elements
     size_t elements = 0;
-    bool packed = false;          // members copied into `buffer`, else one summed where it lies
-    std::vector<float> buffer;    // the packed members
-    std::vector<float> arrivals;  // Result::kShares: the other ranks' contributions to this share
-    size_t waiting = 0;           // members not ready yet this step
-    Communicator::Request request;             // Result::kSums
+    bool packed = false;            // members copied into `buffer`, else one summed where it lies
+    std::vector<float> buffer;      // the packed members
+    std::vector<float> arrivals;    // Result::kShares: the other ranks' contributions to this share
+    size_t waiting = 0;             // members not ready yet this step
+    Communicator::Request request;  // Result::kSums
     Communicator::ReduceScatter reduce_scatter;  // Result::kShares
   };
   size_t index_of(const autograd::Parameter<float>& p) const;
@@ -126,9 +127,9 @@ class GradientReducer {
   // Where each parameter's value and gradient lie in a rank's segment (bytes; the rank's
   // counters come first).
   std::vector<size_t> value_offset_, gradient_offset_;
-  size_t next_to_sum_ = 0;          // kSharedMemory: buckets of this step summed
-  uint64_t steps_finished_ = 0;     // finish() calls
-  uint64_t values_published_ = 0;   // gather_values() calls
+  size_t next_to_sum_ = 0;         // kSharedMemory: buckets of this step summed
+  uint64_t steps_finished_ = 0;    // finish() calls
+  uint64_t values_published_ = 0;  // gather_values() calls
 };
 
 }  // namespace simdgrad::distributed
