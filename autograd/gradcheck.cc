@@ -122,140 +122,185 @@ struct Comparison {
   }
 };
 
+// One check: the analytic gradients from one backward pass, then each input's numeric
+// derivatives, element by element or along random directions.
+template <class T>
+class GradientChecker {
+ public:
+  GradientChecker(const GradcheckFunction<T>& f, const std::vector<Parameter<T>*>& inputs,
+                  const GradcheckOptions& options)
+      : inputs_(inputs), options_(options), objective_(f, inputs, options.seed) {
+    tape_.set_kink_tracking(true);
+  }
+
+  GradcheckReport run() {
+    record_analytic_gradients();
+    GradcheckReport report;
+    Random directions(options_.seed + 1);
+    double max_analytic = 0, max_numeric = 0;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      GradcheckInputReport& r = report.inputs.emplace_back();
+      r.name = inputs_[i]->name;
+      Comparison compare{r};
+      if (options_.directional) {
+        compare_directions(i, directions, compare);
+      } else {
+        compare_elements(i, compare);
+      }
+      compare.finish(options_);
+      max_analytic = std::max(max_analytic, compare.max_analytic);
+      max_numeric = std::max(max_numeric, compare.max_numeric);
+    }
+    conclude(report, max_analytic, max_numeric);
+    return report;
+  }
+
+ private:
+  bool estimates() const { return options_.rule == GradcheckRule::kErrorEstimate; }
+
+  // The analytic gradients, with the inputs' own gradients saved and restored around them. A
+  // gradient flagged zero (Parameter::grad_is_zero) keeps its flag too.
+  void record_analytic_gradients() {
+    std::vector<Matrix<T>> saved_grads;
+    std::vector<bool> saved_zero_flags;
+    for (Parameter<T>* p : inputs_) {
+      saved_grads.push_back(p->grad);
+      saved_zero_flags.push_back(p->grad_is_zero);
+      fill(p->grad.view(), T(0));
+      p->grad_is_zero = false;
+    }
+    Var<T> loss = objective_.record(tape_);
+    base_kinks_ = tape_.kink_pattern();
+    tape_.backward(loss);
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      analytic_.push_back(inputs_[i]->grad);
+      inputs_[i]->grad = saved_grads[i];
+      inputs_[i]->grad_is_zero = saved_zero_flags[i];
+    }
+  }
+
+  // The central difference at offset h: move_to(h) puts the input at offset h and returns the
+  // offset actually taken (rounding to T can change it); move_to(0) restores it.
+  template <class MoveTo>
+  double central_difference(const MoveTo& move_to, double h, bool* crossed, double* magnitude) {
+    const double h_plus = move_to(+h);
+    const auto plus = objective_.evaluate(tape_, &kinks_);
+    *crossed |= kinks_ != base_kinks_;
+    const double h_minus = move_to(-h);
+    const auto minus = objective_.evaluate(tape_, &kinks_);
+    *crossed |= kinks_ != base_kinks_;
+    move_to(0.0);
+    *magnitude = std::max({*magnitude, plus.magnitude, minus.magnitude});
+    return (plus.value - minus.value) / (h_plus - h_minus);
+  }
+
+  // The numeric derivative along one element or direction, and the error its rule allows.
+  template <class MoveTo>
+  Numeric numeric_derivative(const MoveTo& move_to) {
+    bool crossed = false;
+    double magnitude = 0;
+    const double at_h = central_difference(move_to, options_.eps, &crossed, &magnitude);
+    if (!estimates()) {
+      return Numeric{at_h, options_.atol + options_.rtol * std::abs(at_h), crossed};
+    }
+    // Central differences err by c·h² + rounding: halving h quarters the first, so their
+    // disagreement bounds what is left after extrapolating it away; rounding adds at most
+    // about 3·u·F/h to the extrapolated value.
+    const double unit_roundoff = std::numeric_limits<T>::epsilon() / 2;
+    const double at_half = central_difference(move_to, options_.eps / 2, &crossed, &magnitude);
+    const double extrapolated = at_half + (at_half - at_h) / 3;
+    const double error = std::abs(at_half - at_h) + 3 * unit_roundoff * magnitude / options_.eps;
+    return Numeric{extrapolated, options_.safety * error, crossed};
+  }
+
+  void compare_elements(size_t i, Comparison& compare) {
+    T* x = inputs_[i]->value.data();
+    for (size_t e = 0; e < inputs_[i]->value.size(); ++e) {
+      const T original = x[e];
+      const Numeric numeric = numeric_derivative([&](double h) {
+        x[e] = h == 0.0 ? original : T(double(original) + h);
+        return double(x[e]) - double(original);
+      });
+      if (numeric.crossed_kink) {
+        ++compare.report.skipped_kinks;
+        continue;
+      }
+      compare.add(e, double(analytic_[i].data()[e]), numeric);
+    }
+  }
+
+  void compare_directions(size_t i, Random& directions, Comparison& compare) {
+    T* x = inputs_[i]->value.data();
+    const size_t n = inputs_[i]->value.size();
+    std::vector<double> u(n);
+    const std::vector<T> original(x, x + n);
+    for (int d = 0; d < options_.directions; ++d) {
+      const double along = random_direction(directions, analytic_[i], u);
+      const Numeric numeric = numeric_derivative([&](double h) {
+        for (size_t e = 0; e < n; ++e) {
+          x[e] = h == 0.0 ? original[e] : T(double(original[e]) + h * u[e]);
+        }
+        return h;
+      });
+      if (numeric.crossed_kink) {
+        ++compare.report.skipped_kinks;
+        continue;
+      }
+      compare.add(size_t(d), along, numeric);
+    }
+  }
+
+  // Draws a unit direction u and returns the analytic derivative along it, gradient · u.
+  static double random_direction(Random& directions, const Matrix<T>& gradient,
+                                 std::vector<double>& u) {
+    double norm = 0;
+    for (double& ue : u) {
+      ue = directions.normal();
+      norm += ue * ue;
+    }
+    norm = std::sqrt(norm);
+    double along = 0;
+    for (size_t e = 0; e < u.size(); ++e) {
+      u[e] /= norm;
+      along += double(gradient.data()[e]) * u[e];
+    }
+    return along;
+  }
+
+  // The verdict over every input, and why it failed when it did.
+  void conclude(GradcheckReport& report, double max_analytic, double max_numeric) const {
+    report.passed = std::all_of(report.inputs.begin(), report.inputs.end(),
+                                [](const GradcheckInputReport& r) { return r.passed; });
+    for (const auto& r : report.inputs) {
+      if (r.checked == 0) {
+        report.passed = false;
+        report.failure = "input '" + r.name + "': nothing was compared (every element skipped)";
+      }
+    }
+    // All zero up to the evaluations' own noise: nothing could have disagreed.
+    const double zero_level = estimates() ? 0 : options_.atol;
+    if (report.failure.empty() && max_analytic == 0 && max_numeric <= zero_level) {
+      report.passed = false;
+      report.failure =
+          "every analytic and numeric gradient is zero: this check could not have failed";
+    }
+    if (report.failure.empty() && !report.passed) report.failure = "gradients disagree";
+  }
+
+  const std::vector<Parameter<T>*>& inputs_;
+  const GradcheckOptions& options_;
+  Tape<T> tape_;
+  ScalarObjective<T> objective_;
+  std::vector<Matrix<T>> analytic_;
+  std::vector<uint8_t> base_kinks_, kinks_;
+};
+
 }  // namespace
 
 template <class T>
 GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Parameter<T>*>& inputs,
                           const GradcheckOptions& options) {
-  Tape<T> tape;
-  tape.set_kink_tracking(true);
-  ScalarObjective<T> objective(f, inputs, options.seed);
-
-  // Analytic gradients, with the inputs' own gradients saved and restored around them.
-  // A gradient flagged zero (Parameter::grad_is_zero) keeps its flag too.
-  std::vector<Matrix<T>> saved_grads, analytic;
-  std::vector<bool> saved_zero_flags;
-  for (Parameter<T>* p : inputs) {
-    saved_grads.push_back(p->grad);
-    saved_zero_flags.push_back(p->grad_is_zero);
-    fill(p->grad.view(), T(0));
-    p->grad_is_zero = false;
-  }
-  Var<T> loss = objective.record(tape);
-  const std::vector<uint8_t> base_kinks = tape.kink_pattern();
-  tape.backward(loss);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    analytic.push_back(inputs[i]->grad);
-    inputs[i]->grad = saved_grads[i];
-    inputs[i]->grad_is_zero = saved_zero_flags[i];
-  }
-
-  const double unit_roundoff = std::numeric_limits<T>::epsilon() / 2;
-  const bool estimate = options.rule == GradcheckRule::kErrorEstimate;
-  std::vector<uint8_t> kinks;
-
-  // The numeric derivative along one element or direction. move_to(h) puts the input at
-  // offset h and returns the offset actually taken (rounding to T can change it); move_to(0)
-  // restores it.
-  auto numeric_derivative = [&](auto&& move_to) {
-    bool crossed = false;
-    double magnitude = 0;
-    auto central = [&](double h) {
-      const double h_plus = move_to(+h);
-      const auto plus = objective.evaluate(tape, &kinks);
-      crossed |= kinks != base_kinks;
-      const double h_minus = move_to(-h);
-      const auto minus = objective.evaluate(tape, &kinks);
-      crossed |= kinks != base_kinks;
-      move_to(0.0);
-      magnitude = std::max({magnitude, plus.magnitude, minus.magnitude});
-      return (plus.value - minus.value) / (h_plus - h_minus);
-    };
-    const double at_h = central(options.eps);
-    if (!estimate) {
-      return Numeric{at_h, options.atol + options.rtol * std::abs(at_h), crossed};
-    }
-    // Central differences err by c·h² + rounding: halving h quarters the first, so their
-    // disagreement bounds what is left after extrapolating it away; rounding adds at most
-    // about 3·u·F/h to the extrapolated value.
-    const double at_half = central(options.eps / 2);
-    const double extrapolated = at_half + (at_half - at_h) / 3;
-    const double error = std::abs(at_half - at_h) + 3 * unit_roundoff * magnitude / options.eps;
-    return Numeric{extrapolated, options.safety * error, crossed};
-  };
-
-  GradcheckReport report;
-  Random directions(options.seed + 1);
-  double max_analytic = 0, max_numeric = 0;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    Parameter<T>& p = *inputs[i];
-    GradcheckInputReport& r = report.inputs.emplace_back();
-    r.name = p.name;
-    Comparison compare{r};
-    T* x = p.value.data();
-    const size_t n = p.value.size();
-    if (!options.directional) {
-      for (size_t e = 0; e < n; ++e) {
-        const T original = x[e];
-        const Numeric numeric = numeric_derivative([&](double h) {
-          x[e] = h == 0.0 ? original : T(double(original) + h);
-          return double(x[e]) - double(original);
-        });
-        if (numeric.crossed_kink) {
-          ++r.skipped_kinks;
-          continue;
-        }
-        compare.add(e, double(analytic[i].data()[e]), numeric);
-      }
-    } else {
-      std::vector<double> u(n);
-      const std::vector<T> original(x, x + n);
-      for (int d = 0; d < options.directions; ++d) {
-        double norm = 0;
-        for (double& ue : u) {
-          ue = directions.normal();
-          norm += ue * ue;
-        }
-        norm = std::sqrt(norm);
-        double along = 0;
-        for (size_t e = 0; e < n; ++e) {
-          u[e] /= norm;
-          along += double(analytic[i].data()[e]) * u[e];
-        }
-        const Numeric numeric = numeric_derivative([&](double h) {
-          for (size_t e = 0; e < n; ++e)
-            x[e] = h == 0.0 ? original[e] : T(double(original[e]) + h * u[e]);
-          return h;
-        });
-        if (numeric.crossed_kink) {
-          ++r.skipped_kinks;
-          continue;
-        }
-        compare.add(size_t(d), along, numeric);
-      }
-    }
-    compare.finish(options);
-    max_analytic = std::max(max_analytic, compare.max_analytic);
-    max_numeric = std::max(max_numeric, compare.max_numeric);
-  }
-
-  report.passed = std::all_of(report.inputs.begin(), report.inputs.end(),
-                              [](const GradcheckInputReport& r) { return r.passed; });
-  for (const auto& r : report.inputs) {
-    if (r.checked == 0) {
-      report.passed = false;
-      report.failure = "input '" + r.name + "': nothing was compared (every element skipped)";
-    }
-  }
-  // All zero up to the evaluations' own noise: nothing could have disagreed.
-  const double zero_level = estimate ? 0 : options.atol;
-  if (report.failure.empty() && max_analytic == 0 && max_numeric <= zero_level) {
-    report.passed = false;
-    report.failure =
-        "every analytic and numeric gradient is zero: this check could not have failed";
-  }
-  if (report.failure.empty() && !report.passed) report.failure = "gradients disagree";
-  return report;
+  return GradientChecker<T>(f, inputs, options).run();
 }
 
 std::string GradcheckReport::to_string() const {
