@@ -101,107 +101,140 @@ inline void team_barrier(int size) {
   }
 }
 
-// One team member's part of the BLIS loops. Every member runs the same loops; the packing of
-// each block and its tiles are split in shares, with a barrier after each phase.
+// Where a member is in the BLIS loops: a column block (JC) of C, a depth block (PC), and how
+// many of the column block's B panels the micro-kernel reads in place.
+struct BlockPosition {
+  size_t jc, nc, n_panels;
+  size_t pc, kc;
+  size_t b_in_place_panels;
+  bool first_depth_block, last_depth_block;
+};
+
+// The micro-kernel on tile (p, q) of the block at row ic: row panel p of A, column panel q of B.
+template <class T>
+void run_tile(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc, size_t p,
+              size_t q) {
+  const detail::GemmKernels<T>& kernels = plan.kernels;
+  const size_t mr = kernels.mr, nr = kernels.nr;
+  const size_t row = ic + p * mr, col = at.jc + q * nr;
+  const detail::TileOutput<T> out{plan.c.row(row) + col,
+                                  plan.c.stride(),
+                                  std::min(mr, plan.m - row),
+                                  std::min(nr, plan.n - col),
+                                  plan.alpha,
+                                  at.first_depth_block ? plan.beta : T(1),
+                                  at.last_depth_block && plan.bias ? plan.bias + col : nullptr,
+                                  at.last_depth_block && plan.relu};
+  const bool b_in_place = q < at.b_in_place_panels;
+  const bool a_in_place = plan.a_in_place && p * mr + mr <= mc;
+  const detail::PackSource<T>& a = plan.source_a;
+  const bool row_major_a = a_in_place && a.stride_k == 1;
+  const auto micro_kernel = kernels.micro_kernels[row_major_a][out.cols <= kernels.lanes];
+  micro_kernel(at.kc, a_in_place ? a.at(row, at.pc) : plan.packed_a + p * mr * at.kc,
+               a_in_place ? (row_major_a ? a.stride_w : a.stride_k) : mr,
+               b_in_place ? plan.source_b.at(col, at.pc) : plan.packed_b + q * nr * at.kc,
+               b_in_place ? plan.source_b.stride_k : nr, out);
+}
+
+// The member's tiles of the block at row ic (the BLIS loops JR and IR). Tiles are visited
+// JR-major: each B panel is reused across the A panels while it is hot in L1. Which tiles a
+// member owns is a contiguous share of them in JR-major order, except for an in-place A in a
+// team: C then has at most 4 panels of columns, and the share is taken in IR-major order, a
+// band of A's rows that this member alone reads from memory. JR-major shares made every member
+// read the whole A block, twice the traffic of one thread; in training the forward GEMM's
+// weights come from memory (the optimizer has just written them), and the 4-layer step at 2
+// threads ran 11-22% faster. Any split gives the same bits: a tile's sums do not depend on who
+// computes it.
+template <class T>
+void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc, int id,
+               int size) {
+  const size_t n_panels = at.n_panels, m_panels = div_ceil(mc, plan.kernels.mr);
+  const IndexRange tiles = balanced_part(n_panels * m_panels, id, size);
+  if (plan.a_in_place && size > 1) {
+    // Tile (p, q) is the member's when begin <= p * n_panels + q < end.
+    const size_t p0 = tiles.begin / n_panels, q0 = tiles.begin % n_panels;
+    const size_t p1 = tiles.end / n_panels, q1 = tiles.end % n_panels;
+    for (size_t q = 0; q < n_panels; ++q) {
+      for (size_t p = p0 + (q < q0); p < p1 + (q < q1); ++p) run_tile(plan, at, ic, mc, p, q);
+    }
+    return;
+  }
+  // (q, p) of the first tile is divided out once, then counted: a division per tile cost ~1%.
+  size_t q = tiles.begin / m_panels, p = tiles.begin % m_panels;
+  for (size_t t = tiles.begin; t < tiles.end; ++t) {
+    run_tile(plan, at, ic, mc, p, q);
+    if (++p == m_panels) {
+      p = 0;
+      ++q;
+    }
+  }
+}
+
+// The row blocks of one depth block (the BLIS loop IC): the member packs its share of each A
+// block, then computes its tiles.
+template <class T>
+void run_row_blocks(const GemmPlan<T>& plan, const BlockPosition& at, int id, int size) {
+  const detail::GemmKernels<T>& kernels = plan.kernels;
+  const size_t mr = kernels.mr;
+  const size_t a_task = detail::panels_per_pack_task(mr, sizeof(T));
+  for (size_t ic = 0; ic < plan.m; ic += plan.block.mc) {
+    const size_t mc = std::min(plan.block.mc, plan.m - ic);
+    // Full panels of an in-place A are read by the micro-kernel; only a ragged last one is
+    // packed.
+    const size_t first_packed_a = plan.a_in_place ? mc / mr : 0;
+    const size_t a_tasks = div_ceil(div_ceil(mc, mr) - first_packed_a, a_task);
+    for (auto [t, end] = balanced_part(a_tasks, id, size); t < end; ++t) {
+      const size_t p = first_packed_a + t * a_task, row = p * mr;
+      detail::pack_panels(kernels, plan.source_a, ic + row, at.pc, std::min(a_task * mr, mc - row),
+                          mr, at.kc, plan.packed_a + p * mr * at.kc);
+    }
+    if (a_tasks > 0) team_barrier(size);  // the same decision on every member
+    run_tiles(plan, at, ic, mc, id, size);
+    team_barrier(size);  // before the next block's packing overwrites the panels
+  }
+}
+
+// The depth blocks of one column block (the BLIS loop PC): the member packs its share of each
+// B block, then runs the row blocks.
+template <class T>
+void run_depth_blocks(const GemmPlan<T>& plan, size_t jc, int id, int size) {
+  const size_t nr = plan.kernels.nr, k = plan.k;
+  const size_t b_task = detail::panels_per_pack_task(nr, sizeof(T));
+  BlockPosition at{};
+  at.jc = jc;
+  at.nc = std::min(plan.block.nc, plan.n - jc);
+  at.n_panels = div_ceil(at.nc, nr);
+  // An in-place B's panels are read by the micro-kernel where the tile reads only valid
+  // columns: full panels, and a last panel of exactly one vector (784 = 24 x 32 + 16). Only
+  // another ragged last panel is packed.
+  const size_t last_panel_columns = at.nc - (at.n_panels - 1) * nr;
+  const bool last_panel_in_place =
+      last_panel_columns == nr || last_panel_columns == plan.kernels.lanes;
+  at.b_in_place_panels = !plan.b_in_place ? 0 : at.n_panels - (last_panel_in_place ? 0 : 1);
+  for (at.pc = 0; at.pc < k; at.pc += plan.block.kc) {
+    at.kc = std::min(plan.block.kc, k - at.pc);
+    at.first_depth_block = at.pc == 0;
+    at.last_depth_block = at.pc + at.kc == k;
+    const size_t first_packed_b = at.b_in_place_panels;
+    const size_t b_tasks = div_ceil(at.n_panels - first_packed_b, b_task);
+    for (auto [t, end] = balanced_part(b_tasks, id, size); t < end; ++t) {
+      const size_t q = first_packed_b + t * b_task, col = q * nr;
+      detail::pack_panels(plan.kernels, plan.source_b, jc + col, at.pc,
+                          std::min(b_task * nr, at.nc - col), nr, at.kc,
+                          plan.packed_b + q * nr * at.kc);
+    }
+    if (b_tasks > 0) team_barrier(size);  // the same decision on every member
+    run_row_blocks(plan, at, id, size);
+  }
+}
+
+// One team member's part of the BLIS loops, from the outermost (JC, column blocks of C). Every
+// member runs the same loops; the packing of each block and its tiles are split in shares,
+// with a barrier after each phase.
 template <class T>
 void run_team_member(const GemmPlan<T>& plan, int id, int size) {
   const FlushDenormals flush_denormals;  // on every member, restored when it is done
-  const detail::GemmKernels<T>& kernels = plan.kernels;
-  const size_t mr = kernels.mr, nr = kernels.nr;
-  const size_t m = plan.m, n = plan.n, k = plan.k;
-  const size_t a_task = detail::panels_per_pack_task(mr, sizeof(T));
-  const size_t b_task = detail::panels_per_pack_task(nr, sizeof(T));
-  for (size_t jc = 0; jc < n; jc += plan.block.nc) {
-    const size_t nc = std::min(plan.block.nc, n - jc);
-    const size_t n_panels = div_ceil(nc, nr);
-    for (size_t pc = 0; pc < k; pc += plan.block.kc) {
-      const size_t kc = std::min(plan.block.kc, k - pc);
-      const bool first_depth_block = pc == 0;
-      const bool last_depth_block = pc + kc == k;
-
-      // An in-place B's panels are read by the micro-kernel where the tile reads only valid
-      // columns: full panels, and a last panel of exactly one vector (784 = 24 x 32 + 16).
-      // Only another ragged last panel is packed.
-      const size_t last_panel_columns = nc - (n_panels - 1) * nr;
-      const size_t b_in_place_panels =
-          !plan.b_in_place                                                  ? 0
-          : last_panel_columns == nr || last_panel_columns == kernels.lanes ? n_panels
-                                                                            : n_panels - 1;
-      const size_t first_packed_b = b_in_place_panels;
-      const size_t b_tasks = div_ceil(n_panels - first_packed_b, b_task);
-      for (auto [t, end] = balanced_part(b_tasks, id, size); t < end; ++t) {
-        const size_t q = first_packed_b + t * b_task, col = q * nr;
-        detail::pack_panels(kernels, plan.source_b, jc + col, pc, std::min(b_task * nr, nc - col),
-                            nr, kc, plan.packed_b + q * nr * kc);
-      }
-      if (b_tasks > 0) team_barrier(size);  // the same decision on every member
-
-      for (size_t ic = 0; ic < m; ic += plan.block.mc) {
-        const size_t mc = std::min(plan.block.mc, m - ic);
-        const size_t m_panels = div_ceil(mc, mr);
-        // Full panels of an in-place A are read by the micro-kernel; only a ragged last one is
-        // packed.
-        const size_t first_packed_a = plan.a_in_place ? mc / mr : 0;
-        const size_t a_tasks = div_ceil(m_panels - first_packed_a, a_task);
-        for (auto [t, end] = balanced_part(a_tasks, id, size); t < end; ++t) {
-          const size_t p = first_packed_a + t * a_task, row = p * mr;
-          detail::pack_panels(kernels, plan.source_a, ic + row, pc, std::min(a_task * mr, mc - row),
-                              mr, kc, plan.packed_a + p * mr * kc);
-        }
-        if (a_tasks > 0) team_barrier(size);
-
-        const auto run_tile = [&](size_t p, size_t q) {
-          const size_t row = ic + p * mr, col = jc + q * nr;
-          const detail::TileOutput<T> out{plan.c.row(row) + col,
-                                          plan.c.stride(),
-                                          std::min(mr, m - row),
-                                          std::min(nr, n - col),
-                                          plan.alpha,
-                                          first_depth_block ? plan.beta : T(1),
-                                          last_depth_block && plan.bias ? plan.bias + col : nullptr,
-                                          last_depth_block && plan.relu};
-          const bool b_in_place = q < b_in_place_panels;
-          const bool a_in_place = plan.a_in_place && p * mr + mr <= mc;
-          const detail::PackSource<T>& a = plan.source_a;
-          const bool row_major_a = a_in_place && a.stride_k == 1;
-          const auto micro_kernel = kernels.micro_kernels[row_major_a][out.cols <= kernels.lanes];
-          micro_kernel(kc, a_in_place ? a.at(row, pc) : plan.packed_a + p * mr * kc,
-                       a_in_place ? (row_major_a ? a.stride_w : a.stride_k) : mr,
-                       b_in_place ? plan.source_b.at(col, pc) : plan.packed_b + q * nr * kc,
-                       b_in_place ? plan.source_b.stride_k : nr, out);
-        };
-        // Tiles are visited JR-major: each B panel is reused across the A panels while it is
-        // hot in L1. Which tiles a member owns is a contiguous share of them in JR-major order,
-        // except for an in-place A in a team: C then has at most 4 panels of columns, and the
-        // share is taken in IR-major order, a band of A's rows that this member alone reads
-        // from memory. JR-major shares made every member read the whole A block, twice the
-        // traffic of one thread; in training the forward GEMM's weights come from memory (the
-        // optimizer has just written them), and the 4-layer step at 2 threads ran 11-22% faster.
-        // Any split gives the same bits: a tile's sums do not depend on who computes it.
-        const IndexRange tiles = balanced_part(n_panels * m_panels, id, size);
-        if (plan.a_in_place && size > 1) {
-          // Tile (p, q) is the member's when begin <= p * n_panels + q < end.
-          const size_t p0 = tiles.begin / n_panels, q0 = tiles.begin % n_panels;
-          const size_t p1 = tiles.end / n_panels, q1 = tiles.end % n_panels;
-          for (size_t q = 0; q < n_panels; ++q) {
-            for (size_t p = p0 + (q < q0); p < p1 + (q < q1); ++p) run_tile(p, q);
-          }
-        } else {
-          // (q, p) of the first tile is divided out once, then counted: a division per tile
-          // cost ~1%.
-          size_t q = tiles.begin / m_panels, p = tiles.begin % m_panels;
-          for (size_t t = tiles.begin; t < tiles.end; ++t) {
-            run_tile(p, q);
-            if (++p == m_panels) {
-              p = 0;
-              ++q;
-            }
-          }
-        }
-        team_barrier(size);  // before the next block's packing overwrites the panels
-      }
-    }
-  }
+  for (size_t jc = 0; jc < plan.n; jc += plan.block.nc) run_depth_blocks(plan, jc, id, size);
 }
 
 // C has few rows and op(B) is transposed (NT, TT): C is computed as Cᵀ = op(B)ᵀ op(A)ᵀ, where
