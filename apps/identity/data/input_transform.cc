@@ -25,14 +25,18 @@ void InputTransform::apply(MatrixView<const float> x, MatrixView<float> z) const
   if (kind == Precondition::kCenter) add_row_vector<float>(offset, z);
 }
 
-InputTransform fit_input_transform(Precondition kind, const LabeledImages& train, size_t rows,
-                                   float factor) {
-  InputTransform out;
-  out.kind = kind;
-  if (kind == Precondition::kNone) return out;
+namespace {
+
+// The mean image of rows [0, rows) at the run's scale, and (when whitening) E[x xᵀ].
+struct ImageMoments {
+  std::vector<double> mean;
+  Matrix<double> second;
+};
+
+ImageMoments image_moments(const LabeledImages& train, size_t rows, float factor, bool second) {
   const size_t pixels = train.pixels_per_image();
   Matrix<double> block(kBlock, pixels), sums(1, pixels), block_sums(1, pixels);
-  Matrix<double> moment(pixels, pixels);  // E[x xᵀ]
+  ImageMoments m{std::vector<double>(pixels), Matrix<double>(second ? pixels : 0, pixels)};
   for (size_t first = 0; first < rows; first += kBlock) {
     const size_t count = std::min(kBlock, rows - first);
     convert_images<double>(train, first, count, double(factor),
@@ -40,22 +44,23 @@ InputTransform fit_input_transform(Precondition kind, const LabeledImages& train
     const auto x = MatrixView<const double>(block.view()).block(0, 0, count, pixels);
     column_sums<double>(x, block_sums);
     add<double>(sums, block_sums, sums);
-    if (kind == Precondition::kWhiten) {
+    if (second) {
       gemm<double>(Transpose::kYes, Transpose::kNo, 1.0 / double(rows), x, x,
-                   first == 0 ? 0.0 : 1.0, moment.view());
+                   first == 0 ? 0.0 : 1.0, m.second.view());
     }
   }
-  std::vector<double> mean(pixels);
-  for (size_t j = 0; j < pixels; ++j) mean[j] = sums(0, j) / double(rows);
-  out.offset = Matrix<float>(1, pixels);
-  if (kind == Precondition::kCenter) {
-    for (size_t j = 0; j < pixels; ++j) out.offset(0, j) = float(-mean[j]);
-    return out;
-  }
-  // The covariance E[x xᵀ] - mean meanᵀ, then its eigenpairs.
+  for (size_t j = 0; j < pixels; ++j) m.mean[j] = sums(0, j) / double(rows);
+  return m;
+}
+
+// P = Uᵣ diag(1 / sqrt(λ + ε)) Uᵣᵀ over the non-null directions of the covariance
+// E[x xᵀ] - mean meanᵀ (built in `moments.second`, then overwritten by its eigenvectors).
+Matrix<double> whitening_matrix(ImageMoments& moments) {
+  Matrix<double>& moment = moments.second;
+  const size_t pixels = moment.rows();
   double trace = 0;
   for (size_t i = 0; i < pixels; ++i) {
-    for (size_t j = 0; j < pixels; ++j) moment(i, j) -= mean[i] * mean[j];
+    for (size_t j = 0; j < pixels; ++j) moment(i, j) -= moments.mean[i] * moments.mean[j];
     trace += moment(i, i);
   }
   const std::vector<double> lambda = symmetric_eigen(moment);  // moment: the eigenvectors, rows
@@ -64,7 +69,6 @@ InputTransform fit_input_transform(Precondition kind, const LabeledImages& train
       double(pixels) * std::numeric_limits<double>::epsilon() * lambda.front();
   size_t rank = 0;
   while (rank < pixels && lambda[rank] > null_tolerance) ++rank;
-  // P = Uᵣ diag(1 / sqrt(λ + ε)) Uᵣᵀ over the non-null directions.
   Matrix<double> scaled(rank, pixels);
   for (size_t i = 0; i < rank; ++i) {
     const double s = 1.0 / std::sqrt(lambda[i] + epsilon);
@@ -74,6 +78,24 @@ InputTransform fit_input_transform(Precondition kind, const LabeledImages& train
   const auto u = MatrixView<const double>(moment.view()).block(0, 0, rank, pixels);
   gemm<double>(Transpose::kYes, Transpose::kNo, 1.0, MatrixView<const double>(scaled.view()), u,
                0.0, p.view());
+  return p;
+}
+
+}  // namespace
+
+InputTransform fit_input_transform(Precondition kind, const LabeledImages& train, size_t rows,
+                                   float factor) {
+  InputTransform out;
+  out.kind = kind;
+  if (kind == Precondition::kNone) return out;
+  const size_t pixels = train.pixels_per_image();
+  ImageMoments moments = image_moments(train, rows, factor, kind == Precondition::kWhiten);
+  out.offset = Matrix<float>(1, pixels);
+  if (kind == Precondition::kCenter) {
+    for (size_t j = 0; j < pixels; ++j) out.offset(0, j) = float(-moments.mean[j]);
+    return out;
+  }
+  const Matrix<double> p = whitening_matrix(moments);
   out.matrix = Matrix<float>(pixels, pixels);
   for (size_t i = 0; i < pixels; ++i) {
     // Symmetric by construction up to rounding; make it exactly so.
@@ -81,7 +103,7 @@ InputTransform fit_input_transform(Precondition kind, const LabeledImages& train
   }
   for (size_t j = 0; j < pixels; ++j) {
     double c = 0;
-    for (size_t i = 0; i < pixels; ++i) c -= mean[i] * double(out.matrix(i, j));
+    for (size_t i = 0; i < pixels; ++i) c -= moments.mean[i] * double(out.matrix(i, j));
     out.offset(0, j) = float(c);
   }
   return out;

@@ -39,20 +39,12 @@ GradientDescentCheck run_gradient_descent_check(const StudyOptions& o, const Mni
   return out;
 }
 
-std::string conditioning_section(const Conditioning& c, const GradientDescentCheck& gd,
-                                 double one_layer_val_loss) {
+namespace {
+
+std::string measures_table(const Conditioning& c) {
   const Spectrum& s = c.spectrum;
   const LinearFloor& f = c.floor;
-  std::string md = "## Conditioning and the floor\n\n";
-  md +=
-      "For a 1-layer model with a linear output, y = x Wᵀ + b, the MSE is a quadratic in each "
-      "output pixel's weights and bias, with Hessian H = (2/784) M, M = [X 1]ᵀ[X 1] / N: the "
-      "second-moment matrix of the training images (raw pixels) with a constant column for "
-      "the bias. Measured on the " +
-      std::to_string(c.spectrum.eigenvalues.size() - 1) +
-      " pixels of the whole training set (`apps/identity/analysis/conditioning.cc`: the library's "
-      "GEMM "
-      "in double, then LAPACK's `dsyevd`):\n\n";
+  std::string md;
   md += "| measure | value |\n|---|---|\n";
   md += "| eigenvalues of M | " + std::to_string(s.eigenvalues.size()) + " |\n";
   md += "| largest eigenvalue | " + number(s.largest) + " |\n";
@@ -71,6 +63,11 @@ std::string conditioning_section(const Conditioning& c, const GradientDescentChe
   md += "| pixels 0 in every training image but lit in some test image | " +
         std::to_string(f.unseen_pixels) + " |\n";
   md += "| their share of that val_loss | " + percent(f.unseen_pixel_share) + " |\n\n";
+  return md;
+}
+
+std::string floor_finding(const LinearFloor& f, double one_layer_val_loss) {
+  std::string md;
   md +=
       "**The floor.** The least-squares solution of the 1-layer linear model (the projection "
       "onto the span of the training images, where gradient training from W = 0 converges) "
@@ -87,6 +84,11 @@ std::string conditioning_section(const Conditioning& c, const GradientDescentChe
       "The trained 1-layer network (ReLU output, RMSprop) ends at " + number(one_layer_val_loss) +
       ", " + number(one_layer_val_loss / std::max(f.val_loss, 1e-300)) +
       " times the floor: its gap is optimization, not capacity.\n\n";
+  return md;
+}
+
+std::string conditioning_finding(const Spectrum& s) {
+  std::string md;
   size_t flat = 0, nonzero = 0;  // nonzero eigenvalues 10^5 times or more below the largest
   for (double l : s.eigenvalues) {
     if (l <= s.null_tolerance) continue;
@@ -112,6 +114,11 @@ std::string conditioning_section(const Conditioning& c, const GradientDescentChe
   md +=
       "![eigenvalues of the training images' second-moment "
       "matrix](figures/identity-study-spectrum.svg)\n\n";
+  return md;
+}
+
+std::string predicted_against_measured(const GradientDescentCheck& gd) {
+  std::string md;
   double worst = 0;  // largest relative gap between prediction and measurement
   for (size_t t = 0; t < gd.measured.size(); ++t) {
     worst = std::max(worst, std::abs(gd.measured[t] - gd.predicted[t]) / gd.predicted[t]);
@@ -135,6 +142,11 @@ std::string conditioning_section(const Conditioning& c, const GradientDescentChe
             number(gd.measured[t]) + " |\n";
     }
   }
+  return md;
+}
+
+std::string slow_directions(const Conditioning& c, const GradientDescentCheck& gd) {
+  std::string md;
   // How slowly the rest of the spectrum converges at this rate.
   std::vector<double> lit;
   for (double l : c.spectrum.eigenvalues) {
@@ -164,6 +176,24 @@ std::string conditioning_section(const Conditioning& c, const GradientDescentChe
       "![full-batch gradient descent, predicted and "
       "measured](figures/identity-study-gradient-descent.svg)\n\n";
   return md;
+}
+
+}  // namespace
+
+std::string conditioning_section(const Conditioning& c, const GradientDescentCheck& gd,
+                                 double one_layer_val_loss) {
+  std::string md = "## Conditioning and the floor\n\n";
+  md +=
+      "For a 1-layer model with a linear output, y = x Wᵀ + b, the MSE is a quadratic in each "
+      "output pixel's weights and bias, with Hessian H = (2/784) M, M = [X 1]ᵀ[X 1] / N: the "
+      "second-moment matrix of the training images (raw pixels) with a constant column for "
+      "the bias. Measured on the " +
+      std::to_string(c.spectrum.eigenvalues.size() - 1) +
+      " pixels of the whole training set (`apps/identity/analysis/conditioning.cc`: the library's "
+      "GEMM "
+      "in double, then LAPACK's `dsyevd`):\n\n";
+  return md + measures_table(c) + floor_finding(c.floor, one_layer_val_loss) +
+         conditioning_finding(c.spectrum) + predicted_against_measured(gd) + slow_directions(c, gd);
 }
 
 void write_conditioning_figures(const std::filesystem::path& out, const Conditioning& c,

@@ -9,43 +9,46 @@
 namespace simdgrad::identity {
 namespace {
 
-const char* const kRmsprop = "centered inputs, 1 layer, seed 1";
-const char* const kRmspropCosine = "centered inputs + cosine, 1 layer, seed 1";
-const char* const kAdam = "1 layer, centered, Adam";
-const char* const kAdamCosine = "1 layer, centered, Adam + cosine";
-const char* const kRaw = "1 layer, centered, raw pixels";
+// The optimizer-floor runs: 1 layer, centered inputs in pixels / 255 unless the run says.
+const std::string kRmsprop = recipe_run_id("centered", 1, 0);
+const std::string kRmspropCosine = recipe_run_id("centered-cosine", 1, 0);
 
-// The runs whose dead units the timeline follows, with the layer it shows (-1: the output).
+// The runs whose dead units the timeline follows.
 struct Followed {
-  const char* run;
+  std::string run;
   const char* label;
 };
-const Followed kFollowed[] = {
-    {"4 layers (Keras recipe)", "4 layers, original"},
-    {"1 layer", "1 layer, original"},
-    {"warm-up, 4 layers, seed 1", "4 layers, warm-up"},
-    {"active output biases, 4 layers, seed 1", "4 layers, active output biases"},
-    {"centered inputs, 4 layers, seed 1", "4 layers, centered inputs"},
-    {"active output biases, 1 layer, seed 1", "1 layer, active output biases"},
-    {"centered inputs, 1 layer, seed 1", "1 layer, centered inputs"},
-};
+const std::vector<Followed>& followed_runs() {
+  static const std::vector<Followed> runs = {
+      {run_ids::kKeras4, "4 layers, original"},
+      {run_ids::kKeras1, "1 layer, original"},
+      {recipe_run_id("warm-up", 4, 0), "4 layers, warm-up"},
+      {recipe_run_id("active", 4, 0), "4 layers, active output biases"},
+      {recipe_run_id("centered", 4, 0), "4 layers, centered inputs"},
+      {recipe_run_id("active", 1, 0), "1 layer, active output biases"},
+      {recipe_run_id("centered", 1, 0), "1 layer, centered inputs"},
+  };
+  return runs;
+}
 
-// The remedies for dying units set side by side: the runs of each, 1 and 4 layers.
+// The remedies for dying units set side by side: the runs of each, 1 and 4 layers ("": none).
 struct Remedy {
   const char* label;
-  const char* one_layer;
-  const char* four_layers;
+  std::string one_layer, four_layers;
 };
-const Remedy kRemedies[] = {
-    {"none (original)", "1 layer", "4 layers (Keras recipe)"},
-    {"a learning rate: warm-up over the first epoch", "warm-up, 1 layer, seed 1",
-     "warm-up, 4 layers, seed 1"},
-    {"an initialization: active output biases", "active output biases, 1 layer, seed 1",
-     "active output biases, 4 layers, seed 1"},
-    {"the inputs: centered, pixels / 255", "centered inputs, 1 layer, seed 1",
-     "centered inputs, 4 layers, seed 1"},
-    {"the architecture: linear output layer (part one, row 5)", nullptr, "4 layers, linear output"},
-};
+const std::vector<Remedy>& remedies() {
+  static const std::vector<Remedy> all = {
+      {"none (original)", run_ids::kKeras1, run_ids::kKeras4},
+      {"a learning rate: warm-up over the first epoch", recipe_run_id("warm-up", 1, 0),
+       recipe_run_id("warm-up", 4, 0)},
+      {"an initialization: active output biases", recipe_run_id("active", 1, 0),
+       recipe_run_id("active", 4, 0)},
+      {"the inputs: centered, pixels / 255", recipe_run_id("centered", 1, 0),
+       recipe_run_id("centered", 4, 0)},
+      {"the architecture: linear output layer (part one, row 5)", "", run_ids::kLinearOutput},
+  };
+  return all;
+}
 
 int output_dead(const DeadUnitSample& s) { return s.dead.back(); }
 
@@ -69,9 +72,10 @@ std::vector<Experiment> optimizer_floor_experiments(const TrainConfig& base) {
   adam.optimizer = adam_cosine.optimizer = OptimizerKind::kAdam;
   adam_cosine.schedule = autograd::ScheduleShape::kCosine;
   raw.scale = PixelScale::kRaw;
-  return {{"8. optimizer floor", kAdam, adam},
-          {"8. optimizer floor", kAdamCosine, adam_cosine},
-          {"8. optimizer floor", kRaw, raw}};
+  return {{"8. optimizer floor", run_ids::kFloorAdam, "1 layer, centered, Adam", adam},
+          {"8. optimizer floor", run_ids::kFloorAdamCosine, "1 layer, centered, Adam + cosine",
+           adam_cosine},
+          {"8. optimizer floor", run_ids::kFloorRawPixels, "1 layer, centered, raw pixels", raw}};
 }
 
 std::string optimizer_floor_section(const std::vector<Outcome>& all, double mean_image_max) {
@@ -87,18 +91,19 @@ std::string optimizer_floor_section(const std::vector<Outcome>& all, double mean
   md +=
       "| run | final train loss | final val_loss | last step's RMS change per weight / lr | "
       "gradient RMS, last epoch / first epoch |\n|---|---|---|---|---|\n";
-  for (const char* name : {kRmsprop, kRmspropCosine, kAdam, kAdamCosine}) {
-    const Outcome& o = find(all, name);
+  for (const std::string& id : {kRmsprop, kRmspropCosine, std::string(run_ids::kFloorAdam),
+                                std::string(run_ids::kFloorAdamCosine)}) {
+    const Outcome& o = find(all, id);
     const auto& h = o.history;
     const double shrink = h.back().layers.front().grad_norm / h.front().layers.front().grad_norm;
-    md += std::string("| ") + name + " | " + number(h.back().loss) + " | " + number(final_val(o)) +
+    md += "| " + o.experiment.name + " | " + number(h.back().loss) + " | " + number(final_val(o)) +
           " | " + number(o.last_step_over_lr) + " | " + number(shrink) + " |\n";
   }
   md += "\n(— : a cosine run's last rate is 0.)\n";
   const Outcome& rms = find(all, kRmsprop);
   const Outcome& rms_cos = find(all, kRmspropCosine);
-  const Outcome& adam = find(all, kAdam);
-  const Outcome& adam_cos = find(all, kAdamCosine);
+  const Outcome& adam = find(all, run_ids::kFloorAdam);
+  const Outcome& adam_cos = find(all, run_ids::kFloorAdamCosine);
   auto grad_shrink = [](const Outcome& o) {
     return o.history.back().layers.front().grad_norm / o.history.front().layers.front().grad_norm;
   };
@@ -113,7 +118,7 @@ std::string optimizer_floor_section(const std::vector<Outcome>& all, double mean
       "rate down to 0 with a cosine over the run removes the floor: RMSprop's val_loss goes from " +
       number(final_val(rms)) + " to " + number(final_val(rms_cos)) + ", Adam's from " +
       number(final_val(adam)) + " to " + number(final_val(adam_cos)) + ".\n\n";
-  const Outcome& raw = find(all, kRaw);
+  const Outcome& raw = find(all, run_ids::kFloorRawPixels);
   const double steps = double(rms.dead_units.back().step);  // after the last epoch
   md +=
       "**A speed limit.** A weight that moves by at most about lr per step needs |w*| / lr "
@@ -129,29 +134,28 @@ std::string optimizer_floor_section(const std::vector<Outcome>& all, double mean
   return md;
 }
 
-std::string dead_units_section(const std::vector<Outcome>& all) {
-  const Outcome& one = find(all, "1 layer");
-  const size_t steps_per_epoch =
-      one.dead_units.back().step / std::max<size_t>(1, one.history.size());
-  std::string md = "## Dead units: when, where, and what they cost\n\n";
-  md +=
-      "A unit is dead when it outputs 0 for every validation image; the counts below set apart "
-      "the output units of pixels that are 0 in every test image (the exact solution never "
-      "activates those either). Dead output units after a number of optimizer steps (an epoch "
-      "is " +
-      std::to_string(steps_per_epoch) + " steps):\n\n";
+namespace {
+
+// Dead output units of each followed run after a number of steps, and over the run.
+std::string dead_unit_timeline(const std::vector<Outcome>& all, size_t steps_per_epoch) {
+  std::string md;
   const size_t marks[] = {0, 1, 4, 16, 64, steps_per_epoch, 20 * steps_per_epoch};
   md +=
       "| run | step 0 | 1 | 4 | 16 | 64 | epoch 1 | end | revived, all layers, over the run | "
       "val_loss on dead output pixels |\n|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const Followed& f : kFollowed) {
+  for (const Followed& f : followed_runs()) {
     const Outcome& o = find(all, f.run);
     md += std::string("| ") + f.label + " |";
     for (size_t m : marks) md += " " + std::to_string(dead_at(o, m)) + " |";
     md += " " + std::to_string(revived_units(o)) + " | " +
           percent(o.history.back().dead_output_loss_share) + " |\n";
   }
-  const Outcome& four = find(all, "4 layers (Keras recipe)");
+  return md;
+}
+
+// Dead units per layer and epoch of the original 4-layer run.
+std::string dead_units_per_layer(const Outcome& four) {
+  std::string md;
   md +=
       "\nPer layer and epoch in the original 4-layer run: dead units (revived since the previous "
       "epoch, in brackets; layer 4 is the output):\n\n| epoch |";
@@ -169,6 +173,12 @@ std::string dead_units_section(const std::vector<Outcome>& all) {
     md += "\n";
   }
   md += "\n";
+  return md;
+}
+
+// When units die, and why where they do.
+std::string when_units_die(const Outcome& one, const Outcome& four) {
+  std::string md;
   const int final_dead = output_dead(four.dead_units.back());
   const int by_64 = dead_at(four, 64);
   const int one_revived = revived_units(one);
@@ -192,12 +202,17 @@ std::string dead_units_section(const std::vector<Outcome>& all) {
       "while others died. Units die where the inputs are "
       "all ≥ 0 — the pixels, or the ReLU outputs feeding the next layer — because a step of "
       "RMSprop there moves a unit's pre-activation the same way on every image.\n\n";
+  return md;
+}
+
+std::string remedies_table(const std::vector<Outcome>& all) {
+  std::string md;
   md +=
       "**Remedies.** Three that keep the ReLU output, against changing the architecture (dead "
       "output units at the end, of them on always-0 pixels in brackets, and val_loss; seed 1):\n\n";
   md += "| what changes | 1 layer | 4 layers |\n|---|---|---|\n";
-  auto cell = [&](const char* run) -> std::string {
-    if (!run) return "—";
+  auto cell = [&](const std::string& run) -> std::string {
+    if (run.empty()) return "—";
     const Outcome& o = find(all, run);
     const LayerDiagnostics& out = o.history.back().layers.back();
     const std::string dead = out.relu ? std::to_string(out.dead_units) + " (" +
@@ -205,11 +220,30 @@ std::string dead_units_section(const std::vector<Outcome>& all) {
                                       : "no ReLU";
     return dead + ", val_loss " + number(final_val(o));
   };
-  for (const Remedy& r : kRemedies) {
+  for (const Remedy& r : remedies()) {
     md += std::string("| ") + r.label + " | " + cell(r.one_layer) + " | " + cell(r.four_layers) +
           " |\n";
   }
   md += "\n";
+  return md;
+}
+
+}  // namespace
+
+std::string dead_units_section(const std::vector<Outcome>& all) {
+  const Outcome& one = find(all, run_ids::kKeras1);
+  const Outcome& four = find(all, run_ids::kKeras4);
+  const size_t steps_per_epoch =
+      one.dead_units.back().step / std::max<size_t>(1, one.history.size());
+  std::string md = "## Dead units: when, where, and what they cost\n\n";
+  md +=
+      "A unit is dead when it outputs 0 for every validation image; the counts below set apart "
+      "the output units of pixels that are 0 in every test image (the exact solution never "
+      "activates those either). Dead output units after a number of optimizer steps (an epoch "
+      "is " +
+      std::to_string(steps_per_epoch) + " steps):\n\n";
+  md += dead_unit_timeline(all, steps_per_epoch) + dead_units_per_layer(four) +
+        when_units_die(one, four) + remedies_table(all);
   md +=
       "![dead output units over the first steps and "
       "epochs](figures/identity-study-dead-units.svg)\n\n";
@@ -240,7 +274,7 @@ std::string depth_section(const std::vector<Outcome>& all) {
   };
   for (const Outcome& o : all) {
     if (o.readout_end.val_loss.empty() || !o.diverged.empty()) continue;
-    if (o.experiment.name == "4 layers (Keras recipe)") original = &o;
+    if (o.experiment.id == run_ids::kKeras4) original = &o;
     md += "| " + o.experiment.name + " | " + list(o.readout_start.val_loss, false) + " | " +
           list(o.readout_end.val_loss, false) + " | " + list(o.readout_end.zero_fraction, true) +
           " | " + number(o.history.back().loss) + " | " + number(o.readout_end.train_loss.back()) +
@@ -277,7 +311,7 @@ std::string depth_section(const std::vector<Outcome>& all) {
 
 void write_dead_unit_figure(const std::filesystem::path& out, const std::vector<Outcome>& all) {
   std::vector<PlotSeries> series;
-  for (const Followed& f : kFollowed) {
+  for (const Followed& f : followed_runs()) {
     PlotSeries s{f.label, {}, false, {}};
     for (const auto& sample : find(all, f.run).dead_units) {
       if (sample.step == 0) continue;  // the log axis starts at step 1

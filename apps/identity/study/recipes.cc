@@ -30,37 +30,39 @@ void active(TrainConfig& c) { c.bias_init = BiasInit::kActive; }
 
 const std::vector<Recipe>& recipes() {
   static const std::vector<Recipe> all = {
-      {"original", "", "none: the Keras recipe", [](TrainConfig&) {}},
-      {"cosine schedule", "--schedule cosine",
+      {"original", "original", "", "none: the Keras recipe", [](TrainConfig&) {}},
+      {"cosine", "cosine schedule", "--schedule cosine",
        "the optimizer's noise floor: RMSprop moves every weight by about lr per step whatever the "
        "gradient, so the rate must fall to 0",
        cosine},
-      {"warm-up", "--warmup 1",
+      {"warm-up", "warm-up", "--warmup 1",
        "the first steps: RMSprop's accumulator starts at 0, so its first steps are the largest "
        "(3.2 lr per weight) exactly when most units die",
        warm_up},
-      {"centered inputs", "--precondition center --scale unit",
+      {"centered", "centered inputs", "--precondition center --scale unit",
        "the mean direction: with every input ≥ 0 a step moves a unit's pre-activation the same "
        "way on every image; centering removes that direction (the largest eigenvalue), and in "
        "pixels / 255 the bias can reach the mean image in the budget",
        center},
-      {"centered inputs + cosine", "--precondition center --scale unit --schedule cosine", "both",
+      {"centered-cosine", "centered inputs + cosine",
+       "--precondition center --scale unit --schedule cosine", "both",
        [](TrainConfig& c) {
          center(c);
          cosine(c);
        }},
-      {"active output biases", "--bias-init active",
+      {"active", "active output biases", "--bias-init active",
        "dying output units: each output unit starts active on the first 1,000 training images, "
        "so the first steps, the largest, push it down from well above 0 instead of from around 0",
        active},
-      {"centered inputs + active output biases + cosine",
+      {"centered-active-cosine", "centered inputs + active output biases + cosine",
        "--precondition center --scale unit --bias-init active --schedule cosine", "all three",
        [](TrainConfig& c) {
          center(c);
          active(c);
          cosine(c);
        }},
-      {"whitened inputs + cosine", "--precondition whiten --scale unit --schedule cosine",
+      {"whitened-cosine", "whitened inputs + cosine",
+       "--precondition whiten --scale unit --schedule cosine",
        "the whole spectrum: every direction the training images span gets unit variance, so one "
        "rate suits every direction",
        [](TrainConfig& c) {
@@ -78,12 +80,12 @@ std::vector<Experiment> recipe_experiments(const TrainConfig& base, int seeds) {
   for (int layers : {1, 4}) {
     for (const Recipe& r : recipes()) {
       if (r.one_layer_only && layers != 1) continue;
-      for (int s = r.name == "original" ? 1 : 0; s < seeds; ++s) {
+      for (int s = r.id == "original" ? 1 : 0; s < seeds; ++s) {
         TrainConfig c = base;
         c.layers = layers;
         c.seed = base.seed + uint64_t(s);
         r.apply(c);
-        Experiment e{"9. way out", run_name(r, layers, s), c};
+        Experiment e{"9. way out", recipe_run_id(r.id, layers, s), run_name(r, layers, s), c};
         e.measure_readout = layers > 1 && s == 0;
         out.push_back(e);
       }
@@ -94,10 +96,10 @@ std::vector<Experiment> recipe_experiments(const TrainConfig& base, int seeds) {
 
 const Outcome& recipe_outcome(const std::vector<Outcome>& all, const Recipe& recipe, int layers,
                               int seed_index) {
-  if (recipe.name == "original" && seed_index == 0) {
-    return find(all, layers == 1 ? "1 layer" : "4 layers (Keras recipe)");
+  if (recipe.id == "original" && seed_index == 0) {
+    return find(all, layers == 1 ? run_ids::kKeras1 : run_ids::kKeras4);
   }
-  return find(all, run_name(recipe, layers, seed_index));
+  return find(all, recipe_run_id(recipe.id, layers, seed_index));
 }
 
 std::string way_out_section(const std::vector<Outcome>& all, int seeds) {

@@ -13,6 +13,7 @@
 namespace simdgrad::identity {
 
 struct Recipe {
+  std::string id;         // "centered-cosine": its runs' identifiers start with it
   std::string name;       // "centered inputs + cosine"
   std::string flags;      // the `identity train` flags that make it
   std::string mechanism;  // what it fixes, in the study's terms

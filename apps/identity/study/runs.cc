@@ -76,11 +76,15 @@ Outcome run(const Experiment& e, const Mnist& data) {
   return out;
 }
 
-const Outcome& find(const std::vector<Outcome>& all, const std::string& name) {
+std::string recipe_run_id(const std::string& recipe_id, int layers, int seed_index) {
+  return recipe_id + "-" + std::to_string(layers) + "-seed" + std::to_string(seed_index + 1);
+}
+
+const Outcome& find(const std::vector<Outcome>& all, const std::string& id) {
   for (const auto& o : all) {
-    if (o.experiment.name == name) return o;
+    if (o.experiment.id == id) return o;
   }
-  throw std::logic_error("study: no experiment " + name);
+  throw std::logic_error("study: no run " + id);
 }
 
 double final_val(const Outcome& o) {

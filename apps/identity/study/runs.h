@@ -15,7 +15,8 @@ namespace simdgrad::identity {
 
 struct Experiment {
   std::string group;  // the cause it tests, or the recipe's section
-  std::string name;
+  std::string id;     // what the report's sections look it up by (run_ids)
+  std::string name;   // what the report shows
   TrainConfig config;
   bool measure_readout = false;  // readout floors of the hidden layers before and after training
 };
@@ -39,10 +40,29 @@ struct Outcome {
   ReadoutFloors readout_start, readout_end;  // if the experiment asks for them
 };
 
+// Identifiers of the runs the report's sections refer to.
+namespace run_ids {
+inline constexpr char kKeras4[] = "keras-4";  // the original recipe, 4 layers
+inline constexpr char kKeras1[] = "keras-1";  // the original recipe, 1 layer
+inline constexpr char kIdentityInit[] = "identity-init";
+inline constexpr char kUnitScale[] = "unit-scale";
+inline constexpr char kLinearOutput[] = "linear-output";
+inline constexpr char kLonger1[] = "longer-1";  // 5x the epochs
+inline constexpr char kLonger4[] = "longer-4";
+inline constexpr char kAllFixes[] = "all-fixes";
+inline constexpr char kFloorAdam[] = "floor-adam";  // 1 layer, centered inputs
+inline constexpr char kFloorAdamCosine[] = "floor-adam-cosine";
+inline constexpr char kFloorRawPixels[] = "floor-raw-pixels";
+}  // namespace run_ids
+// The run of the recipe `recipe_id` (Recipe::id) for `layers` layers and seed number
+// `seed_index` (0-based): "centered-1-seed1".
+std::string recipe_run_id(const std::string& recipe_id, int layers, int seed_index);
+
 // Trains the experiment to its last epoch (stopping at a non-finite loss), printing one line.
 Outcome run(const Experiment& e, const Mnist& data);
 
-const Outcome& find(const std::vector<Outcome>& all, const std::string& name);
+// The outcome of the run `id`; throws std::logic_error naming it when there is none.
+const Outcome& find(const std::vector<Outcome>& all, const std::string& id);
 // The final val_loss, NaN for a diverged or empty run.
 double final_val(const Outcome& o);
 // Units of any layer revived at an epoch's end, summed over the run.
