@@ -60,6 +60,21 @@ GradientReducer::GradientReducer(const Communicator& communicator,
     throw std::invalid_argument(
         "GradientReducer: the shared-memory exchange sums shares only (Result::kShares)");
   }
+  plan_buckets(bucket_bytes);
+  for (Bucket& b : buckets_) {
+    if (b.packed) b.buffer.resize(b.elements);
+    if (result_ == Result::kShares && exchange_ == Exchange::kMessages) {
+      b.arrivals.resize(communicator_.reduce_scatter_scratch(b.elements));
+    }
+    b.waiting = b.members.size();
+  }
+  ready_.assign(parameters_.size(), false);
+  if (exchange_ == Exchange::kSharedMemory) share_parameters();
+}
+
+GradientReducer::~GradientReducer() = default;
+
+void GradientReducer::plan_buckets(size_t bucket_bytes) {
   // A gradient of bucket_bytes or more is summed where it lies. Smaller ones are packed
   // together, in backward order, into a shared bucket until it holds bucket_bytes; that bucket
   // stays open across the large gradients between its members.
@@ -100,18 +115,7 @@ GradientReducer::GradientReducer(const Communicator& communicator,
     for (size_t i : buckets[b].members) bucket_of_[i] = buckets_.size();
     buckets_.push_back(std::move(buckets[b]));
   }
-  for (Bucket& b : buckets_) {
-    if (b.packed) b.buffer.resize(b.elements);
-    if (result_ == Result::kShares && exchange_ == Exchange::kMessages) {
-      b.arrivals.resize(communicator_.reduce_scatter_scratch(b.elements));
-    }
-    b.waiting = b.members.size();
-  }
-  ready_.assign(parameters_.size(), false);
-  if (exchange_ == Exchange::kSharedMemory) share_parameters();
 }
-
-GradientReducer::~GradientReducer() = default;
 
 void GradientReducer::share_parameters() {
   size_t offset = round_up(sizeof(Counters), 64);

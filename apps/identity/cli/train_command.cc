@@ -81,22 +81,124 @@ std::string describe(const TrainConfig& c, size_t train, size_t test, int proces
   return text;
 }
 
+// The run's configuration: the flags', or with --resume the checkpoint's, where --epochs and
+// --data may change the number of epochs and the data's folder.
+TrainConfig run_configuration(const TrainOptions& options, Checkpoint* checkpoint) {
+  TrainConfig config = options.config;
+  if (!options.resume.empty()) {
+    *checkpoint = load_checkpoint(options.resume);
+    TrainConfig saved = config_from_checkpoint(*checkpoint, options.resume);
+    if (options.epochs_given) saved.epochs = config.epochs;
+    if (options.data_given) saved.data = config.data;
+    config = saved;
+  }
+  validate(config);
+  return config;
+}
+
+struct RunFolder {
+  std::filesystem::path out, checkpoint;
+};
+
+// The first process's header, and the epoch-0 checkpoint, so an interrupted first epoch still
+// leaves one.
+void announce(Trainer& trainer, const Mnist& data, int processes, const RunFolder& folder) {
+  const TrainConfig& config = trainer.config();
+  std::printf("identity: %s\n",
+              describe(config, trainer.train_samples(), data.test.count, processes).c_str());
+  std::printf("Train on %zu samples, validate on %zu samples\n", trainer.train_samples(),
+              data.test.count);
+  if (trainer.epoch() >= config.epochs) {
+    std::printf("The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
+                trainer.epoch(), config.epochs);
+  }
+  std::fflush(stdout);
+  trainer.save(folder.checkpoint);
+}
+
+// Every process stops after the same step; the checkpoint holds the last whole epoch.
+int stop_interrupted(const Interrupted& e, const Trainer& trainer, ProcessGroup& group,
+                     const RunFolder& folder) {
+  if (group.leads()) {
+    std::printf("\n");
+    std::fprintf(stderr,
+                 "identity: interrupted by %s; %s holds epoch %d (resume with: identity train "
+                 "--resume %s)\n",
+                 e.signal == SIGINT ? "SIGINT" : "SIGTERM", folder.checkpoint.c_str(),
+                 trainer.epoch(), folder.checkpoint.c_str());
+  }
+  // No process leaves before the first has said so: mpiexec kills the rest of a run as soon
+  // as one process has exited with a failure code.
+  double said = 0;
+  group.sum({&said, 1});
+  return 128 + e.signal;
+}
+
+// A fault in one process's share of a batch is that process's alone: it ends the run.
+int stop_numerical_fault(const NumericalFault& e, const Trainer& trainer, ProcessGroup& group,
+                         const RunFolder& folder) {
+  const std::string message = std::string("numerical fault: ") + e.what() + "; " +
+                              folder.checkpoint.string() + " holds epoch " +
+                              std::to_string(trainer.epoch());
+  if (group.size() > 1) group.abort(3, message);
+  std::fprintf(stderr, "identity: %s\n", message.c_str());
+  return 3;
+}
+
+// Trains the remaining epochs; the first process prints each and saves the checkpoint and the
+// run's files after it. 0 when done, else the exit code of the stop.
+int train_epochs(Trainer& trainer, const TrainOptions& options, ProcessGroup& group,
+                 const RunFolder& folder) {
+  // Open MPI gives every process a pseudo-terminal whatever mpiexec writes to, so a
+  // data-parallel run cannot tell a log from a terminal: it prints the epoch lines only.
+  const bool tty = group.leads() && group.size() == 1 && isatty(fileno(stdout));
+  try {
+    while (trainer.epoch() < trainer.config().epochs) {
+      ProgressBar bar(tty);
+      const EpochRecord& record = trainer.train_epoch(
+          [&](size_t done, size_t total, double loss) { bar.update(done, total, loss); });
+      bar.finish();
+      if (group.leads()) {
+        print_epoch(record, trainer.config().epochs, options.verbose);
+        trainer.save(folder.checkpoint);
+        write_run_files(folder.out, trainer, {{"epoch", record.epoch}});
+      }
+    }
+  } catch (const Interrupted& e) {
+    return stop_interrupted(e, trainer, group, folder);
+  } catch (const NumericalFault& e) {
+    return stop_numerical_fault(e, trainer, group, folder);
+  }
+  return 0;
+}
+
+// Keras' model.evaluate(x_test, x_test) after training: the last epoch's validation figures,
+// then the reconstructions and the run's files.
+void write_results(Trainer& trainer, const Mnist& data, const RunFolder& folder) {
+  const EpochRecord& last = trainer.history().back();
+  std::printf("Test loss: %.4f\nTest MAPE: %.4f\n", last.val_loss, last.val_mape);
+  write_reconstructions(folder.out / "reconstructions.png", trainer, data);
+  write_run_files(folder.out, trainer,
+                  {{"epoch", last.epoch},
+                   {"loss", last.loss},
+                   {"val_loss", last.val_loss},
+                   {"mape", last.mape},
+                   {"val_mape", last.val_mape},
+                   {"test_loss", last.val_loss},
+                   {"test_mape", last.val_mape}});
+  std::printf(
+      "Wrote %s/{metrics.csv, run.json, model.safetensors, reconstructions.png, loss.svg}\n",
+      folder.out.c_str());
+}
+
 }  // namespace
 
 int run_train(const TrainOptions& options, ProcessGroup& group) {
   // From the start: a signal during loading is honoured after the first step, once the
   // epoch-0 checkpoint is on disk.
   install_interrupt_handlers();
-  TrainConfig config = options.config;
   Checkpoint checkpoint;
-  if (!options.resume.empty()) {
-    checkpoint = load_checkpoint(options.resume);
-    TrainConfig saved = config_from_checkpoint(checkpoint, options.resume);
-    if (options.epochs_given) saved.epochs = config.epochs;
-    if (options.data_given) saved.data = config.data;
-    config = saved;
-  }
-  validate(config);
+  const TrainConfig config = run_configuration(options, &checkpoint);
   const Mnist data = load_mnist(config.data);
   Trainer trainer(config, data, group);
   trainer.set_check_numerics(options.check_numerics);
@@ -109,78 +211,10 @@ int run_train(const TrainOptions& options, ProcessGroup& group) {
                             "this process's configuration, data or checkpoint");
   }
   const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
-  const std::filesystem::path checkpoint_file = out / "model.safetensors";
-  // One process prints and writes; the others train their shares.
-  const bool leads = group.leads();
-
-  if (leads) {
-    std::printf("identity: %s\n",
-                describe(config, trainer.train_samples(), data.test.count, group.size()).c_str());
-    std::printf("Train on %zu samples, validate on %zu samples\n", trainer.train_samples(),
-                data.test.count);
-    if (trainer.epoch() >= config.epochs) {
-      std::printf(
-          "The checkpoint already holds epoch %d of %d: nothing to train (raise --epochs)\n",
-          trainer.epoch(), config.epochs);
-    }
-    std::fflush(stdout);
-    trainer.save(checkpoint_file);  // so an interrupted first epoch still leaves a checkpoint
-  }
-  // Open MPI gives every process a pseudo-terminal whatever mpiexec writes to, so a
-  // data-parallel run cannot tell a log from a terminal: it prints the epoch lines only.
-  const bool tty = leads && group.size() == 1 && isatty(fileno(stdout));
-  try {
-    while (trainer.epoch() < config.epochs) {
-      ProgressBar bar(tty);
-      const EpochRecord& record = trainer.train_epoch(
-          [&](size_t done, size_t total, double loss) { bar.update(done, total, loss); });
-      bar.finish();
-      if (leads) {
-        print_epoch(record, config.epochs, options.verbose);
-        trainer.save(checkpoint_file);
-        write_run_files(out, trainer, {{"epoch", record.epoch}});
-      }
-    }
-  } catch (const Interrupted& e) {
-    // Every process stops after the same step; the checkpoint holds the last whole epoch.
-    if (leads) {
-      std::printf("\n");
-      std::fprintf(stderr,
-                   "identity: interrupted by %s; %s holds epoch %d (resume with: identity train "
-                   "--resume %s)\n",
-                   e.signal == SIGINT ? "SIGINT" : "SIGTERM", checkpoint_file.c_str(),
-                   trainer.epoch(), checkpoint_file.c_str());
-    }
-    // No process leaves before the first has said so: mpiexec kills the rest of a run as soon
-    // as one process has exited with a failure code.
-    double said = 0;
-    group.sum({&said, 1});
-    return 128 + e.signal;
-  } catch (const NumericalFault& e) {
-    const std::string message = std::string("numerical fault: ") + e.what() + "; " +
-                                checkpoint_file.string() + " holds epoch " +
-                                std::to_string(trainer.epoch());
-    // A fault in one process's share of a batch is that process's alone: it ends the run.
-    if (group.size() > 1) group.abort(3, message);
-    std::fprintf(stderr, "identity: %s\n", message.c_str());
-    return 3;
-  }
-  if (trainer.history().empty() || !leads) return 0;
-  const EpochRecord& last = trainer.history().back();
-  // Keras' model.evaluate(x_test, x_test) after training: the last epoch's validation figures.
-  std::printf("Test loss: %.4f\nTest MAPE: %.4f\n", last.val_loss, last.val_mape);
-  write_reconstructions(out / "reconstructions.png", trainer, data);
-  write_run_files(out, trainer,
-                  {{"epoch", last.epoch},
-                   {"loss", last.loss},
-                   {"val_loss", last.val_loss},
-                   {"mape", last.mape},
-                   {"val_mape", last.val_mape},
-                   {"test_loss", last.val_loss},
-                   {"test_mape", last.val_mape}});
-  std::printf(
-      "Wrote %s/{metrics.csv, run.json, model.safetensors, reconstructions.png, loss.svg}\n",
-      out.c_str());
+  const RunFolder folder{out, out / "model.safetensors"};
+  if (group.leads()) announce(trainer, data, group.size(), folder);
+  if (const int stop = train_epochs(trainer, options, group, folder); stop != 0) return stop;
+  if (!trainer.history().empty() && group.leads()) write_results(trainer, data, folder);
   return 0;
 }
 

@@ -249,107 +249,125 @@ void Trainer::require_finite(MatrixView<const float> values, const char* what, s
   }
 }
 
-StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
-  // Phase boundaries are read only when asked for: a clock read costs ~20 ns.
-  auto mark = [&, last = phases ? Clock::now()
-                                : Clock::time_point()](double StepPhases::*phase) mutable {
-    if (!phases) return;
+// Adds the time since the last mark to a phase of a step; reads the clock only when the phases
+// are asked for (a clock read costs ~20 ns).
+class PhaseClock {
+ public:
+  explicit PhaseClock(StepPhases* phases)
+      : phases_(phases), last_(phases ? Clock::now() : Clock::time_point()) {}
+  void mark(double StepPhases::*phase) {
+    if (!phases_) return;
     const auto now = Clock::now();
-    phases->*phase += std::chrono::duration<double>(now - last).count();
-    last = now;
-  };
+    phases_->*phase += std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  StepPhases* phases_;
+  Clock::time_point last_;
+};
+
+void Trainer::forward_and_backward(size_t first, size_t rows, float weight, StepResult& result,
+                                   PhaseClock& clock) {
+  gather_batch(first, rows);
+  clock.mark(&StepPhases::gather);
+  tape_.reset();
+  autograd::Var<float> x =
+      tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, rows, batch_.cols()));
+  autograd::Var<float> y = network_input(x);
+  for (size_t l = 0; l < model_.size(); ++l) {
+    y = model_.layer(l).forward(tape_, y);
+    if (check_numerics_) require_finite(y.value(), "the activations", l);
+  }
+  clock.mark(&StepPhases::forward);
+  // The loss and the metric in one pass over the batch.
+  const autograd::LossWithMape<float> loss = autograd::mse_loss_with_mape(y, x);
+  result.metric = loss.mape;
+  result.loss = loss.loss.value()(0, 0);
+  if (!std::isfinite(result.loss)) {
+    throw NumericalFault("the loss became " + std::to_string(result.loss) + " in " + when());
+  }
+  clock.mark(&StepPhases::loss);
+  if (group_.size() > 1) {
+    // Each layer's gradient sum over the processes starts as soon as the tape is done with
+    // it, while the layers below are still being differentiated.
+    tape_.backward(autograd::scale(loss.loss, weight),
+                   [&](autograd::Parameter<float>& p) { group_.gradient_final(p); });
+  } else {
+    tape_.backward(loss.loss);
+  }
+  clock.mark(&StepPhases::backward);
+}
+
+void Trainer::finish_data_parallel_step(float weight, StepResult& result, PhaseClock& clock) {
+  group_.finish_gradients();  // a process without rows contributes zeros
+  clock.mark(&StepPhases::sums);
+  // Every process updates all of every parameter from the same sums, or its share of each,
+  // with the squared norms of (its share of) the gradients for the diagnostics.
+  const bool shared = group_.shares_updates();
+  if (shared) {
+    optimizer_->step_and_zero_grad(shares_, &parameter_square_sums_);
+  } else {
+    optimizer_->step_and_zero_grad(&parameter_square_sums_);
+  }
+  clock.mark(&StepPhases::optimizer);
+  // The batch's figures, the shares' squared norms, and whether any process was asked to
+  // stop: every process then stops after the same step.
+  const int signal = interrupt_signal();
+  std::vector<double>& figures = step_figures_;
+  figures.assign({result.loss * weight, result.metric * weight, double(signal == SIGINT),
+                  double(signal != 0 && signal != SIGINT)});
+  if (shared)
+    figures.insert(figures.end(), parameter_square_sums_.begin(), parameter_square_sums_.end());
+  group_.sum(figures);
+  result.loss = figures[0];
+  result.metric = figures[1];
+  result.stop_signal = figures[2] > 0 ? SIGINT : figures[3] > 0 ? SIGTERM : 0;
+  if (shared) {
+    for (size_t i = 0; i < parameter_square_sums_.size(); ++i)
+      parameter_square_sums_[i] = float(figures[4 + i]);
+    group_.gather_values();
+  }
+  clock.mark(&StepPhases::sums);
+}
+
+void Trainer::require_finite_gradients() {
+  // A sum of squares is finite exactly when every element is (barring overflow past 3e38,
+  // itself a fault).
+  for (size_t l = model_.size(); l-- > 0;) {
+    for (size_t j : {0, 1}) {
+      const float squares = parameter_square_sums_[2 * l + j];
+      if (!std::isfinite(squares)) {
+        throw NumericalFault(std::string("the gradient of ") +
+                             (j == 0 ? "the weights" : "the bias") + " of " + layer_name(l) +
+                             " is not finite or too large to square " + "(sum of squares " +
+                             std::to_string(squares) + ") in " + when());
+      }
+    }
+  }
+}
+
+StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
+  PhaseClock clock(phases);
   ++step_in_epoch_;
-  const bool parallel = group_.size() > 1;
   const IndexRange mine = share(start, size);
-  const size_t first = mine.begin, rows = mine.size();
   // This process's part of the batch's mean: its rows' mean weighted by their share, so the
   // gradients and losses summed over the processes are those of the whole batch.
-  const float weight = float(rows) / float(size);
+  const float weight = float(mine.size()) / float(size);
   StepResult result;
-  if (rows > 0) {
-    gather_batch(first, rows);
-    mark(&StepPhases::gather);
-    tape_.reset();
-    autograd::Var<float> x =
-        tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, rows, batch_.cols()));
-    autograd::Var<float> y = network_input(x);
-    for (size_t l = 0; l < model_.size(); ++l) {
-      y = model_.layer(l).forward(tape_, y);
-      if (check_numerics_) require_finite(y.value(), "the activations", l);
-    }
-    mark(&StepPhases::forward);
-    // The loss and the metric in one pass over the batch.
-    const autograd::LossWithMape<float> loss = autograd::mse_loss_with_mape(y, x);
-    result.metric = loss.mape;
-    result.loss = loss.loss.value()(0, 0);
-    if (!std::isfinite(result.loss)) {
-      throw NumericalFault("the loss became " + std::to_string(result.loss) + " in " + when());
-    }
-    mark(&StepPhases::loss);
-    if (parallel) {
-      // Each layer's gradient sum over the processes starts as soon as the tape is done with
-      // it, while the layers below are still being differentiated.
-      tape_.backward(autograd::scale(loss.loss, weight),
-                     [&](autograd::Parameter<float>& p) { group_.gradient_final(p); });
-    } else {
-      tape_.backward(loss.loss);
-    }
-    mark(&StepPhases::backward);
-  }
+  if (!mine.empty()) forward_and_backward(mine.begin, mine.size(), weight, result, clock);
   optimizer_->set_learning_rate(float(next_learning_rate()));
-  if (parallel) {
-    group_.finish_gradients();  // a process without rows contributes zeros
-    mark(&StepPhases::sums);
-    // Every process updates all of every parameter from the same sums, or its share of each,
-    // with the squared norms of (its share of) the gradients for the diagnostics.
-    const bool shared = group_.shares_updates();
-    if (shared) {
-      optimizer_->step_and_zero_grad(shares_, &parameter_square_sums_);
-    } else {
-      optimizer_->step_and_zero_grad(&parameter_square_sums_);
-    }
-    mark(&StepPhases::optimizer);
-    // The batch's figures, the shares' squared norms, and whether any process was asked to
-    // stop: every process then stops after the same step.
-    const int signal = interrupt_signal();
-    std::vector<double>& figures = step_figures_;
-    figures.assign({result.loss * weight, result.metric * weight, double(signal == SIGINT),
-                    double(signal != 0 && signal != SIGINT)});
-    if (shared)
-      figures.insert(figures.end(), parameter_square_sums_.begin(), parameter_square_sums_.end());
-    group_.sum(figures);
-    result.loss = figures[0];
-    result.metric = figures[1];
-    result.stop_signal = figures[2] > 0 ? SIGINT : figures[3] > 0 ? SIGTERM : 0;
-    if (shared) {
-      for (size_t i = 0; i < parameter_square_sums_.size(); ++i)
-        parameter_square_sums_[i] = float(figures[4 + i]);
-      group_.gather_values();
-    }
-    mark(&StepPhases::sums);
+  if (group_.size() > 1) {
+    finish_data_parallel_step(weight, result, clock);
   } else {
     result.stop_signal = interrupt_signal();
     // One pass per parameter: the update, the zeroing, and the squared norms the diagnostics
     // need (parameters come as weight, bias per layer).
     optimizer_->step_and_zero_grad(&parameter_square_sums_);
-    mark(&StepPhases::optimizer);
+    clock.mark(&StepPhases::optimizer);
   }
   for (size_t l = 0; l < model_.size(); ++l) grad_square_sums_[l] += parameter_square_sums_[2 * l];
-  if (check_numerics_) {
-    // In the order the backward pass made them: the last layer first. A sum of squares is
-    // finite exactly when every element is (barring overflow past 3e38, itself a fault).
-    for (size_t l = model_.size(); l-- > 0;) {
-      for (size_t j : {0, 1}) {
-        const float squares = parameter_square_sums_[2 * l + j];
-        if (!std::isfinite(squares)) {
-          throw NumericalFault(std::string("the gradient of ") +
-                               (j == 0 ? "the weights" : "the bias") + " of " + layer_name(l) +
-                               " is not finite or too large to square " + "(sum of squares " +
-                               std::to_string(squares) + ") in " + when());
-        }
-      }
-    }
-  }
+  if (check_numerics_) require_finite_gradients();
   if (phases) ++phases->steps;
   return result;
 }

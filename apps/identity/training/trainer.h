@@ -25,6 +25,8 @@
 
 namespace simdgrad::identity {
 
+class PhaseClock;  // trainer.cc: the step's phase times, when asked for
+
 struct LayerDiagnostics {
   bool relu = true;  // dead-unit figures apply to ReLU layers only
   int units = 0;
@@ -146,6 +148,16 @@ class Trainer {
 
  private:
   void gather_batch(size_t start, size_t size);
+  // The step's forward pass, loss and backward pass on this process's `rows` of the batch,
+  // whose mean weighs `weight` in the whole batch's; the loss and metric go into `result`.
+  void forward_and_backward(size_t first, size_t rows, float weight, StepResult& result,
+                            PhaseClock& clock);
+  // The rest of a data-parallel step: the gradient sums, the update of this process's shares
+  // (or of everything), the step's figures summed over the processes, the gather.
+  void finish_data_parallel_step(float weight, StepResult& result, PhaseClock& clock);
+  // Throws NumericalFault naming the first parameter whose gradient's sum of squares is not
+  // finite, in the order the backward pass made them.
+  void require_finite_gradients();
   // BiasInit::kActive: each unit of a ReLU output layer gets the bias that makes its
   // pre-activation just positive on every one of the first kActivationImages training images.
   void activate_units();

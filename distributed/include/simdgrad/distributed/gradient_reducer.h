@@ -102,6 +102,8 @@ class GradientReducer {
   IndexRange share_of(size_t parameter, int rank) const;
   void start(Bucket& b);
   // Moves the parameters into the shared memory (constructor).
+  // Groups the gradients into buckets_ in the order the backward pass completes them.
+  void plan_buckets(size_t bucket_bytes);
   void share_parameters();
   // kSharedMemory: adds the other ranks' contributions to this rank's share of every started
   // bucket they have published too, in order; with `wait`, of every started bucket.
