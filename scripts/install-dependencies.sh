@@ -24,6 +24,7 @@ simdgrad_test_packages=(
   clang libclang-rt-14-dev  # libFuzzer and the sanitizers for the fuzz targets (tests/fuzz)
   libomp-14-dev             # OpenMP for clang, which builds the fuzz targets
   clang-format-14           # the layout of every C++ file (tests/style)
+  universal-ctags           # the length of every function (tests/style)
 )
 
 # The aarch64 cross-build and its emulator (scripts/test-aarch64.sh, the cross tests): Debian's

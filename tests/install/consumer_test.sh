@@ -89,6 +89,13 @@ case "$step" in
       count=$((count + 1))
     done
     echo "$count installed headers compile on their own"
+    # The umbrella brings in every header of the library and the tape (distributed/ is apart:
+    # it needs MPI).
+    for header in $(cd "$prefix/include" && find simdgrad -name '*.h' ! -path 'simdgrad/distributed/*' \
+                      ! -name simdgrad.h | sort); do
+      grep -q "#include \"$header\"" "$prefix/include/simdgrad/simdgrad.h" ||
+        fail "<simdgrad/simdgrad.h> does not include <$header>"
+    done
     ;;
   cmake-package)
     for name in gemm_throughput custom_op mnist_classifier; do
