@@ -119,6 +119,16 @@ case "$step" in
       g++ -O2 "$examples/$name/main.cc" -o "$work/pkg-config/$name" $(pkg-config --cflags --libs simdgrad)
     done
     run_examples "$work/pkg-config" 1 0.94
+    # The README's hello-world, as a reader would paste it: at most 15 lines, and it learns.
+    awk '/<!-- hello-world -->/ { found = 1; next } found && /^```cpp/ { code = 1; next }
+         code && /^```/ { exit } code { print }' "$source_dir/README.md" >"$work/pkg-config/hello.cc"
+    lines=$(wc -l <"$work/pkg-config/hello.cc")
+    [ "$lines" -ge 5 ] && [ "$lines" -le 15 ] || fail "the README's hello-world has $lines lines"
+    # shellcheck disable=SC2046
+    g++ -O2 "$work/pkg-config/hello.cc" -o "$work/pkg-config/hello" $(pkg-config --cflags --libs simdgrad)
+    hello=$("$work/pkg-config/hello")
+    echo "$hello"
+    [ "$hello" = "w = 3.0000 (want 3)" ] || fail "the README's hello-world printed: $hello"
     ;;
   add-subdirectory | fetchcontent)
     out=$work/$step
