@@ -40,7 +40,7 @@ class MpiProcessGroup final : public ProcessGroup {
                                                  update_ == Update::kShared
                                                      ? GradientReducer::Result::kShares
                                                      : GradientReducer::Result::kSums,
-                                                 kBucketBytes, exchange_);
+                                                 GradientReducer::kDefaultBucketBytes, exchange_);
   }
   void gradient_final(const autograd::Parameter<float>& p) override { reducer_->ready(p); }
   void finish_gradients() override { reducer_->finish(); }
@@ -56,7 +56,6 @@ class MpiProcessGroup final : public ProcessGroup {
   }
 
  private:
-  static constexpr size_t kBucketBytes = size_t(1) << 20;
   // With the shared-memory exchange the model's parameters live in the reducer's memory: the
   // trainer that uses them is gone before the group. The reducer goes before the communicator.
   distributed::Communicator communicator_;

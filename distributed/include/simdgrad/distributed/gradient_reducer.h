@@ -45,6 +45,9 @@ class GradientReducer {
   // kSharedMemory when every rank runs on this machine, kMessages otherwise (collective).
   static Exchange best_exchange(const Communicator& communicator);
 
+  // 1 MiB: each 784 x 784 weight (2.4 MB) is summed where it lies, the biases share a bucket.
+  static constexpr size_t kDefaultBucketBytes = size_t(1) << 20;
+
   // `parameters` in the order the backward pass finishes their gradients (the last layer's
   // first). A gradient of at least `bucket_bytes` is a bucket of its own, summed in place;
   // smaller ones share a packed bucket, in that order, until it holds `bucket_bytes`.
@@ -54,7 +57,7 @@ class GradientReducer {
   // the reducer lives, and end every step with gather_values().
   GradientReducer(const Communicator& communicator,
                   std::vector<autograd::Parameter<float>*> parameters,
-                  Result result = Result::kSums, size_t bucket_bytes = size_t(1) << 20,
+                  Result result = Result::kSums, size_t bucket_bytes = kDefaultBucketBytes,
                   Exchange exchange = Exchange::kMessages);
   ~GradientReducer();
 
