@@ -11,10 +11,10 @@
 #include <algorithm>
 #include <string>
 
-#include "lib/denormals.h"
 #include "lib/gemm/blocking.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_source.h"
+#include "lib/machine/denormals.h"
 #include "simdgrad/aligned_memory.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/index_range.h"

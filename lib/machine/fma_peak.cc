@@ -1,5 +1,5 @@
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "lib/fma_peak.cc"
+#define HWY_TARGET_INCLUDE "lib/machine/fma_peak.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "simdgrad/fma_peak.h"
