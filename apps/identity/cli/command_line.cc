@@ -2,8 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include <array>
-#include <cstring>
+#include <string>
+#include <vector>
 
 #include "apps/identity/cli/flags.h"
 #include "simdgrad/build_info.h"
@@ -11,8 +11,8 @@
 namespace simdgrad::identity::cli {
 namespace {
 
-constexpr std::array<const char*, 4> kCommands = {"train", "study", "eval", "gradcheck"};
-constexpr const char* kCommandList = "train, study, eval or gradcheck";
+const std::vector<std::string> kCommands = {"train", "study", "eval", "gradcheck"};
+const std::string kCommandList = one_of(kCommands);  // "train, study, eval or gradcheck"
 
 void add_model_flags(CLI::App& cmd, TrainConfig& c) {
   cmd.add_option("--layers", c.layers, "Dense layers (default 4)")->check(whole_number(1, 64));
@@ -138,8 +138,8 @@ CLI::App* add_gradcheck_command(CLI::App& app, CommandLine& line) {
 void check_command_word(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (argv[i][0] == '-') continue;
-    for (const char* command : kCommands) {
-      if (std::strcmp(argv[i], command) == 0) return;
+    for (const std::string& command : kCommands) {
+      if (argv[i] == command) return;
     }
     throw UsageError(std::string("unknown command '") + argv[i] + "': the commands are " +
                      kCommandList);
@@ -147,21 +147,17 @@ void check_command_word(int argc, char** argv) {
 }
 
 // With --resume the architecture and recipe come from the checkpoint; saying them again would
-// be ignored silently, so it is an error. Without it, the warm-up must fit in the run.
-void check_train_combinations(const CLI::App& cmd, const TrainOptions& o) {
-  if (!o.resume.empty()) {
-    for (const char* name : {"--layers", "--width", "--batch", "--optimizer", "--lr", "--scale",
-                             "--init", "--bias-init", "--output-activation", "--schedule",
-                             "--warmup", "--precondition", "--seed", "--limit"}) {
-      if (cmd.count(name) > 0) {
-        throw UsageError(
-            std::string(name) +
-            " cannot be combined with --resume: the checkpoint holds the run's configuration");
-      }
+// be ignored silently, so it is an error. (How the flags of a new run combine, --warmup within
+// --epochs, is the configuration's own check: validate() in training/config.cc.)
+void forbid_with_resume(const CLI::App& cmd) {
+  for (const char* name :
+       {"--layers", "--width", "--batch", "--optimizer", "--lr", "--scale", "--init", "--bias-init",
+        "--output-activation", "--schedule", "--warmup", "--precondition", "--seed", "--limit"}) {
+    if (cmd.count(name) > 0) {
+      throw UsageError(
+          std::string(name) +
+          " cannot be combined with --resume: the checkpoint holds the run's configuration");
     }
-  } else if (o.config.warmup_epochs > o.config.epochs) {
-    throw UsageError("--warmup: must be at most the run's " + std::to_string(o.config.epochs) +
-                     " epochs (--epochs), got " + CLI::detail::to_string(o.config.warmup_epochs));
   }
 }
 
@@ -205,13 +201,7 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
   try {
     check_command_word(argc, argv);
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    app.exit(e);
-    return std::nullopt;
-  } catch (const CLI::CallForAllHelp& e) {
-    app.exit(e);
-    return std::nullopt;
-  } catch (const CLI::CallForVersion& e) {
+  } catch (const CLI::Success& e) {  // --help or --version, printed by app.exit
     app.exit(e);
     return std::nullopt;
   } catch (const CLI::ParseError& e) {
@@ -221,7 +211,7 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
                  : *study ? Command::kStudy
                  : *eval  ? Command::kEval
                           : Command::kGradcheck;
-  if (*train) check_train_combinations(*train, line.train);
+  if (*train && !line.train.resume.empty()) forbid_with_resume(*train);
   line.train.epochs_given = train->count("--epochs") > 0;
   line.train.data_given = train->count("--data") > 0;
   return line;

@@ -28,7 +28,7 @@ bool is_whole_number_text(const std::string& text) {
 std::string whole_number_problem(const std::string& text, int64_t* value) {
   double real = 0;
   if (!read_real(text, &real)) return "not a number: '" + text + "'";
-  if (text.empty() || !is_whole_number_text(text)) return "not a whole number: '" + text + "'";
+  if (!is_whole_number_text(text)) return "not a whole number: '" + text + "'";
   errno = 0;
   const long long read = std::strtoll(text.c_str(), nullptr, 10);
   *value = errno == ERANGE ? (text[0] == '-' ? std::numeric_limits<int64_t>::min()
@@ -44,6 +44,14 @@ std::string shortest(double value) {
 }
 
 }  // namespace
+
+std::string one_of(const std::vector<std::string>& words) {
+  std::string listed;
+  for (size_t i = 0; i < words.size(); ++i) {
+    listed += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
+  }
+  return listed;
+}
 
 CLI::Validator whole_number(int64_t lowest, int64_t highest) {
   const std::string range = "from " + std::to_string(lowest) + " to " + std::to_string(highest);

@@ -21,13 +21,15 @@ CLI::Validator real_number(double lowest, double highest);
 // A finite real number above zero.
 CLI::Validator positive_number();
 
+// "a, b or c": the allowed words, as messages list them.
+std::string one_of(const std::vector<std::string>& words);
+
 // One of `names` (any case), turned into its enum value; otherwise the names are listed.
 template <class E>
 CLI::Validator choice(std::vector<std::pair<std::string, E>> names) {
-  std::string listed;
-  for (size_t i = 0; i < names.size(); ++i) {
-    listed += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i].first;
-  }
+  std::vector<std::string> words;
+  for (const auto& name : names) words.push_back(name.first);
+  const std::string listed = one_of(words);
   return CLI::Validator(
       [names, listed](std::string& text) {
         for (const auto& [name, value] : names) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
 namespace simdgrad::identity {
@@ -149,9 +150,13 @@ void validate(const TrainConfig& c) {
   require(c.batch >= 1 && c.batch <= 65536,
           "batch must be 1..65536, got " + std::to_string(c.batch));
   require(c.lr >= 0 && std::isfinite(c.lr), "lr must be a finite positive number");
-  require(std::isfinite(c.warmup_epochs) && c.warmup_epochs >= 0 && c.warmup_epochs <= c.epochs,
-          "warmup epochs must be between 0 and the run's " + std::to_string(c.epochs) +
-              " epochs, got " + std::to_string(c.warmup_epochs));
+  std::ostringstream warmup;  // "3.5", as the flag was written
+  warmup << c.warmup_epochs;
+  require(std::isfinite(c.warmup_epochs) && c.warmup_epochs >= 0,
+          "--warmup: must be a finite number of epochs from 0, got " + warmup.str());
+  require(c.warmup_epochs <= c.epochs, "--warmup: must be at most the run's " +
+                                           std::to_string(c.epochs) + " epochs (--epochs), got " +
+                                           warmup.str());
   require(c.limit >= 0, "limit must be >= 0, got " + std::to_string(c.limit));
 }
 
