@@ -59,11 +59,11 @@ void bucketed_allreduce(benchmark::State& state) {
   auto ps = identity_parameters();
   std::vector<autograd::Parameter<float>*> pointers;
   for (auto& p : ps) pointers.push_back(p.get());
-  const auto result = state.range(1) ? distributed::GradientReducer::Result::kShares
-                                     : distributed::GradientReducer::Result::kSums;
-  const auto exchange = state.range(2) ? distributed::GradientReducer::Exchange::kSharedMemory
-                                       : distributed::GradientReducer::Exchange::kMessages;
-  distributed::GradientReducer reducer(*communicator, pointers, result, size_t(state.range(0)),
+  const auto update =
+      state.range(1) ? distributed::Update::kShared : distributed::Update::kReplicated;
+  const auto exchange =
+      state.range(2) ? distributed::Exchange::kSharedMemory : distributed::Exchange::kMessages;
+  distributed::GradientReducer reducer(*communicator, pointers, update, size_t(state.range(0)),
                                        exchange);
   for (auto _ : state) {
     for (auto* p : pointers) reducer.ready(*p);

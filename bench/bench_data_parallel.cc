@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "apps/identity/training/process_group.h"
+#include "apps/identity/training/trainer.h"
 #include "bench/bench_main.h"
 #include "bench/identity_workload.h"
 #include "simdgrad/threading.h"
@@ -30,16 +30,13 @@ int main(int argc, char** argv) {
   using namespace simdgrad::bench;
   std::string update_text = "shared";
   take_flag(argc, argv, "--update", &update_text);
-  const identity::Update update =
-      update_text == "replicated" ? identity::Update::kReplicated : identity::Update::kShared;
   std::string exchange_text = "auto";
   take_flag(argc, argv, "--exchange", &exchange_text);
-  const identity::Exchange exchange = exchange_text == "shared-memory"
-                                          ? identity::Exchange::kSharedMemory
-                                      : exchange_text == "messages" ? identity::Exchange::kMessages
-                                                                    : identity::Exchange::kAuto;
-  std::unique_ptr<identity::ProcessGroup> group =
-      identity::join_process_group(&argc, &argv, update, exchange);
+  distributed::DataParallelOptions parallel;
+  if (update_text == "replicated") parallel.update = distributed::Update::kReplicated;
+  if (exchange_text == "shared-memory") parallel.exchange = distributed::Exchange::kSharedMemory;
+  if (exchange_text == "messages") parallel.exchange = distributed::Exchange::kMessages;
+  const distributed::Communicator processes(&argc, &argv);
   std::string steps_text = "300", layers_text = "4", batch_text = "128";
   take_flag(argc, argv, "--steps", &steps_text);
   take_flag(argc, argv, "--layers", &layers_text);
@@ -51,7 +48,7 @@ int main(int argc, char** argv) {
       (update_text != "shared" && update_text != "replicated") ||
       (exchange_text != "auto" && exchange_text != "shared-memory" &&
        exchange_text != "messages")) {
-    if (group->leads()) {
+    if (processes.leads()) {
       std::fprintf(stderr,
                    "usage: bench_data_parallel [--steps=N] [--layers=L] [--batch=B] "
                    "[--update=shared|replicated] "
@@ -59,7 +56,7 @@ int main(int argc, char** argv) {
     }
     return 2;
   }
-  identity::Trainer trainer(config, synthetic_mnist(), *group);
+  identity::Trainer trainer(config, synthetic_mnist(), processes, parallel);
   StepLoop loop(trainer);
   for (int i = 0; i < 10; ++i) loop.step();  // warm: the tape's arena, packing buffers, MPI's
   identity::StepPhases phases;
@@ -67,11 +64,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < steps; ++i) loop.step(&phases);
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!group->leads()) return 0;
+  if (!processes.leads()) return 0;
 
   const double batch = double(trainer.config().batch);
   std::printf("processes %d threads %d update %s exchange %s samples_per_s %.0f ms_per_step %.3f\n",
-              group->size(), num_threads(), update_text.c_str(), exchange_text.c_str(),
+              processes.size(), num_threads(), update_text.c_str(), exchange_text.c_str(),
               batch * steps / total, 1e3 * total / steps);
   print_phase_table(
       "phase (first process)",

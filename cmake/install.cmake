@@ -1,6 +1,6 @@
 # Installs the libraries, the public headers, the CMake package (simdgrad-config.cmake with a
 # SameMajorVersion version file and the exported targets, simdgrad::distributed as a component
-# where MPI was found) and simdgrad.pc.
+# loaded on request) and simdgrad.pc.
 include(CMakePackageConfigHelpers)
 
 set(SIMDGRAD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/simdgrad)
@@ -22,8 +22,8 @@ install(EXPORT simdgrad-targets
   NAMESPACE simdgrad::
   DESTINATION ${SIMDGRAD_CMAKE_DIR})
 
-# simdgrad::distributed, where MPI was found: an export set of its own, loaded only by
-# find_package(simdgrad COMPONENTS distributed), so users of the rest need no MPI.
+# simdgrad::distributed: an export set of its own, loaded only by find_package(simdgrad
+# COMPONENTS distributed), so users of the rest need no MPI even where it was built with MPI.
 if(TARGET simdgrad_distributed)
   install(TARGETS simdgrad_distributed
     EXPORT simdgrad-distributed-targets
@@ -39,6 +39,11 @@ if(TARGET simdgrad_distributed)
     DESTINATION ${SIMDGRAD_CMAKE_DIR})
 endif()
 
+if(MPI_CXX_FOUND)
+  set(SIMDGRAD_DISTRIBUTED_WITH_MPI TRUE)
+else()
+  set(SIMDGRAD_DISTRIBUTED_WITH_MPI FALSE)
+endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/simdgrad-config.cmake.in
   ${PROJECT_BINARY_DIR}/simdgrad-config.cmake
   INSTALL_DESTINATION ${SIMDGRAD_CMAKE_DIR})

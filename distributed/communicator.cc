@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "distributed/launcher.h"
 #include "distributed/mpi_support.h"
 #include "simdgrad/elementwise.h"
 
@@ -39,6 +40,9 @@ void wait_handle(long& handle) {
 Communicator::Communicator(int* argc, char*** argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);
+  // Not launched by mpiexec: a run of its own, which need not start MPI (Open MPI's singleton
+  // start forks a daemon and may print warnings).
+  if (!initialized && launched_processes() == 0) return;
   if (!initialized) {
     // Open MPI's non-blocking all-reduce (libnbc) picks a binomial tree or recursive doubling
     // for two ranks, where every rank adds the whole message: 4.1 ms for the identity
@@ -53,6 +57,7 @@ Communicator::Communicator(int* argc, char*** argv) {
       throw std::runtime_error("this MPI does not support MPI_THREAD_FUNNELED");
     }
   }
+  uses_mpi_ = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
 }
@@ -62,18 +67,21 @@ Communicator::~Communicator() {
 }
 
 void Communicator::allreduce_sum(std::span<float> values) const {
+  if (size_ == 1) return;
   check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
                       MPI_COMM_WORLD),
         "MPI_Allreduce");
 }
 
 void Communicator::allreduce_sum(std::span<double> values) const {
+  if (size_ == 1) return;
   check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
                       MPI_COMM_WORLD),
         "MPI_Allreduce");
 }
 
 Communicator::Request Communicator::start_allreduce_sum(std::span<float> values) const {
+  if (size_ == 1) return Request();  // done already
   MPI_Request r;
   check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
                        MPI_COMM_WORLD, &r),
@@ -165,6 +173,7 @@ void Communicator::ReduceScatter::wait() {
 }
 
 void Communicator::allgather_shares(std::span<float> values) const {
+  if (size_ == 1) return;
   const Layout& layout = layout_of(values.size());
   check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), layout.counts.data(),
                        layout.offsets.data(), MPI_FLOAT, MPI_COMM_WORLD),
@@ -190,11 +199,14 @@ void Communicator::Request::wait() { wait_handle(handle_); }
 
 bool Communicator::Request::test() { return test_handle(handle_); }
 
-void Communicator::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+void Communicator::barrier() const {
+  if (size_ > 1) check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+}
 
 void Communicator::abort(int code, const std::string& reason) const {
   std::fprintf(stderr, "rank %d of %d: %s\n", rank_, size_, reason.c_str());
   std::fflush(stderr);
+  if (!uses_mpi_) std::exit(code);
   MPI_Abort(MPI_COMM_WORLD, code);
   std::abort();  // MPI_Abort does not return; this keeps [[noreturn]] honest if it did
 }

@@ -45,25 +45,30 @@ void wait_until(const std::atomic<uint64_t>& counter, uint64_t value) {
 
 }  // namespace
 
-GradientReducer::Exchange GradientReducer::best_exchange(const Communicator& communicator) {
-  return SharedSegments::available(communicator) ? Exchange::kSharedMemory : Exchange::kMessages;
+Exchange GradientReducer::best_exchange(const Communicator& communicator) {
+  return communicator.size() > 1 && SharedSegments::available(communicator)
+             ? Exchange::kSharedMemory
+             : Exchange::kMessages;
 }
 
 GradientReducer::GradientReducer(const Communicator& communicator,
-                                 std::vector<autograd::Parameter<float>*> parameters, Result result,
+                                 std::vector<autograd::Parameter<float>*> parameters, Update update,
                                  size_t bucket_bytes, Exchange exchange)
     : communicator_(communicator),
-      result_(result),
+      update_(update),
       parameters_(std::move(parameters)),
       exchange_(exchange) {
-  if (exchange_ == Exchange::kSharedMemory && result_ != Result::kShares) {
+  if (exchange_ == Exchange::kSharedMemory && update_ != Update::kShared) {
     throw std::invalid_argument(
-        "GradientReducer: the shared-memory exchange sums shares only (Result::kShares)");
+        "GradientReducer: the shared-memory exchange sums shares only (Update::kShared)");
+  }
+  if (exchange_ == Exchange::kAuto) {
+    exchange_ = update_ == Update::kShared ? best_exchange(communicator_) : Exchange::kMessages;
   }
   plan_buckets(bucket_bytes);
   for (Bucket& b : buckets_) {
     if (b.packed) b.buffer.resize(b.elements);
-    if (result_ == Result::kShares && exchange_ == Exchange::kMessages) {
+    if (update_ == Update::kShared && exchange_ == Exchange::kMessages) {
       b.arrivals.resize(communicator_.reduce_scatter_scratch(b.elements));
     }
     b.waiting = b.members.size();
@@ -210,7 +215,7 @@ void GradientReducer::start(Bucket& b) {
   }
   pack(b, gradient_of);
   const std::span<float> values = elements_of(b, gradient_of);
-  if (result_ == Result::kShares) {
+  if (update_ == Update::kShared) {
     communicator_.start_reduce_scatter_sum(values, b.arrivals, b.reduce_scatter);
   } else {
     b.request = communicator_.start_allreduce_sum(values);
@@ -270,7 +275,7 @@ IndexRange GradientReducer::share(const autograd::Parameter<float>& p) const {
 
 IndexRange GradientReducer::share_of(size_t i, int rank) const {
   const size_t n = parameters_[i]->grad.size();
-  if (result_ == Result::kSums) return {0, n};
+  if (update_ == Update::kReplicated) return {0, n};
   // The rank's share of the bucket, cut to the member's elements.
   const Bucket& b = buckets_[bucket_of_[i]];
   const size_t offset =
@@ -298,7 +303,7 @@ void GradientReducer::gather_values() {
 }
 
 void GradientReducer::gather_shares(const TensorOf& tensor_of) {
-  if (result_ == Result::kSums) return;  // every rank made every update: all hold all
+  if (update_ == Update::kReplicated) return;  // every rank made every update: all hold all
   for (Bucket& b : buckets_) {
     pack(b, tensor_of);
     communicator_.allgather_shares(elements_of(b, tensor_of));

@@ -22,7 +22,9 @@ namespace simdgrad::testing {
 namespace {
 
 using autograd::Parameter;
+using distributed::Exchange;
 using distributed::GradientReducer;
+using distributed::Update;
 
 // A model's worth of parameters in backward order.
 std::vector<std::unique_ptr<Parameter<float>>> parameters() {
@@ -105,11 +107,11 @@ std::vector<float> gradient_bits(const std::vector<std::unique_ptr<Parameter<flo
 
 TEST_CASE("bucketed sums and shares equal each gradient's own sum over ranks", "[mpi]") {
   const size_t bucket_bytes = GENERATE(size_t(0), size_t(4096), size_t(1) << 20, size_t(1) << 30);
-  const auto result = GENERATE(GradientReducer::Result::kSums, GradientReducer::Result::kShares);
-  const bool shares = result == GradientReducer::Result::kShares;
+  const auto update = GENERATE(Update::kReplicated, Update::kShared);
+  const bool shares = update == Update::kShared;
   INFO("bucket_bytes " << bucket_bytes << (shares ? ", shares" : ", sums"));
   auto ps = parameters();
-  GradientReducer reducer(*mpi_session, pointers(ps), result, bucket_bytes);
+  GradientReducer reducer(*mpi_session, pointers(ps), update, bucket_bytes);
   if (bucket_bytes == 0) REQUIRE(reducer.buckets() == ps.size());
   // 4096: {the weight}, then packed {784 + 33 biases, 33 x 7}, {1 x 1, 5 x 3}.
   if (bucket_bytes == 4096) REQUIRE(reducer.buckets() == 3);
@@ -150,7 +152,7 @@ TEST_CASE(
   auto ps = parameters();
   fill_gradients(ps, 0);
   const Reference want = reference_sums(pointers(ps));
-  GradientReducer reducer(*mpi_session, pointers(ps), GradientReducer::Result::kSums, 4096);
+  GradientReducer reducer(*mpi_session, pointers(ps), Update::kReplicated, 4096);
   REQUIRE(reducer.buckets() == 3);
   reducer.ready(*ps[0]);  // 784 biases (3,136 bytes): packed with the small ones that follow
   REQUIRE(reducer.started() == 0);
@@ -191,7 +193,7 @@ TEST_CASE("fed by the tape, the reducer starts the last layers' sums during the 
   std::vector<autograd::Parameter<float>*> backward_order = model.parameters();
   std::reverse(backward_order.begin(), backward_order.end());
   // One bucket per layer: 64 biases packed with 64 x 64 weights.
-  GradientReducer reducer(*mpi_session, backward_order, GradientReducer::Result::kSums,
+  GradientReducer reducer(*mpi_session, backward_order, Update::kReplicated,
                           64 * 65 * sizeof(float));
   REQUIRE(reducer.buckets() == 3);
   autograd::Tape<float> tape;
@@ -229,8 +231,7 @@ TEST_CASE("shares partition every parameter, and gather back whole on every rank
   auto ps = parameters();
   for (size_t bucket_bytes : {size_t(0), size_t(4096), size_t(1) << 30}) {
     INFO("bucket_bytes " << bucket_bytes);
-    GradientReducer reducer(*mpi_session, pointers(ps), GradientReducer::Result::kShares,
-                            bucket_bytes);
+    GradientReducer reducer(*mpi_session, pointers(ps), Update::kShared, bucket_bytes);
     for (const auto& p : ps) {
       INFO(p->name);
       const size_t n = p->value.rows() * p->value.cols();
@@ -291,8 +292,7 @@ std::vector<float> value_bits(const std::vector<std::unique_ptr<Parameter<float>
 
 TEST_CASE("the shared-memory exchange gives the message exchange's bits, step after step",
           "[mpi]") {
-  REQUIRE(GradientReducer::best_exchange(*mpi_session) ==
-          GradientReducer::Exchange::kSharedMemory);  // one machine
+  REQUIRE(GradientReducer::best_exchange(*mpi_session) == Exchange::kSharedMemory);  // one machine
   for (size_t bucket_bytes : {size_t(0), size_t(4096), size_t(1) << 20, size_t(1) << 30}) {
     INFO("bucket_bytes " << bucket_bytes);
     auto by_messages = parameters(), in_memory = parameters();
@@ -304,10 +304,10 @@ TEST_CASE("the shared-memory exchange gives the message exchange's bits, step af
       }
     }
     const std::vector<float> before = value_bits(in_memory);
-    GradientReducer messages(*mpi_session, pointers(by_messages), GradientReducer::Result::kShares,
-                             bucket_bytes, GradientReducer::Exchange::kMessages);
-    GradientReducer shared(*mpi_session, pointers(in_memory), GradientReducer::Result::kShares,
-                           bucket_bytes, GradientReducer::Exchange::kSharedMemory);
+    GradientReducer messages(*mpi_session, pointers(by_messages), Update::kShared, bucket_bytes,
+                             Exchange::kMessages);
+    GradientReducer shared(*mpi_session, pointers(in_memory), Update::kShared, bucket_bytes,
+                           Exchange::kSharedMemory);
     REQUIRE(value_bits(in_memory) == before);  // moved into the shared memory, contents kept
     for (int step = 1; step <= 3; ++step) {
       INFO("step " << step);
@@ -333,11 +333,11 @@ TEST_CASE("the shared-memory exchange gives the message exchange's bits, step af
 TEST_CASE("the shared-memory exchange refuses whole sums and a step without gather_values",
           "[mpi]") {
   auto ps = parameters();
-  REQUIRE_THROWS_WITH(GradientReducer(*mpi_session, pointers(ps), GradientReducer::Result::kSums,
-                                      4096, GradientReducer::Exchange::kSharedMemory),
+  REQUIRE_THROWS_WITH(GradientReducer(*mpi_session, pointers(ps), Update::kReplicated, 4096,
+                                      Exchange::kSharedMemory),
                       Catch::Contains("sums shares only"));
-  GradientReducer reducer(*mpi_session, pointers(ps), GradientReducer::Result::kShares, 4096,
-                          GradientReducer::Exchange::kSharedMemory);
+  GradientReducer reducer(*mpi_session, pointers(ps), Update::kShared, 4096,
+                          Exchange::kSharedMemory);
   fill_gradients(ps, 1);
   reducer.finish();
   // Without gather_values() the next step would overwrite gradients other ranks may still read.

@@ -70,20 +70,21 @@ void add_run_flags(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("--resume", o.resume, "continue from this checkpoint (model.safetensors)")
       ->check(CLI::ExistingFile);
   cmd.add_option(
-         "--update", o.update,
+         "--update", o.parallel.update,
          "under mpiexec: shared (default; each process updates its share of every parameter, then "
          "all gather the result) or replicated (every process updates every parameter from the "
          "whole gradient sums)")
-      ->transform(
-          choice<Update>({{"shared", Update::kShared}, {"replicated", Update::kReplicated}}));
+      ->transform(choice<distributed::Update>({{"shared", distributed::Update::kShared},
+                                               {"replicated", distributed::Update::kReplicated}}));
   cmd.add_option(
-         "--exchange", o.exchange,
+         "--exchange", o.parallel.exchange,
          "under mpiexec with --update shared: how gradient shares and updated values travel: "
          "auto (default; shared-memory when every process runs on this machine, else "
          "messages), shared-memory or messages")
-      ->transform(choice<Exchange>({{"auto", Exchange::kAuto},
-                                    {"shared-memory", Exchange::kSharedMemory},
-                                    {"messages", Exchange::kMessages}}));
+      ->transform(
+          choice<distributed::Exchange>({{"auto", distributed::Exchange::kAuto},
+                                         {"shared-memory", distributed::Exchange::kSharedMemory},
+                                         {"messages", distributed::Exchange::kMessages}}));
   cmd.add_flag("--verbose", o.verbose, "per-layer diagnostics after each epoch");
   cmd.add_flag("--check-numerics", o.check_numerics,
                "check every layer's activations and gradients each step; name the first "
@@ -212,6 +213,12 @@ std::optional<CommandLine> parse_command_line(int argc, char** argv) {
                  : *eval  ? Command::kEval
                           : Command::kGradcheck;
   if (*train && !line.train.resume.empty()) forbid_with_resume(*train);
+  if (line.train.parallel.update == distributed::Update::kReplicated &&
+      line.train.parallel.exchange == distributed::Exchange::kSharedMemory) {
+    throw UsageError(
+        "--exchange shared-memory needs --update shared (replicated updates sum whole gradients "
+        "with messages)");
+  }
   line.train.epochs_given = train->count("--epochs") > 0;
   line.train.data_given = train->count("--data") > 0;
   return line;

@@ -6,7 +6,9 @@
 #include <string>
 
 #include "apps/identity/training/config.h"
-#include "apps/identity/training/process_group.h"
+#include "apps/identity/training/trainer.h"
+#include "simdgrad/distributed/communicator.h"
+#include "simdgrad/distributed/data_parallel_step.h"
 
 namespace simdgrad::identity {
 
@@ -16,13 +18,13 @@ struct TrainOptions {
   std::string resume;  // checkpoint to continue from
   bool epochs_given = false, data_given = false;
   bool verbose = false;
-  bool check_numerics = false;          // every step: activations and gradients finite, per layer
-  Update update = Update::kShared;      // under mpiexec: who updates what
-  Exchange exchange = Exchange::kAuto;  // under mpiexec: how the shares travel
+  bool check_numerics = false;  // every step: activations and gradients finite, per layer
+  distributed::DataParallelOptions parallel;  // under mpiexec: who updates what, and how
 };
-// With several processes in `group`, they train one model together; the first prints and
-// writes the files.
-int run_train(const TrainOptions& options, ProcessGroup& group = single_process());
+// With several `processes`, they train one model together; the first prints and writes the
+// files.
+int run_train(const TrainOptions& options,
+              const distributed::Communicator& processes = one_process());
 
 struct EvalOptions {
   std::string checkpoint;

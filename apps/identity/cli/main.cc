@@ -8,6 +8,7 @@
 #include "apps/identity/cli/command_line.h"
 #include "apps/identity/cli/commands.h"
 #include "apps/identity/study/study.h"
+#include "simdgrad/distributed/communicator.h"
 #include "simdgrad/targets.h"
 #include "simdgrad/threading.h"
 
@@ -16,10 +17,10 @@ namespace {
 using namespace simdgrad;
 using namespace simdgrad::identity;
 
-int run_command(const cli::CommandLine& line, ProcessGroup& group) {
+int run_command(const cli::CommandLine& line, const distributed::Communicator& processes) {
   switch (line.command) {
     case cli::Command::kTrain:
-      return run_train(line.train, group);
+      return run_train(line.train, processes);
     case cli::Command::kStudy:
       return run_study(line.study);
     case cli::Command::kEval:
@@ -30,25 +31,25 @@ int run_command(const cli::CommandLine& line, ProcessGroup& group) {
   return 1;
 }
 
-// Runs the command on this process's group; in a run of several processes a failure in one
-// ends them all, naming the process.
-int run_in_group(const cli::CommandLine& line, int* argc, char*** argv) {
-  std::unique_ptr<ProcessGroup> group;
+// Runs the command on the processes mpiexec started (or this one alone); in a run of several
+// processes a failure in one ends them all, naming the process.
+int run_in_processes(const cli::CommandLine& line, int* argc, char*** argv) {
+  std::unique_ptr<distributed::Communicator> processes;
   auto fail = [&](int code, const std::string& message) {
-    if (group && group->size() > 1) group->abort(code, message);
+    if (processes && processes->size() > 1) processes->abort(code, message);
     std::fprintf(stderr, "identity: %s\n", message.c_str());
     return code;
   };
   try {
     active_target();  // a bad SIMDGRAD_TARGET is reported before anything is read or written
     if (line.threads > 0) set_num_threads(line.threads);
-    group = join_process_group(argc, argv, line.train.update, line.train.exchange);
-    if (group->size() > 1 && line.command != cli::Command::kTrain) {
-      if (group->leads())
+    processes = std::make_unique<distributed::Communicator>(argc, argv);
+    if (processes->size() > 1 && line.command != cli::Command::kTrain) {
+      if (processes->leads())
         std::fprintf(stderr, "identity: only 'train' runs on several processes\n");
       return 2;
     }
-    return run_command(line, *group);
+    return run_command(line, *processes);
   } catch (const std::invalid_argument& e) {
     return fail(2, e.what());
   } catch (const std::runtime_error& e) {
@@ -72,5 +73,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "identity: %s\n", e.what());
     return 2;
   }
-  return line ? run_in_group(*line, &argc, &argv) : 0;
+  return line ? run_in_processes(*line, &argc, &argv) : 0;
 }

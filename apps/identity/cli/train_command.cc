@@ -117,9 +117,9 @@ void announce(Trainer& trainer, const Mnist& data, int processes, const RunFolde
 }
 
 // Every process stops after the same step; the checkpoint holds the last whole epoch.
-int stop_interrupted(const Interrupted& e, const Trainer& trainer, ProcessGroup& group,
-                     const RunFolder& folder) {
-  if (group.leads()) {
+int stop_interrupted(const Interrupted& e, const Trainer& trainer,
+                     const distributed::Communicator& processes, const RunFolder& folder) {
+  if (processes.leads()) {
     std::printf("\n");
     std::fprintf(stderr,
                  "identity: interrupted by %s; %s holds epoch %d (resume with: identity train "
@@ -130,44 +130,44 @@ int stop_interrupted(const Interrupted& e, const Trainer& trainer, ProcessGroup&
   // No process leaves before the first has said so: mpiexec kills the rest of a run as soon
   // as one process has exited with a failure code.
   double said = 0;
-  group.sum({&said, 1});
+  processes.allreduce_sum(std::span<double>(&said, 1));
   return 128 + e.signal;
 }
 
 // A fault in one process's share of a batch is that process's alone: it ends the run.
-int stop_numerical_fault(const NumericalFault& e, const Trainer& trainer, ProcessGroup& group,
-                         const RunFolder& folder) {
+int stop_numerical_fault(const NumericalFault& e, const Trainer& trainer,
+                         const distributed::Communicator& processes, const RunFolder& folder) {
   const std::string message = std::string("numerical fault: ") + e.what() + "; " +
                               folder.checkpoint.string() + " holds epoch " +
                               std::to_string(trainer.epoch());
-  if (group.size() > 1) group.abort(3, message);
+  if (processes.size() > 1) processes.abort(3, message);
   std::fprintf(stderr, "identity: %s\n", message.c_str());
   return 3;
 }
 
 // Trains the remaining epochs; the first process prints each and saves the checkpoint and the
 // run's files after it. 0 when done, else the exit code of the stop.
-int train_epochs(Trainer& trainer, const TrainOptions& options, ProcessGroup& group,
-                 const RunFolder& folder) {
+int train_epochs(Trainer& trainer, const TrainOptions& options,
+                 const distributed::Communicator& processes, const RunFolder& folder) {
   // Open MPI gives every process a pseudo-terminal whatever mpiexec writes to, so a
   // data-parallel run cannot tell a log from a terminal: it prints the epoch lines only.
-  const bool tty = group.leads() && group.size() == 1 && isatty(fileno(stdout));
+  const bool tty = processes.leads() && processes.size() == 1 && isatty(fileno(stdout));
   try {
     while (trainer.epoch() < trainer.config().epochs) {
       ProgressBar bar(tty);
       const EpochRecord& record = trainer.train_epoch(
           [&](size_t done, size_t total, double loss) { bar.update(done, total, loss); });
       bar.finish();
-      if (group.leads()) {
+      if (processes.leads()) {
         print_epoch(record, trainer.config().epochs, options.verbose);
         trainer.save(folder.checkpoint);
         write_run_files(folder.out, trainer, {{"epoch", record.epoch}});
       }
     }
   } catch (const Interrupted& e) {
-    return stop_interrupted(e, trainer, group, folder);
+    return stop_interrupted(e, trainer, processes, folder);
   } catch (const NumericalFault& e) {
-    return stop_numerical_fault(e, trainer, group, folder);
+    return stop_numerical_fault(e, trainer, processes, folder);
   }
   return 0;
 }
@@ -193,28 +193,31 @@ void write_results(Trainer& trainer, const Mnist& data, const RunFolder& folder)
 
 }  // namespace
 
-int run_train(const TrainOptions& options, ProcessGroup& group) {
+int run_train(const TrainOptions& options, const distributed::Communicator& processes) {
   // From the start: a signal during loading is honoured after the first step, once the
   // epoch-0 checkpoint is on disk.
   install_interrupt_handlers();
   Checkpoint checkpoint;
   const TrainConfig config = run_configuration(options, &checkpoint);
   const Mnist data = load_mnist(config.data);
-  Trainer trainer(config, data, group);
+  // The data-parallel step's set-up is collective and depends on these: the same everywhere,
+  // or stop before it starts.
+  const distributed::DataParallelOptions& parallel = options.parallel;
+  processes.require_same_everywhere(uint64_t(parallel.update) * 3 + uint64_t(parallel.exchange),
+                                    "the --update and --exchange");
+  Trainer trainer(config, data, processes, parallel);
   trainer.set_check_numerics(options.check_numerics);
   if (!options.resume.empty()) trainer.restore(checkpoint, options.resume);
-  if (group.size() > 1) {
-    // Processes that start apart would train apart: same configuration, data and state, and
-    // the same kind of update (it decides the collectives), or stop.
-    const uint64_t update = options.update == Update::kShared ? 0x9e3779b97f4a7c15ULL : 0;
-    require_same_everywhere(group, trainer.fingerprint() ^ update,
-                            "this process's configuration, data or checkpoint");
+  // Processes that start apart would train apart: same configuration, data and state, or stop.
+  if (processes.size() > 1) {
+    processes.require_same_everywhere(trainer.fingerprint(),
+                                      "this process's configuration, data or checkpoint");
   }
   const std::filesystem::path out = options.out.empty() ? default_run_folder() : options.out;
   const RunFolder folder{out, out / "model.safetensors"};
-  if (group.leads()) announce(trainer, data, group.size(), folder);
-  if (const int stop = train_epochs(trainer, options, group, folder); stop != 0) return stop;
-  if (!trainer.history().empty() && group.leads()) write_results(trainer, data, folder);
+  if (processes.leads()) announce(trainer, data, processes.size(), folder);
+  if (const int stop = train_epochs(trainer, options, processes, folder); stop != 0) return stop;
+  if (!trainer.history().empty() && processes.leads()) write_results(trainer, data, folder);
   return 0;
 }
 

@@ -69,7 +69,7 @@ void write_run_files(const std::filesystem::path& folder, Trainer& trainer,
   const auto& history = trainer.history();
   write_file_atomically(folder / "metrics.csv", metrics_csv(history));
   nlohmann::json environment = environment_json();
-  environment["processes"] = trainer.group().size();  // threads are per process
+  environment["processes"] = trainer.processes().size();  // threads are per process
 
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& r : history) epochs.push_back(to_json(r));

@@ -120,10 +120,12 @@ EpochRecord epoch_record_from_json(const nlohmann::json& j) {
   return r;
 }
 
-Trainer::Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& group)
+Trainer::Trainer(const TrainConfig& config, const Mnist& data,
+                 const distributed::Communicator& processes,
+                 distributed::DataParallelOptions parallel)
     : config_(config),
       data_(data),
-      group_(group),
+      processes_(processes),
       train_rows_(config.limit > 0 ? std::min<size_t>(size_t(config.limit), data.train.count)
                                    : data.train.count),
       pixel_factor_(pixel_factor(config.scale)),
@@ -135,20 +137,12 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& gro
         return make_model<float>(config, data.train.pixels_per_image(), init);
       }()),
       optimizer_(make_optimizer<float>(config, model_.parameters())),
+      step_(processes, *optimizer_, parallel),
       schedule_(learning_rate_schedule(config, div_ceil(train_rows_, size_t(config.batch)))),
       batch_(size_t(config.batch), data.train.pixels_per_image()),
       order_(train_rows_) {
   validate(config);
   if (config.bias_init == BiasInit::kActive) activate_units();
-  if (group_.size() > 1) {
-    // The backward pass finishes the last layer's gradients first.
-    std::vector<autograd::Parameter<float>*> backward_order = model_.parameters();
-    std::reverse(backward_order.begin(), backward_order.end());
-    group_.track_gradients(std::move(backward_order));
-    if (group_.shares_updates()) {
-      for (autograd::Parameter<float>* p : model_.parameters()) shares_.push_back(group_.share(*p));
-    }
-  }
   // Pixels that are 0 in every validation image: the exact solution never activates their
   // units either, so they are counted apart from units that training killed.
   const size_t pixels = data.test.pixels_per_image();
@@ -158,11 +152,6 @@ Trainer::Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& gro
       if (data.test.pixels[i * pixels + j] != 0) zero_pixel_[j] = false;
     }
   }
-}
-
-IndexRange Trainer::share(size_t start, size_t size) const {
-  return balanced_part(IndexRange{start, start + size}, size_t(group_.rank()),
-                       size_t(group_.size()));
 }
 
 void Trainer::gather_batch(size_t start, size_t size) {
@@ -261,19 +250,27 @@ class PhaseClock {
     phases_->*phase += std::chrono::duration<double>(now - last_).count();
     last_ = now;
   }
+  // The times the data-parallel step's update measured.
+  void add(const distributed::UpdateTimes& update) {
+    if (!phases_) return;
+    phases_->sums += update.communication;
+    phases_->optimizer += update.optimizer;
+    last_ = Clock::now();
+  }
+  bool on() const { return phases_ != nullptr; }
 
  private:
   StepPhases* phases_;
   Clock::time_point last_;
 };
 
-void Trainer::forward_and_backward(size_t first, size_t rows, float weight, StepResult& result,
+void Trainer::forward_and_backward(IndexRange rows, float weight, StepResult& result,
                                    PhaseClock& clock) {
-  gather_batch(first, rows);
+  gather_batch(rows.begin, rows.size());
   clock.mark(&StepPhases::gather);
   tape_.reset();
-  autograd::Var<float> x =
-      tape_.constant(MatrixView<const float>(batch_.view()).block(0, 0, rows, batch_.cols()));
+  autograd::Var<float> x = tape_.constant(
+      MatrixView<const float>(batch_.view()).block(0, 0, rows.size(), batch_.cols()));
   autograd::Var<float> y = network_input(x);
   for (size_t l = 0; l < model_.size(); ++l) {
     y = model_.layer(l).forward(tape_, y);
@@ -288,47 +285,24 @@ void Trainer::forward_and_backward(size_t first, size_t rows, float weight, Step
     throw NumericalFault("the loss became " + std::to_string(result.loss) + " in " + when());
   }
   clock.mark(&StepPhases::loss);
-  if (group_.size() > 1) {
-    // Each layer's gradient sum over the processes starts as soon as the tape is done with
-    // it, while the layers below are still being differentiated.
-    tape_.backward(autograd::scale(loss.loss, weight),
-                   [&](autograd::Parameter<float>& p) { group_.gradient_final(p); });
-  } else {
-    tape_.backward(loss.loss);
-  }
+  step_.backward(tape_, loss.loss, weight);
   clock.mark(&StepPhases::backward);
 }
 
-void Trainer::finish_data_parallel_step(float weight, StepResult& result, PhaseClock& clock) {
-  group_.finish_gradients();  // a process without rows contributes zeros
-  clock.mark(&StepPhases::sums);
-  // Every process updates all of every parameter from the same sums, or its share of each,
-  // with the squared norms of (its share of) the gradients for the diagnostics.
-  const bool shared = group_.shares_updates();
-  if (shared) {
-    optimizer_->step_and_zero_grad(shares_, &parameter_square_sums_);
-  } else {
-    optimizer_->step_and_zero_grad(&parameter_square_sums_);
-  }
-  clock.mark(&StepPhases::optimizer);
-  // The batch's figures, the shares' squared norms, and whether any process was asked to
-  // stop: every process then stops after the same step.
+void Trainer::update(float weight, StepResult& result, PhaseClock& clock) {
+  // The batch's figures and whether any process was asked to stop, summed over the processes:
+  // every process then stops after the same step.
   const int signal = interrupt_signal();
-  std::vector<double>& figures = step_figures_;
-  figures.assign({result.loss * weight, result.metric * weight, double(signal == SIGINT),
-                  double(signal != 0 && signal != SIGINT)});
-  if (shared)
-    figures.insert(figures.end(), parameter_square_sums_.begin(), parameter_square_sums_.end());
-  group_.sum(figures);
+  double figures[] = {result.loss * weight, result.metric * weight, double(signal == SIGINT),
+                      double(signal != 0 && signal != SIGINT)};
+  // One pass per parameter: the update, the zeroing, and the squared norms the diagnostics
+  // need (parameters come as weight, bias per layer).
+  distributed::UpdateTimes times;
+  step_.update(figures, &parameter_square_sums_, clock.on() ? &times : nullptr);
+  clock.add(times);
   result.loss = figures[0];
   result.metric = figures[1];
   result.stop_signal = figures[2] > 0 ? SIGINT : figures[3] > 0 ? SIGTERM : 0;
-  if (shared) {
-    for (size_t i = 0; i < parameter_square_sums_.size(); ++i)
-      parameter_square_sums_[i] = float(figures[4 + i]);
-    group_.gather_values();
-  }
-  clock.mark(&StepPhases::sums);
 }
 
 void Trainer::require_finite_gradients() {
@@ -350,22 +324,14 @@ void Trainer::require_finite_gradients() {
 StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
   PhaseClock clock(phases);
   ++step_in_epoch_;
-  const IndexRange mine = share(start, size);
+  const IndexRange batch{start, start + size}, mine = step_.rows(batch);
   // This process's part of the batch's mean: its rows' mean weighted by their share, so the
   // gradients and losses summed over the processes are those of the whole batch.
-  const float weight = float(mine.size()) / float(size);
+  const float weight = step_.weight(batch);
   StepResult result;
-  if (!mine.empty()) forward_and_backward(mine.begin, mine.size(), weight, result, clock);
+  if (!mine.empty()) forward_and_backward(mine, weight, result, clock);
   optimizer_->set_learning_rate(float(next_learning_rate()));
-  if (group_.size() > 1) {
-    finish_data_parallel_step(weight, result, clock);
-  } else {
-    result.stop_signal = interrupt_signal();
-    // One pass per parameter: the update, the zeroing, and the squared norms the diagnostics
-    // need (parameters come as weight, bias per layer).
-    optimizer_->step_and_zero_grad(&parameter_square_sums_);
-    clock.mark(&StepPhases::optimizer);
-  }
+  update(weight, result, clock);
   for (size_t l = 0; l < model_.size(); ++l) grad_square_sums_[l] += parameter_square_sums_[2 * l];
   if (check_numerics_) require_finite_gradients();
   if (phases) ++phases->steps;
@@ -387,7 +353,7 @@ const EpochRecord& Trainer::train_epoch(const Progress& progress) {
     if (step.stop_signal) throw Interrupted(step.stop_signal);
   }
   const double train_seconds = std::chrono::duration<double>(Clock::now() - start_time).count();
-  if (group_.shares_updates()) gather_optimizer_state();
+  step_.gather_optimizer_state();
 
   const Evaluation validation = evaluate(data_.test);
   EpochRecord record;
@@ -421,7 +387,7 @@ Evaluation Trainer::evaluate(const LabeledImages& images) {
   out.pixel_squared_error = Matrix<float>(1, pixels);
   double squared_sum = 0, mape_sum = 0, nonzero = 0;
   const size_t n = images.count;
-  const IndexRange mine = share(0, n);
+  const IndexRange mine = step_.rows({0, n});
   for (size_t start = mine.begin; start < mine.end; start += kEvaluationBatch) {
     const size_t size = std::min(kEvaluationBatch, mine.end - start);
     tape_.reset();
@@ -450,7 +416,7 @@ Evaluation Trainer::evaluate(const LabeledImages& images) {
     abs<float>(sign_of_y, sign_of_y);
     nonzero += sum<float>(sign_of_y);
   }
-  if (group_.size() > 1) sum_over_processes(out, squared_sum, mape_sum, nonzero);
+  if (processes_.size() > 1) sum_over_processes(out, squared_sum, mape_sum, nonzero);
   const double elements = double(n * pixels);
   out.loss = raw_loss_factor(config_) * squared_sum / elements;
   out.mape = mape_sum / elements;
@@ -469,7 +435,7 @@ void Trainer::sum_over_processes(Evaluation& evaluation, double& squared_sum, do
   std::vector<double> values = {squared_sum, mape_sum, nonzero};
   for (const Matrix<float>* m : rows)
     values.insert(values.end(), &(*m)(0, 0), &(*m)(0, 0) + m->cols());
-  group_.sum(values);
+  processes_.allreduce_sum(values);
   squared_sum = values[0], mape_sum = values[1], nonzero = values[2];
   size_t at = 3;
   for (Matrix<float>* m : rows) {
@@ -560,20 +526,6 @@ std::vector<autograd::NamedTensor<float>> Trainer::checkpoint_tensors() {
   if (input_transform_.kind != Precondition::kNone)
     tensors.push_back({"input.offset", input_transform_.offset.view()});
   return tensors;
-}
-
-void Trainer::gather_optimizer_state() {
-  // Each process kept its shares of the state current; a checkpoint needs all of it, and the
-  // fingerprint of a run's processes compares all of it.
-  const std::vector<autograd::Parameter<float>*> parameters = model_.parameters();
-  const std::vector<autograd::NamedTensor<float>> state = optimizer_->state();
-  for (size_t slot = 0; slot < state.size() / parameters.size(); ++slot) {
-    group_.gather_shares([&](autograd::Parameter<float>& p) {
-      const size_t i =
-          size_t(std::find(parameters.begin(), parameters.end(), &p) - parameters.begin());
-      return state[slot * parameters.size() + i].view;
-    });
-  }
 }
 
 uint64_t Trainer::fingerprint() {

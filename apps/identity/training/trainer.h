@@ -18,10 +18,11 @@
 #include "apps/identity/data/mnist.h"
 #include "apps/identity/files/checkpoint.h"
 #include "apps/identity/training/config.h"
-#include "apps/identity/training/process_group.h"
 #include "simdgrad/autograd/layers.h"
 #include "simdgrad/autograd/optimizers.h"
 #include "simdgrad/autograd/random.h"
+#include "simdgrad/distributed/communicator.h"
+#include "simdgrad/distributed/data_parallel_step.h"
 
 namespace simdgrad::identity {
 
@@ -92,14 +93,21 @@ struct StepResult {
 // The configuration a checkpoint was trained with (std::runtime_error naming the file if absent).
 TrainConfig config_from_checkpoint(const Checkpoint& checkpoint, const std::filesystem::path& file);
 
+// This process alone: a training run of one process.
+inline const distributed::Communicator& one_process() {
+  static const distributed::Communicator alone;
+  return alone;
+}
+
 class Trainer {
  public:
-  // With several processes in `group`, each takes its share of every batch and of the
-  // validation set (contiguous, in rank order), gradients, losses and figures are summed over
-  // the processes, and each process updates its share of every parameter before all gather
-  // the result: every process holds the same model after every step, and the whole optimizer
-  // state at the end of every epoch.
-  Trainer(const TrainConfig& config, const Mnist& data, ProcessGroup& group = single_process());
+  // With several `processes`, each takes its share of every batch and of the validation set
+  // (contiguous, in rank order); the data-parallel step sums the gradients, losses and figures
+  // over the processes and updates as `parallel` says: every process holds the same model
+  // after every step, and the whole optimizer state at the end of every epoch.
+  Trainer(const TrainConfig& config, const Mnist& data,
+          const distributed::Communicator& processes = one_process(),
+          distributed::DataParallelOptions parallel = {});
 
   // Continues from a checkpoint: weights, optimizer state, epoch, RNG state and history.
   void restore(const Checkpoint& checkpoint, const std::filesystem::path& file);
@@ -143,18 +151,16 @@ class Trainer {
   // The learning rate the next step will use.
   double next_learning_rate() const;
   size_t train_samples() const { return train_rows_; }
-  const ProcessGroup& group() const { return group_; }
+  const distributed::Communicator& processes() const { return processes_; }
   autograd::Sequential<float>& model() { return model_; }
 
  private:
   void gather_batch(size_t start, size_t size);
   // The step's forward pass, loss and backward pass on this process's `rows` of the batch,
   // whose mean weighs `weight` in the whole batch's; the loss and metric go into `result`.
-  void forward_and_backward(size_t first, size_t rows, float weight, StepResult& result,
-                            PhaseClock& clock);
-  // The rest of a data-parallel step: the gradient sums, the update of this process's shares
-  // (or of everything), the step's figures summed over the processes, the gather.
-  void finish_data_parallel_step(float weight, StepResult& result, PhaseClock& clock);
+  void forward_and_backward(IndexRange rows, float weight, StepResult& result, PhaseClock& clock);
+  // The rest of the step: the update, with the batch's figures summed over the processes.
+  void update(float weight, StepResult& result, PhaseClock& clock);
   // Throws NumericalFault naming the first parameter whose gradient's sum of squares is not
   // finite, in the order the backward pass made them.
   void require_finite_gradients();
@@ -164,10 +170,6 @@ class Trainer {
   // The network's input for `pixels` (rows at the run's scale): the pixels themselves, or their
   // preconditioned copy in the tape's arena.
   autograd::Var<float> network_input(autograd::Var<float> pixels);
-  // This process's rows of the global rows [start, start + size).
-  IndexRange share(size_t start, size_t size) const;
-  // Gives every process the whole optimizer state, of which each updated its shares.
-  void gather_optimizer_state();
   // Sums an evaluation's figures over the processes, each having evaluated its share.
   void sum_over_processes(Evaluation& evaluation, double& squared_sum, double& mape_sum,
                           double& nonzero);
@@ -184,13 +186,14 @@ class Trainer {
 
   TrainConfig config_;
   const Mnist& data_;
-  ProcessGroup& group_;
+  const distributed::Communicator& processes_;
   size_t train_rows_;
   float pixel_factor_;              // stored pixel -> network input
   autograd::Random rng_;            // shuffling; its state goes into checkpoints
   InputTransform input_transform_;  // fitted on the training images; saved in checkpoints
   autograd::Sequential<float> model_;
   std::unique_ptr<autograd::Optimizer<float>> optimizer_;
+  distributed::DataParallelStep step_;  // over the optimizer's parameters
   autograd::LearningRateSchedule schedule_;
   autograd::Tape<float> tape_;
   Matrix<float> batch_;
@@ -199,8 +202,6 @@ class Trainer {
   std::vector<std::vector<bool>> dead_before_;  // per layer, per unit: dead at the last validation
   std::vector<double> grad_square_sums_;  // per layer, ||dL/dW||² summed over the epoch's steps
   std::vector<float> parameter_square_sums_;  // per parameter, of the last step
-  std::vector<IndexRange> shares_;            // per parameter: the elements this process updates
-  std::vector<double> step_figures_;          // what a data-parallel step sums over the processes
   size_t step_in_epoch_ = 0;
   bool check_numerics_ = false;
   int epoch_ = 0;

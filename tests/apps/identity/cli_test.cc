@@ -204,6 +204,8 @@ TEST_CASE("bad flags and values exit 2 with one line naming the flag and what is
       {"train --bias-init one", "--bias-init: 'one' is not one of zero or active"},
       {"train --exchange carrier-pigeon",
        "--exchange: 'carrier-pigeon' is not one of auto, shared-memory or messages"},
+      {"train --update replicated --exchange shared-memory",
+       "--exchange shared-memory needs --update shared"},
       {"train --warmup 30", "--warmup: must be at most the run's 20 epochs (--epochs), got 30"},
       {"train --epochs 3 --warmup 3.5",
        "--warmup: must be at most the run's 3 epochs (--epochs), got 3.5"},

@@ -41,8 +41,9 @@ class Optimizer {
   void set_learning_rate(T lr) { lr_ = lr; }
   long iterations() const { return iterations_; }
   void set_iterations(long n) { iterations_ = n; }
-  // Every state tensor, named "<parameter>.<slot>".
+  // Every state tensor, named "<parameter>.<slot>": slot by slot, each in parameters()' order.
   std::vector<NamedTensor<T>> state();
+  const std::vector<Parameter<T>*>& parameters() const { return parameters_; }
   virtual std::string name() const = 0;
 
  protected:

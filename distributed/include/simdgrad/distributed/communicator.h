@@ -1,11 +1,14 @@
-// The processes of a data-parallel run: MPI_COMM_WORLD, held for the life of the object. Only
-// the thread that made it calls MPI (MPI_THREAD_FUNNELED): OpenMP's workers inside a rank never
-// do. Sums over ranks give every rank the same bits, and the same bits run to run for a given
-// number of ranks (Open MPI picks its reduction algorithm from the rank count and message size
-// only).
+// The processes of a data-parallel run: MPI_COMM_WORLD, held for the life of the object, or a
+// process of its own when no MPI launcher started it (then MPI is never called, and every sum
+// over the ranks is the values themselves). Only the thread that made it calls MPI
+// (MPI_THREAD_FUNNELED): OpenMP's workers inside a rank never do. Sums over ranks give every
+// rank the same bits, and the same bits run to run for a given number of ranks (Open MPI picks
+// its reduction algorithm from the rank count and message size only). A build without MPI has
+// the single process only.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <span>
 #include <string>
@@ -17,15 +20,22 @@ namespace simdgrad::distributed {
 
 class Communicator {
  public:
-  // Initializes MPI unless it already is (then this object finalizes nothing). Throws
-  // std::runtime_error if MPI cannot start.
+  // Joins the processes an MPI launcher started (mpiexec sets OMPI_COMM_WORLD_SIZE, PMI_SIZE or
+  // PMIX_SIZE), initializing MPI unless it already is (then this object finalizes nothing).
+  // Started otherwise, with MPI not initialized, the process is a run of its own: rank 0 of 1.
+  // Throws std::runtime_error if MPI cannot start, or if a launcher started several processes
+  // of a build without MPI.
   Communicator(int* argc, char*** argv);
+  // This process alone (as MPI_COMM_SELF is), whoever launched it: MPI is never called.
+  Communicator() = default;
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
 
   int rank() const { return rank_; }
   int size() const { return size_; }
+  // The process that prints and writes files.
+  bool leads() const { return rank_ == 0; }
 
   // Elementwise sum over every rank, in place.
   void allreduce_sum(std::span<float> values) const;
@@ -93,8 +103,13 @@ class Communicator {
   void allgather_shares(std::span<float> values) const;
 
   void barrier() const;
-  // Ends every rank of the job: prints "rank R of P: reason" on stderr, then MPI_Abort(code).
+  // Ends every rank of the job: prints "rank R of P: reason" on stderr, then MPI_Abort(code)
+  // (a process of its own prints the reason and exits with `code`).
   [[noreturn]] void abort(int code, const std::string& reason) const;
+
+  // Throws std::runtime_error on every rank whose `fingerprint` differs from another's, naming
+  // `what` ("the flags"): the ranks of one run must hold the same configuration and data.
+  void require_same_everywhere(uint64_t fingerprint, const std::string& what) const;
 
  private:
   // The per-rank counts and offsets of shares of n elements, kept for the communicator's life:
@@ -105,6 +120,7 @@ class Communicator {
   const Layout& layout_of(size_t n) const;
 
   int rank_ = 0, size_ = 1;
+  bool uses_mpi_ = false;  // false for a process of its own
   bool finalize_ = false;
   mutable std::map<size_t, Layout> layouts_;
 };

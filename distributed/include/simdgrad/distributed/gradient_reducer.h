@@ -4,10 +4,10 @@
 // does). A large gradient is summed where it lies, without a copy; small ones (biases) are
 // packed together, so a step sends a few large messages rather than one per tensor.
 //
-// Two results:
-//  - Result::kSums: every rank gets every sum (an all-reduce), and every rank then makes the
+// Two ways to update (Update):
+//  - kReplicated: every rank gets every sum (an all-reduce), and every rank then makes the
 //    same whole update.
-//  - Result::kShares: each rank gets the sums of its share of each bucket only (a
+//  - kShared: each rank gets the sums of its share of each bucket only (a
 //    reduce-scatter, half an all-reduce's bytes), updates its
 //    share (Optimizer::step_and_zero_grad with share() per parameter), and gather_shares()
 //    hands every rank the updated values (the other half). The same bytes travel, but each
@@ -17,7 +17,7 @@
 //
 // Two ways for the contributions to travel (Exchange):
 //  - kMessages: MPI messages, between ranks on any machines.
-//  - kSharedMemory (Result::kShares, every rank on one machine): the parameters' values and
+//  - kSharedMemory (Update::kShared, every rank on one machine): the parameters' values and
 //    gradients live in memory the ranks share (SharedSegments), and each rank adds the other
 //    ranks' contributions to its share straight from their gradients, then copies their
 //    updated shares straight from their values: no message buffers, no copies in and out of
@@ -38,11 +38,19 @@
 
 namespace simdgrad::distributed {
 
+// Who updates what in a data-parallel step: each rank its share of every parameter, from the
+// sums of that share, then all gather the result (kShared), or every rank all of every
+// parameter from the whole sums (kReplicated, as DistributedDataParallel does).
+enum class Update { kShared, kReplicated };
+// How the contributions travel: MPI messages (kMessages, between ranks on any machines), or
+// read straight from memory the ranks share (kSharedMemory: Update::kShared with every rank on
+// one machine). kAuto takes shared memory where it can.
+enum class Exchange { kAuto, kMessages, kSharedMemory };
+
 class GradientReducer {
  public:
-  enum class Result { kSums, kShares };
-  enum class Exchange { kMessages, kSharedMemory };
-  // kSharedMemory when every rank runs on this machine, kMessages otherwise (collective).
+  // kSharedMemory when there are several ranks and all run on this machine, kMessages
+  // otherwise (collective).
   static Exchange best_exchange(const Communicator& communicator);
 
   // 1 MiB: each 784 x 784 weight (2.4 MB) is summed where it lies, the biases share a bucket.
@@ -51,13 +59,14 @@ class GradientReducer {
   // `parameters` in the order the backward pass finishes their gradients (the last layer's
   // first). A gradient of at least `bucket_bytes` is a bucket of its own, summed in place;
   // smaller ones share a packed bucket, in that order, until it holds `bucket_bytes`.
-  // Collective. With Exchange::kSharedMemory (which needs Result::kShares, else
+  // Collective. Exchange::kAuto is best_exchange() for Update::kShared, kMessages for
+  // kReplicated. With Exchange::kSharedMemory (which needs Update::kShared, else
   // std::invalid_argument) the constructor moves every parameter's value and gradient, contents
   // kept, into memory the ranks share and owned by the reducer: use the parameters only while
   // the reducer lives, and end every step with gather_values().
   GradientReducer(const Communicator& communicator,
                   std::vector<autograd::Parameter<float>*> parameters,
-                  Result result = Result::kSums, size_t bucket_bytes = kDefaultBucketBytes,
+                  Update update = Update::kReplicated, size_t bucket_bytes = kDefaultBucketBytes,
                   Exchange exchange = Exchange::kMessages);
   ~GradientReducer();
 
@@ -66,17 +75,17 @@ class GradientReducer {
   // over ranks starts; until finish() its gradients must not be touched. Throws
   // std::invalid_argument for a parameter it does not hold or one marked twice in a step.
   void ready(const autograd::Parameter<float>& p);
-  // Starts the buckets not started yet and waits for all. Result::kSums: every gradient holds
-  // its sum over the ranks. Result::kShares: the elements share(p) of each gradient do; the
+  // Starts the buckets not started yet and waits for all. Update::kReplicated: every gradient
+  // holds its sum over the ranks. Update::kShared: the elements share(p) of each gradient do; the
   // others hold partial sums. grad_is_zero is cleared. Then the next step may begin.
   void finish();
 
   // The elements of p whose sum this rank receives and whose update it makes (all of them
-  // with Result::kSums).
+  // with Update::kReplicated).
   IndexRange share(const autograd::Parameter<float>& p) const;
   // Gives every rank every rank's shares of the tensors tensor_of(p), one per parameter and
   // shaped like it (the values after a shared update, or the optimizer's state). Nothing to do
-  // with Result::kSums, where every rank updated all of them.
+  // with Update::kReplicated, where every rank updated all of them.
   using TensorOf = std::function<MatrixView<float>(autograd::Parameter<float>&)>;
   void gather_shares(const TensorOf& tensor_of);
   // After each rank has updated its shares of the values: every rank's updated shares to every
@@ -85,6 +94,9 @@ class GradientReducer {
   // that the others read until they get here).
   void gather_values();
 
+  Update update() const { return update_; }
+  // The exchange in use (never kAuto).
+  Exchange exchange() const { return exchange_; }
   size_t buckets() const { return buckets_.size(); }
   // How many of this step's buckets have been started.
   size_t started() const { return next_to_start_; }
@@ -96,10 +108,10 @@ class GradientReducer {
     size_t elements = 0;
     bool packed = false;            // members copied into `buffer`, else one summed where it lies
     std::vector<float> buffer;      // the packed members
-    std::vector<float> arrivals;    // Result::kShares: the other ranks' contributions to this share
+    std::vector<float> arrivals;    // Update::kShared: the other ranks' contributions to this share
     size_t waiting = 0;             // members not ready yet this step
-    Communicator::Request request;  // Result::kSums
-    Communicator::ReduceScatter reduce_scatter;  // Result::kShares
+    Communicator::Request request;  // Update::kReplicated
+    Communicator::ReduceScatter reduce_scatter;  // Update::kShared
   };
   size_t index_of(const autograd::Parameter<float>& p) const;
   IndexRange share_of(size_t parameter, int rank) const;
@@ -120,7 +132,7 @@ class GradientReducer {
   void unpack(Bucket& b, const TensorOf& tensor_of);
 
   const Communicator& communicator_;
-  Result result_;
+  Update update_;
   std::vector<autograd::Parameter<float>*> parameters_;
   std::vector<size_t> bucket_of_;  // per parameter
   std::vector<bool> ready_;        // per parameter, this step
