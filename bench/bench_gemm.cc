@@ -14,12 +14,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "bench/bench_main.h"
 #include "bench/openblas_reference.h"
+#include "bench/random_matrix.h"
 #include "simdgrad/fma_peak.h"
 #include "simdgrad/gemm.h"
 #include "simdgrad/targets.h"
@@ -31,15 +31,6 @@ namespace {
 struct Shape {
   size_t m, n, k;
 };
-
-template <class T>
-Matrix<T> random_matrix(size_t rows, size_t cols) {
-  Matrix<T> out(rows, cols);
-  std::mt19937 rng(17);
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  for (size_t i = 0; i < out.size(); ++i) out.data()[i] = T(dist(rng));
-  return out;
-}
 
 void set_gflops(benchmark::State& state, double flop_per_iteration) {
   state.counters["GFLOPS"] =

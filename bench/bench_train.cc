@@ -10,8 +10,9 @@
 // 784 x 784), peak_fraction (GFLOPS over the FMA peak of the same threads).
 //
 // --breakdown prints, instead, a table of the time per phase of a step (gather, forward,
-// loss, backward, optimizer, the rest) for each configuration. The data are synthetic
-// MNIST-shaped images (identity_workload.h).
+// loss, backward, optimizer, the rest) for each configuration, then the step in situ against
+// the same GEMMs run standalone by this binary (step_gemms.h), and the samples/s of 2 threads
+// over 1. The data are synthetic MNIST-shaped images (identity_workload.h).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -24,6 +25,7 @@
 #include "apps/identity/training/trainer.h"
 #include "bench/bench_main.h"
 #include "bench/identity_workload.h"
+#include "bench/step_gemms.h"
 #include "simdgrad/fma_peak.h"
 #include "simdgrad/threading.h"
 
@@ -53,8 +55,22 @@ void run_train(benchmark::State& state, int layers, int threads) {
   state.counters["peak_GFLOPS"] = peak;
 }
 
-// The breakdown table: phases of `steps` steps after 10 warm ones.
-void print_breakdown(int layers, int threads, int steps) {
+// The step in situ against its GEMMs standalone, at the current thread count.
+void print_in_situ_ratio(int layers, double step_seconds_in_situ) {
+  std::vector<StepGemm> gemms = step_gemms(layers, 128, 784);
+  time_standalone(gemms);
+  std::printf("the step's GEMMs standalone (best of 7 rounds):");
+  for (const StepGemm& g : gemms) {
+    if (g.count > 0)
+      std::printf(" %d x %s %.3f ms;", g.count, g.name.c_str(), 1e3 * g.best_seconds);
+  }
+  const double standalone = step_seconds(gemms);
+  std::printf(" sum %.2f ms\nthe step in situ: %.2f ms = %.2fx its GEMMs standalone\n",
+              1e3 * standalone, 1e3 * step_seconds_in_situ, step_seconds_in_situ / standalone);
+}
+
+// The breakdown table: phases of `steps` steps after 10 warm ones. Returns samples/s.
+double print_breakdown(int layers, int threads, int steps) {
   set_num_threads(threads);
   const double peak = measure_fma_peak_gflops(threads);
   Trainer trainer(config_for(layers), synthetic_mnist());
@@ -78,6 +94,8 @@ void print_breakdown(int layers, int threads, int steps) {
                      {"backward (GEMMs, bias gradients)", phases.backward},
                      {"optimizer (update, gradient norms, zeroing)", phases.optimizer}},
                     total, steps);
+  print_in_situ_ratio(layers, total / steps);
+  return batch * steps / total;
 }
 
 }  // namespace
@@ -99,7 +117,12 @@ int main(int argc, char** argv) {
       return 2;
     }
     for (int layers : {4, 1}) {
-      for (int threads : thread_counts) print_breakdown(layers, threads, steps);
+      std::vector<double> rates;
+      for (int threads : thread_counts) rates.push_back(print_breakdown(layers, threads, steps));
+      if (thread_counts.size() > 1 && thread_counts[0] == 1 && thread_counts[1] == 2) {
+        std::printf("\n%d layer%s: samples/s on 2 threads / 1 thread = %.2f\n", layers,
+                    layers > 1 ? "s" : "", rates[1] / rates[0]);
+      }
     }
     return 0;
   }

@@ -1,0 +1,63 @@
+// The GEMMs of one identity training step run standalone, each shape repeated with its operands
+// warm in cache as bench_gemm runs it: the reference a step in situ is measured against. For
+// L layers of width W and a batch of B rows: L forward products (NT, B x W x W), L - 1 input
+// gradients (NN, B x W x W; the first layer needs none) and L weight gradients (TN, W x W x B).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "bench/random_matrix.h"
+#include "simdgrad/gemm.h"
+
+namespace simdgrad::bench {
+
+struct StepGemm {
+  std::string name;  // "NT 128x784x784"
+  Transpose ta, tb;
+  size_t m, n, k;
+  int count;                // per step
+  double best_seconds = 0;  // of one call, best of the rounds
+};
+
+inline std::vector<StepGemm> step_gemms(int layers, size_t batch, size_t width) {
+  const std::string square =
+      std::to_string(batch) + "x" + std::to_string(width) + "x" + std::to_string(width);
+  const std::string weight =
+      std::to_string(width) + "x" + std::to_string(width) + "x" + std::to_string(batch);
+  return {{"NT " + square, Transpose::kNo, Transpose::kYes, batch, width, width, layers},
+          {"NN " + square, Transpose::kNo, Transpose::kNo, batch, width, width, layers - 1},
+          {"TN " + weight, Transpose::kYes, Transpose::kNo, width, width, batch, layers}};
+}
+
+// Each GEMM's best time per call over `rounds` rounds of `calls` calls, at the current thread
+// count.
+inline void time_standalone(std::vector<StepGemm>& gemms, int rounds = 7, int calls = 20) {
+  using Clock = std::chrono::steady_clock;
+  for (StepGemm& g : gemms) {
+    if (g.count == 0) continue;
+    const Matrix<float> a =
+        g.ta == Transpose::kYes ? random_matrix<float>(g.k, g.m) : random_matrix<float>(g.m, g.k);
+    const Matrix<float> b =
+        g.tb == Transpose::kYes ? random_matrix<float>(g.n, g.k) : random_matrix<float>(g.k, g.n);
+    Matrix<float> c(g.m, g.n);
+    for (int i = 0; i < 3; ++i) gemm<float>(g.ta, g.tb, 1.0f, a, b, 0.0f, c);  // warm
+    g.best_seconds = 1e30;
+    for (int round = 0; round < rounds; ++round) {
+      const Clock::time_point start = Clock::now();
+      for (int i = 0; i < calls; ++i) gemm<float>(g.ta, g.tb, 1.0f, a, b, 0.0f, c);
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count() / calls;
+      g.best_seconds = std::min(g.best_seconds, seconds);
+    }
+  }
+}
+
+inline double step_seconds(const std::vector<StepGemm>& gemms) {
+  double total = 0;
+  for (const StepGemm& g : gemms) total += g.count * g.best_seconds;
+  return total;
+}
+
+}  // namespace simdgrad::bench
