@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <stdexcept>
 
 #include "simdgrad/autograd/ops.h"
 
@@ -35,14 +34,9 @@ DataParallelStep::DataParallelStep(const Communicator& communicator,
                                    autograd::Optimizer<float>& optimizer,
                                    DataParallelOptions options)
     : communicator_(communicator), optimizer_(optimizer), update_(options.update) {
-  const std::vector<autograd::Parameter<float>*>& parameters = optimizer_.parameters();
-  for (size_t i = 0; i < parameters.size(); ++i) index_of_[parameters[i]] = i;
-  if (options.exchange == Exchange::kSharedMemory && update_ != Update::kShared) {
-    throw std::invalid_argument(
-        "the shared-memory exchange needs shared updates (replicated updates sum whole "
-        "gradients with messages)");
-  }
+  GradientReducer::check_options(update_, options.exchange);  // also without a reducer
   if (communicator_.size() == 1) return;
+  const std::vector<autograd::Parameter<float>*>& parameters = optimizer_.parameters();
   // The backward pass finishes the last layer's gradients first.
   std::vector<autograd::Parameter<float>*> backward_order(parameters.rbegin(), parameters.rend());
   reducer_ = std::make_unique<GradientReducer>(communicator_, std::move(backward_order), update_,
@@ -111,11 +105,14 @@ void DataParallelStep::sum_figures(std::span<double> figures,
 
 void DataParallelStep::gather_optimizer_state() {
   if (!reducer_ || update_ != Update::kShared) return;
+  // state() lists the slots one after another, each in the optimizer's parameter order.
   const std::vector<autograd::NamedTensor<float>> state = optimizer_.state();
-  const size_t parameters = optimizer_.parameters().size();
-  for (size_t slot = 0; slot < state.size() / parameters; ++slot) {
+  const std::vector<autograd::Parameter<float>*>& parameters = optimizer_.parameters();
+  for (size_t slot = 0; slot < state.size() / parameters.size(); ++slot) {
     reducer_->gather_shares([&](autograd::Parameter<float>& p) {
-      return state[slot * parameters + index_of_.at(&p)].view;
+      const size_t i =
+          size_t(std::find(parameters.begin(), parameters.end(), &p) - parameters.begin());
+      return state[slot * parameters.size() + i].view;
     });
   }
 }

@@ -51,6 +51,14 @@ Exchange GradientReducer::best_exchange(const Communicator& communicator) {
              : Exchange::kMessages;
 }
 
+void GradientReducer::check_options(Update update, Exchange exchange) {
+  if (exchange == Exchange::kSharedMemory && update != Update::kShared) {
+    throw std::invalid_argument(
+        "the shared-memory exchange sums shares only (Update::kShared); replicated updates "
+        "sum whole gradients with messages");
+  }
+}
+
 GradientReducer::GradientReducer(const Communicator& communicator,
                                  std::vector<autograd::Parameter<float>*> parameters, Update update,
                                  size_t bucket_bytes, Exchange exchange)
@@ -58,10 +66,7 @@ GradientReducer::GradientReducer(const Communicator& communicator,
       update_(update),
       parameters_(std::move(parameters)),
       exchange_(exchange) {
-  if (exchange_ == Exchange::kSharedMemory && update_ != Update::kShared) {
-    throw std::invalid_argument(
-        "GradientReducer: the shared-memory exchange sums shares only (Update::kShared)");
-  }
+  check_options(update_, exchange_);
   if (exchange_ == Exchange::kAuto) {
     exchange_ = update_ == Update::kShared ? best_exchange(communicator_) : Exchange::kMessages;
   }

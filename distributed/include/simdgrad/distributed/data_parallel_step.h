@@ -21,7 +21,6 @@
 #include <cstddef>
 #include <memory>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "simdgrad/autograd/optimizers.h"
@@ -89,7 +88,6 @@ class DataParallelStep {
   Update update_;
   std::unique_ptr<GradientReducer> reducer_;  // none for one process
   std::vector<IndexRange> shares_;            // per parameter, the elements this process updates
-  std::unordered_map<const autograd::Parameter<float>*, size_t> index_of_;  // in the optimizer
   std::vector<double> sums_;  // the figures and the squared norms, summed in one message
 };
 

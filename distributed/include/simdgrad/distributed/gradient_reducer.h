@@ -52,6 +52,9 @@ class GradientReducer {
   // kSharedMemory when there are several ranks and all run on this machine, kMessages
   // otherwise (collective).
   static Exchange best_exchange(const Communicator& communicator);
+  // Throws std::invalid_argument for Exchange::kSharedMemory with Update::kReplicated: the
+  // shared-memory exchange sums shares only.
+  static void check_options(Update update, Exchange exchange);
 
   // 1 MiB: each 784 x 784 weight (2.4 MB) is summed where it lies, the biases share a bucket.
   static constexpr size_t kDefaultBucketBytes = size_t(1) << 20;
