@@ -40,6 +40,13 @@ constexpr size_t kBInPlaceMaxRows = SIMDGRAD_B_IN_PLACE_MAX_ROWS;
 // 4 KiB row stride; neutral to -3% at 25 panels (N = 784).
 constexpr size_t kAInPlaceMaxPanels = 4;
 
+// A team packs every block of op(A) and op(B) before any tile runs, and then needs no barrier
+// until the end, when the packed operands take at most this much memory. Block by block, a
+// team waits twice per block (packed, then consumed): the forward GEMM of training (Cᵀ = W Xᵀ,
+// 4 depth blocks x 5 row blocks) crossed 24 barriers per call, at 1.4-1.7 us each on a 2-core
+// Zen 5 virtual machine. The packed panels are the same bits either way.
+constexpr size_t kWholePackMaxBytes = size_t{2} << 20;
+
 // Packing buffers of the calling thread; they only grow, so steady-state training does not
 // allocate here.
 template <class T>
@@ -65,23 +72,28 @@ struct GemmPlan {
   detail::Blocking block;
   size_t m, n, k;
   detail::PackSource<T> source_a, source_b;
-  T* packed_a;  // MC x KC, shared by the team
-  T* packed_b;  // KC x NC, shared by the team
+  T* packed_a;  // MC x KC (every block of op(A) when whole_pack), shared by the team
+  T* packed_b;  // KC x NC (every block of op(B) when whole_pack), shared by the team
   MatrixView<T> c;
   T alpha, beta;
   const T* bias;
   bool relu;
   bool b_in_place;  // full panels of a row-major op(B) are read by the micro-kernel
   bool a_in_place;  // full panels of op(A) are read by the micro-kernel
+  bool whole_pack;  // a team packs all blocks first (the buffers hold them all)
 };
 
 // Runs body(id, size) on every member of a team: the calling thread alone, without touching
 // OpenMP, for a small GEMM or inside a parallel region (even a parallel region with if(false)
 // cost about 1 us in libgomp, with futex calls: 8 times a 16x16x16 GEMM), otherwise an OpenMP
 // team. Records the team size.
+inline bool runs_on_team(size_t multiply_adds) {
+  return !omp_in_parallel() && multiply_adds >= kParallelMinMultiplyAdds;
+}
+
 template <class Body>
 void run_on_team(size_t multiply_adds, const Body& body) {
-  if (omp_in_parallel() || multiply_adds < kParallelMinMultiplyAdds) {
+  if (!runs_on_team(multiply_adds)) {
     detail::record_team_size(1);
     body(0, 1);
     return;
@@ -101,19 +113,59 @@ inline void team_barrier(int size) {
   }
 }
 
-// Where a member is in the BLIS loops: a column block (JC) of C, a depth block (PC), and how
-// many of the column block's B panels the micro-kernel reads in place.
+// Where a member is in the BLIS loops: a column block (JC) of C, a depth block (PC), how many
+// of the column block's B panels the micro-kernel reads in place, and where the block's packed
+// B panels are in the plan's buffer.
 struct BlockPosition {
   size_t jc, nc, n_panels;
   size_t pc, kc;
   size_t b_in_place_panels;
   bool first_depth_block, last_depth_block;
+  size_t packed_b_offset;
 };
+
+// Where the packed panels of a block start in the plan's buffers: block by block a buffer holds
+// one block; with whole_pack it holds every block, B's by (column block, depth block), A's by
+// (depth block, row block).
+template <class T>
+size_t packed_b_offset(const GemmPlan<T>& plan, size_t jc, size_t pc) {
+  if (!plan.whole_pack) return 0;
+  const size_t depth_blocks = div_ceil(plan.k, plan.block.kc);
+  return (jc / plan.block.nc * depth_blocks + pc / plan.block.kc) * plan.block.kc * plan.block.nc;
+}
+
+template <class T>
+size_t packed_a_offset(const GemmPlan<T>& plan, size_t pc, size_t ic) {
+  if (!plan.whole_pack) return 0;
+  const size_t row_blocks = div_ceil(plan.m, plan.block.mc);
+  return (pc / plan.block.kc * row_blocks + ic / plan.block.mc) * plan.block.mc * plan.block.kc;
+}
+
+template <class T>
+BlockPosition block_position(const GemmPlan<T>& plan, size_t jc, size_t pc) {
+  BlockPosition at{};
+  at.jc = jc;
+  at.nc = std::min(plan.block.nc, plan.n - jc);
+  at.n_panels = div_ceil(at.nc, plan.kernels.nr);
+  // An in-place B's panels are read by the micro-kernel where the tile reads only valid
+  // columns: full panels, and a last panel of exactly one vector (784 = 24 x 32 + 16). Only
+  // another ragged last panel is packed.
+  const size_t last_panel_columns = at.nc - (at.n_panels - 1) * plan.kernels.nr;
+  const bool last_panel_in_place =
+      last_panel_columns == plan.kernels.nr || last_panel_columns == plan.kernels.lanes;
+  at.b_in_place_panels = !plan.b_in_place ? 0 : at.n_panels - (last_panel_in_place ? 0 : 1);
+  at.pc = pc;
+  at.kc = std::min(plan.block.kc, plan.k - pc);
+  at.first_depth_block = pc == 0;
+  at.last_depth_block = pc + at.kc == plan.k;
+  at.packed_b_offset = packed_b_offset(plan, jc, pc);
+  return at;
+}
 
 // The micro-kernel on tile (p, q) of the block at row ic: row panel p of A, column panel q of B.
 template <class T>
-void run_tile(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc, size_t p,
-              size_t q) {
+void run_tile(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc,
+              const T* packed_a, size_t p, size_t q) {
   const detail::GemmKernels<T>& kernels = plan.kernels;
   const size_t mr = kernels.mr, nr = kernels.nr;
   const size_t row = ic + p * mr, col = at.jc + q * nr;
@@ -130,9 +182,10 @@ void run_tile(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_
   const detail::PackSource<T>& a = plan.source_a;
   const bool row_major_a = a_in_place && a.stride_k == 1;
   const auto micro_kernel = kernels.micro_kernels[row_major_a][out.cols <= kernels.lanes];
-  micro_kernel(at.kc, a_in_place ? a.at(row, at.pc) : plan.packed_a + p * mr * at.kc,
+  micro_kernel(at.kc, a_in_place ? a.at(row, at.pc) : packed_a + p * mr * at.kc,
                a_in_place ? (row_major_a ? a.stride_w : a.stride_k) : mr,
-               b_in_place ? plan.source_b.at(col, at.pc) : plan.packed_b + q * nr * at.kc,
+               b_in_place ? plan.source_b.at(col, at.pc)
+                          : plan.packed_b + at.packed_b_offset + q * nr * at.kc,
                b_in_place ? plan.source_b.stride_k : nr, out);
 }
 
@@ -144,10 +197,11 @@ void run_tile(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_
 // read the whole A block, twice the traffic of one thread; in training the forward GEMM's
 // weights come from memory (the optimizer has just written them), and the 4-layer step at 2
 // threads ran 11-22% faster. Any split gives the same bits: a tile's sums do not depend on who
-// computes it.
+// computes it. The share depends on the block's shape only, so a member owns the same tiles of
+// C in every depth block (whole_pack relies on it: no barrier between depth blocks).
 template <class T>
-void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc, int id,
-               int size) {
+void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc,
+               const T* packed_a, int id, int size) {
   const size_t n_panels = at.n_panels, m_panels = div_ceil(mc, plan.kernels.mr);
   const IndexRange tiles = balanced_part(n_panels * m_panels, id, size);
   if (plan.a_in_place && size > 1) {
@@ -155,14 +209,16 @@ void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size
     const size_t p0 = tiles.begin / n_panels, q0 = tiles.begin % n_panels;
     const size_t p1 = tiles.end / n_panels, q1 = tiles.end % n_panels;
     for (size_t q = 0; q < n_panels; ++q) {
-      for (size_t p = p0 + (q < q0); p < p1 + (q < q1); ++p) run_tile(plan, at, ic, mc, p, q);
+      for (size_t p = p0 + (q < q0); p < p1 + (q < q1); ++p) {
+        run_tile(plan, at, ic, mc, packed_a, p, q);
+      }
     }
     return;
   }
   // (q, p) of the first tile is divided out once, then counted: a division per tile cost ~1%.
   size_t q = tiles.begin / m_panels, p = tiles.begin % m_panels;
   for (size_t t = tiles.begin; t < tiles.end; ++t) {
-    run_tile(plan, at, ic, mc, p, q);
+    run_tile(plan, at, ic, mc, packed_a, p, q);
     if (++p == m_panels) {
       p = 0;
       ++q;
@@ -170,70 +226,113 @@ void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size
   }
 }
 
+// The packing of a block is cut into tasks of neighbouring panels, shared by the team.
+// Full panels of an in-place A or B are read by the micro-kernel and not packed.
+template <class T>
+size_t a_pack_tasks(const GemmPlan<T>& plan, size_t mc) {
+  const size_t mr = plan.kernels.mr;
+  const size_t first_packed = plan.a_in_place ? mc / mr : 0;
+  return div_ceil(div_ceil(mc, mr) - first_packed, detail::panels_per_pack_task(mr, sizeof(T)));
+}
+
+template <class T>
+void pack_a_task(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc, size_t t) {
+  const size_t mr = plan.kernels.mr, per_task = detail::panels_per_pack_task(mr, sizeof(T));
+  const size_t p = (plan.a_in_place ? mc / mr : 0) + t * per_task, row = p * mr;
+  detail::pack_panels(plan.kernels, plan.source_a, ic + row, at.pc,
+                      std::min(per_task * mr, mc - row), mr, at.kc,
+                      plan.packed_a + packed_a_offset(plan, at.pc, ic) + p * mr * at.kc);
+}
+
+template <class T>
+size_t b_pack_tasks(const GemmPlan<T>& plan, const BlockPosition& at) {
+  const size_t per_task = detail::panels_per_pack_task(plan.kernels.nr, sizeof(T));
+  return div_ceil(at.n_panels - at.b_in_place_panels, per_task);
+}
+
+template <class T>
+void pack_b_task(const GemmPlan<T>& plan, const BlockPosition& at, size_t t) {
+  const size_t nr = plan.kernels.nr, per_task = detail::panels_per_pack_task(nr, sizeof(T));
+  const size_t q = at.b_in_place_panels + t * per_task, col = q * nr;
+  detail::pack_panels(plan.kernels, plan.source_b, at.jc + col, at.pc,
+                      std::min(per_task * nr, at.nc - col), nr, at.kc,
+                      plan.packed_b + at.packed_b_offset + q * nr * at.kc);
+}
+
+// whole_pack: the member packs its share of every block of B and of A (A's blocks do not
+// depend on the column block: they are packed once), then waits for the team once.
+template <class T>
+void pack_whole_problem(const GemmPlan<T>& plan, int id, int size) {
+  // Every task in a fixed order; the member runs those of its share.
+  const auto for_each_task = [&](const auto& task) {
+    for (size_t jc = 0; jc < plan.n; jc += plan.block.nc) {
+      for (size_t pc = 0; pc < plan.k; pc += plan.block.kc) {
+        const BlockPosition at = block_position(plan, jc, pc);
+        for (size_t t = 0, n = b_pack_tasks(plan, at); t < n; ++t)
+          task([&] { pack_b_task(plan, at, t); });
+        for (size_t ic = 0; jc == 0 && ic < plan.m; ic += plan.block.mc) {
+          const size_t mc = std::min(plan.block.mc, plan.m - ic);
+          for (size_t t = 0, n = a_pack_tasks(plan, mc); t < n; ++t) {
+            task([&] { pack_a_task(plan, at, ic, mc, t); });
+          }
+        }
+      }
+    }
+  };
+  size_t tasks = 0;
+  for_each_task([&](const auto&) { ++tasks; });
+  const IndexRange mine = balanced_part(tasks, id, size);
+  size_t index = 0;
+  for_each_task([&](const auto& pack) {
+    if (index >= mine.begin && index < mine.end) pack();
+    ++index;
+  });
+  team_barrier(size);
+}
+
 // The row blocks of one depth block (the BLIS loop IC): the member packs its share of each A
-// block, then computes its tiles.
+// block, then computes its tiles (with whole_pack, only its tiles).
 template <class T>
 void run_row_blocks(const GemmPlan<T>& plan, const BlockPosition& at, int id, int size) {
-  const detail::GemmKernels<T>& kernels = plan.kernels;
-  const size_t mr = kernels.mr;
-  const size_t a_task = detail::panels_per_pack_task(mr, sizeof(T));
   for (size_t ic = 0; ic < plan.m; ic += plan.block.mc) {
     const size_t mc = std::min(plan.block.mc, plan.m - ic);
-    // Full panels of an in-place A are read by the micro-kernel; only a ragged last one is
-    // packed.
-    const size_t first_packed_a = plan.a_in_place ? mc / mr : 0;
-    const size_t a_tasks = div_ceil(div_ceil(mc, mr) - first_packed_a, a_task);
+    const T* const packed_a = plan.packed_a + packed_a_offset(plan, at.pc, ic);
+    if (plan.whole_pack) {
+      run_tiles(plan, at, ic, mc, packed_a, id, size);
+      continue;
+    }
+    const size_t a_tasks = a_pack_tasks(plan, mc);
     for (auto [t, end] = balanced_part(a_tasks, id, size); t < end; ++t) {
-      const size_t p = first_packed_a + t * a_task, row = p * mr;
-      detail::pack_panels(kernels, plan.source_a, ic + row, at.pc, std::min(a_task * mr, mc - row),
-                          mr, at.kc, plan.packed_a + p * mr * at.kc);
+      pack_a_task(plan, at, ic, mc, t);
     }
     if (a_tasks > 0) team_barrier(size);  // the same decision on every member
-    run_tiles(plan, at, ic, mc, id, size);
+    run_tiles(plan, at, ic, mc, packed_a, id, size);
     team_barrier(size);  // before the next block's packing overwrites the panels
   }
 }
 
 // The depth blocks of one column block (the BLIS loop PC): the member packs its share of each
-// B block, then runs the row blocks.
+// B block (unless whole_pack did), then runs the row blocks.
 template <class T>
 void run_depth_blocks(const GemmPlan<T>& plan, size_t jc, int id, int size) {
-  const size_t nr = plan.kernels.nr, k = plan.k;
-  const size_t b_task = detail::panels_per_pack_task(nr, sizeof(T));
-  BlockPosition at{};
-  at.jc = jc;
-  at.nc = std::min(plan.block.nc, plan.n - jc);
-  at.n_panels = div_ceil(at.nc, nr);
-  // An in-place B's panels are read by the micro-kernel where the tile reads only valid
-  // columns: full panels, and a last panel of exactly one vector (784 = 24 x 32 + 16). Only
-  // another ragged last panel is packed.
-  const size_t last_panel_columns = at.nc - (at.n_panels - 1) * nr;
-  const bool last_panel_in_place =
-      last_panel_columns == nr || last_panel_columns == plan.kernels.lanes;
-  at.b_in_place_panels = !plan.b_in_place ? 0 : at.n_panels - (last_panel_in_place ? 0 : 1);
-  for (at.pc = 0; at.pc < k; at.pc += plan.block.kc) {
-    at.kc = std::min(plan.block.kc, k - at.pc);
-    at.first_depth_block = at.pc == 0;
-    at.last_depth_block = at.pc + at.kc == k;
-    const size_t first_packed_b = at.b_in_place_panels;
-    const size_t b_tasks = div_ceil(at.n_panels - first_packed_b, b_task);
-    for (auto [t, end] = balanced_part(b_tasks, id, size); t < end; ++t) {
-      const size_t q = first_packed_b + t * b_task, col = q * nr;
-      detail::pack_panels(plan.kernels, plan.source_b, jc + col, at.pc,
-                          std::min(b_task * nr, at.nc - col), nr, at.kc,
-                          plan.packed_b + q * nr * at.kc);
+  for (size_t pc = 0; pc < plan.k; pc += plan.block.kc) {
+    const BlockPosition at = block_position(plan, jc, pc);
+    if (!plan.whole_pack) {
+      const size_t b_tasks = b_pack_tasks(plan, at);
+      for (auto [t, end] = balanced_part(b_tasks, id, size); t < end; ++t) pack_b_task(plan, at, t);
+      if (b_tasks > 0) team_barrier(size);  // the same decision on every member
     }
-    if (b_tasks > 0) team_barrier(size);  // the same decision on every member
     run_row_blocks(plan, at, id, size);
   }
 }
 
 // One team member's part of the BLIS loops, from the outermost (JC, column blocks of C). Every
 // member runs the same loops; the packing of each block and its tiles are split in shares,
-// with a barrier after each phase.
+// with a barrier after each phase (with whole_pack, one barrier after all the packing).
 template <class T>
 void run_team_member(const GemmPlan<T>& plan, int id, int size) {
   const FlushDenormals flush_denormals;  // on every member, restored when it is done
+  if (plan.whole_pack) pack_whole_problem(plan, id, size);
   for (size_t jc = 0; jc < plan.n; jc += plan.block.nc) run_depth_blocks(plan, jc, id, size);
 }
 
@@ -273,6 +372,25 @@ void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T
     }
   };
   run_on_team(m * n * k, run_member);
+}
+
+// How many blocks of op(A) and op(B) the packing buffers hold: one each, or all of them when a
+// team will run the GEMM and they fit kWholePackMaxBytes.
+struct PackedBlocks {
+  size_t a, b;
+  bool whole;
+};
+
+PackedBlocks packed_blocks(const detail::Blocking& block, size_t m, size_t n, size_t k,
+                           size_t element_size) {
+  const size_t depth_blocks = div_ceil(k, block.kc);
+  const size_t a_blocks = depth_blocks * div_ceil(m, block.mc);
+  const size_t b_blocks = depth_blocks * div_ceil(n, block.nc);
+  const size_t bytes = (a_blocks * block.mc + b_blocks * block.nc) * block.kc * element_size;
+  if (omp_get_max_threads() > 1 && runs_on_team(m * n * k) && bytes <= kWholePackMaxBytes) {
+    return {a_blocks, b_blocks, true};
+  }
+  return {1, 1, false};
 }
 
 template <class T>
@@ -327,6 +445,7 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
     return gemm_transposed(ta, alpha, a, b, c, epilogue);  // beta is 0
   }
   const detail::Blocking block = detail::choose_blocking(m, n, k, mr, nr, sizeof(T));
+  const PackedBlocks blocks = packed_blocks(block, m, n, k, sizeof(T));
   thread_local PackBuffer<T> a_buffer, b_buffer;
   const detail::PackSource<T> source_b = detail::pack_source(b, !tb, MatrixView<const T>());
   const GemmPlan<T> plan{kernels,
@@ -336,15 +455,16 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
                          k,
                          detail::pack_source(a, ta, prologue.a_relu_mask),
                          source_b,
-                         a_buffer.reserve(block.mc * block.kc),
-                         b_buffer.reserve(block.nc * block.kc),
+                         a_buffer.reserve(blocks.a * block.mc * block.kc),
+                         b_buffer.reserve(blocks.b * block.nc * block.kc),
                          c,
                          alpha,
                          beta,
                          epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
                          epilogue.activation == Activation::kRelu,
                          source_b.stride_w == 1 && m <= kBInPlaceMaxRows,
-                         prologue.a_relu_mask.empty() && div_ceil(n, nr) <= kAInPlaceMaxPanels};
+                         prologue.a_relu_mask.empty() && div_ceil(n, nr) <= kAInPlaceMaxPanels,
+                         blocks.whole};
 
   run_on_team(m * n * k, [&](int id, int size) { run_team_member(plan, id, size); });
 }
