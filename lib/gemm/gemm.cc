@@ -375,19 +375,22 @@ void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T
 }
 
 // How many blocks of op(A) and op(B) the packing buffers hold: one each, or all of them when a
-// team will run the GEMM and they fit kWholePackMaxBytes.
+// team will run the GEMM and the operands it packs (not those read in place, whose buffer only
+// receives a ragged last panel per block) fit kWholePackMaxBytes.
 struct PackedBlocks {
   size_t a, b;
   bool whole;
 };
 
 PackedBlocks packed_blocks(const detail::Blocking& block, size_t m, size_t n, size_t k,
-                           size_t element_size) {
+                           size_t element_size, bool a_in_place, bool b_in_place) {
   const size_t depth_blocks = div_ceil(k, block.kc);
   const size_t a_blocks = depth_blocks * div_ceil(m, block.mc);
   const size_t b_blocks = depth_blocks * div_ceil(n, block.nc);
-  const size_t bytes = (a_blocks * block.mc + b_blocks * block.nc) * block.kc * element_size;
-  if (omp_get_max_threads() > 1 && runs_on_team(m * n * k) && bytes <= kWholePackMaxBytes) {
+  const size_t a_bytes = a_in_place ? 0 : a_blocks * block.mc * block.kc * element_size;
+  const size_t b_bytes = b_in_place ? 0 : b_blocks * block.nc * block.kc * element_size;
+  if (omp_get_max_threads() > 1 && runs_on_team(m * n * k) &&
+      a_bytes + b_bytes <= kWholePackMaxBytes) {
     return {a_blocks, b_blocks, true};
   }
   return {1, 1, false};
@@ -445,9 +448,11 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
     return gemm_transposed(ta, alpha, a, b, c, epilogue);  // beta is 0
   }
   const detail::Blocking block = detail::choose_blocking(m, n, k, mr, nr, sizeof(T));
-  const PackedBlocks blocks = packed_blocks(block, m, n, k, sizeof(T));
-  thread_local PackBuffer<T> a_buffer, b_buffer;
   const detail::PackSource<T> source_b = detail::pack_source(b, !tb, MatrixView<const T>());
+  const bool b_in_place = source_b.stride_w == 1 && m <= kBInPlaceMaxRows;
+  const bool a_in_place = mask.empty() && div_ceil(n, nr) <= kAInPlaceMaxPanels;
+  const PackedBlocks blocks = packed_blocks(block, m, n, k, sizeof(T), a_in_place, b_in_place);
+  thread_local PackBuffer<T> a_buffer, b_buffer;
   const GemmPlan<T> plan{kernels,
                          block,
                          m,
@@ -462,8 +467,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
                          beta,
                          epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
                          epilogue.activation == Activation::kRelu,
-                         source_b.stride_w == 1 && m <= kBInPlaceMaxRows,
-                         prologue.a_relu_mask.empty() && div_ceil(n, nr) <= kAInPlaceMaxPanels,
+                         b_in_place,
+                         a_in_place,
                          blocks.whole};
 
   run_on_team(m * n * k, [&](int id, int size) { run_team_member(plan, id, size); });
