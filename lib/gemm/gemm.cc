@@ -91,6 +91,14 @@ struct GemmPlan {
   bool a_in_place;  // full panels of op(A) are read by the micro-kernel
   bool whole_pack;  // a team packs all blocks first (the buffers hold them all)
   bool own_pack;    // with whole_pack: each member packs them all, into buffers of its own
+  // C is Cᵀ of the caller's result (computes_transposed): each member writes its rows of C,
+  // transposed and with the caller's epilogue, into `to` once its tiles are done.
+  struct Transposed {
+    MatrixView<T> to;
+    const T* bias;
+    bool relu;
+  };
+  const Transposed* transposed;
 };
 
 // Runs body(id, size) on every member of a team: the calling thread alone, without touching
@@ -199,32 +207,39 @@ void run_tile(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_
                b_in_place ? plan.source_b.stride_k : nr, out);
 }
 
+// The row panels of C a member owns when A is read in place in a team: a band of whole
+// panels of all of C (an empty range for none), so that this member alone reads those rows of
+// A from memory, and alone owns whole rows of C (computes_transposed writes them out itself).
+template <class T>
+IndexRange row_band(const GemmPlan<T>& plan, int id, int size) {
+  return balanced_part(div_ceil(plan.m, plan.kernels.mr), id, size);
+}
+
 // The member's tiles of the block at row ic (the BLIS loops JR and IR). Tiles are visited
 // JR-major: each B panel is reused across the A panels while it is hot in L1. Which tiles a
 // member owns is a contiguous share of them in JR-major order, except for an in-place A in a
-// team: C then has at most 4 panels of columns, and the share is taken in IR-major order, a
-// band of A's rows that this member alone reads from memory. JR-major shares made every member
-// read the whole A block, twice the traffic of one thread; in training the forward GEMM's
-// weights come from memory (the optimizer has just written them), and the 4-layer step at 2
-// threads ran 11-22% faster. Any split gives the same bits: a tile's sums do not depend on who
-// computes it. The share depends on the block's shape only, so a member owns the same tiles of
-// C in every depth block (whole_pack relies on it: no barrier between depth blocks).
+// team: C then has at most 4 panels of columns, and the member owns its row band's tiles. JR-
+// major shares made every member read the whole A block, twice the traffic of one thread; in
+// training the forward GEMM's weights come from memory (the optimizer has just written them),
+// and the 4-layer step at 2 threads ran 11-22% faster. Any split gives the same bits: a tile's
+// sums do not depend on who computes it. The share depends on the shape only, so a member owns
+// the same tiles of C in every depth block (whole_pack relies on it: no barrier between depth
+// blocks).
 template <class T>
 void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc,
                const T* packed_a, int id, int size) {
   const size_t n_panels = at.n_panels, m_panels = div_ceil(mc, plan.kernels.mr);
-  const IndexRange tiles = balanced_part(n_panels * m_panels, id, size);
   if (plan.a_in_place && size > 1) {
-    // Tile (p, q) is the member's when begin <= p * n_panels + q < end.
-    const size_t p0 = tiles.begin / n_panels, q0 = tiles.begin % n_panels;
-    const size_t p1 = tiles.end / n_panels, q1 = tiles.end % n_panels;
+    const IndexRange band = row_band(plan, id, size);
+    const size_t first = ic / plan.kernels.mr;  // the block's first panel of C
+    const size_t p0 = std::clamp(band.begin, first, first + m_panels) - first;
+    const size_t p1 = std::clamp(band.end, first, first + m_panels) - first;
     for (size_t q = 0; q < n_panels; ++q) {
-      for (size_t p = p0 + (q < q0); p < p1 + (q < q1); ++p) {
-        run_tile(plan, at, ic, mc, packed_a, p, q);
-      }
+      for (size_t p = p0; p < p1; ++p) run_tile(plan, at, ic, mc, packed_a, p, q);
     }
     return;
   }
+  const IndexRange tiles = balanced_part(n_panels * m_panels, id, size);
   // (q, p) of the first tile is divided out once, then counted: a division per tile cost ~1%.
   size_t q = tiles.begin / m_panels, p = tiles.begin % m_panels;
   for (size_t t = tiles.begin; t < tiles.end; ++t) {
@@ -336,6 +351,21 @@ void run_depth_blocks(const GemmPlan<T>& plan, size_t jc, int id, int size) {
   }
 }
 
+// The member's rows of C (Cᵀ of the caller's result), written out transposed with the
+// caller's epilogue: its row band when it owns whole rows, else a share after the team is done.
+template <class T>
+void write_transposed(const GemmPlan<T>& plan, int id, int size) {
+  const size_t mr = plan.kernels.mr;
+  if (!(plan.a_in_place && size > 1)) team_barrier(size);
+  const IndexRange band = row_band(plan, id, size);
+  const size_t begin = std::min(band.begin * mr, plan.m), end = std::min(band.end * mr, plan.m);
+  if (begin == end) return;
+  const typename GemmPlan<T>::Transposed& t = *plan.transposed;
+  plan.kernels.transpose_epilogue(plan.c.row(begin), plan.c.stride(),
+                                  {t.to.data() + begin, t.to.stride(), t.to.rows(), end - begin,
+                                   T(1), T(0), t.bias ? t.bias + begin : nullptr, t.relu});
+}
+
 // One team member's part of the BLIS loops, from the outermost (JC, column blocks of C). Every
 // member runs the same loops; the packing of each block and its tiles are split in shares,
 // with a barrier after each phase (with whole_pack, one barrier after all the packing).
@@ -349,10 +379,11 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
     own.packed_b = own_b.reserve(plan.packed_b_elements);
     pack_whole_problem(own, 0, 1);  // every task, waiting for no one
     for (size_t jc = 0; jc < own.n; jc += own.block.nc) run_depth_blocks(own, jc, id, size);
-    return;
+  } else {
+    if (plan.whole_pack) pack_whole_problem(plan, id, size);
+    for (size_t jc = 0; jc < plan.n; jc += plan.block.nc) run_depth_blocks(plan, jc, id, size);
   }
-  if (plan.whole_pack) pack_whole_problem(plan, id, size);
-  for (size_t jc = 0; jc < plan.n; jc += plan.block.nc) run_depth_blocks(plan, jc, id, size);
+  if (plan.transposed) write_transposed(plan, id, size);
 }
 
 // C has few rows and op(B) is transposed (NT, TT): C is computed as Cᵀ = op(B)ᵀ op(A)ᵀ, where
@@ -365,32 +396,6 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
 // block and this one after the last, so it is taken only for beta = 0.
 bool computes_transposed(bool tb, size_t m, size_t n, size_t nr, bool masked_a, bool beta_zero) {
   return tb && !masked_a && beta_zero && div_ceil(m, nr) <= kAInPlaceMaxPanels && n > m;
-}
-
-template <class T>
-void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T> b,
-                     MatrixView<T> c, const GemmEpilogue<T>& epilogue) {
-  const size_t m = c.rows(), n = c.cols();
-  const size_t k = ta ? a.rows() : a.cols();
-  thread_local PackBuffer<T> transposed_buffer;  // Cᵀ, n x m
-  const MatrixView<T> ct(transposed_buffer.reserve(n * m), n, m, m);
-  gemm<T>(Transpose::kNo, ta ? Transpose::kNo : Transpose::kYes, alpha, b, a, T(0), ct);
-
-  const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
-  const T* const bias = epilogue.bias.empty() ? nullptr : epilogue.bias.data();
-  const bool relu = epilogue.activation == Activation::kRelu;
-  constexpr size_t kRowsPerTask = 64;
-  const size_t tasks = div_ceil(m, kRowsPerTask);
-  const auto run_member = [&](int id, int size) {
-    const FlushDenormals flush_denormals;
-    for (auto [t, end] = balanced_part(tasks, id, size); t < end; ++t) {
-      const size_t row = t * kRowsPerTask;
-      kernels.transpose_epilogue(
-          ct.data() + row, ct.stride(),
-          {c.row(row), c.stride(), std::min(kRowsPerTask, m - row), n, T(1), T(0), bias, relu});
-    }
-  };
-  run_on_team(m * n * k, run_member);
 }
 
 // How many blocks of op(A) and op(B) the packing buffers hold: one each, or all of them when a
@@ -414,6 +419,58 @@ PackedBlocks packed_blocks(const detail::Blocking& block, size_t m, size_t n, si
             m * n * k >= kOwnPackMinMultiplyAddsPerElement * team * packed};
   }
   return {1, 1, false, false};
+}
+
+// The GEMM once its arguments are checked. With `transposed`, C is Cᵀ of the caller's result
+// and each member writes its rows of it out (GemmPlan::Transposed), in the same team.
+template <class T>
+void run_gemm(bool ta, bool tb, T alpha, MatrixView<const T> a, MatrixView<const T> b, T beta,
+              MatrixView<T> c, const GemmEpilogue<T>& epilogue, MatrixView<const T> mask,
+              const typename GemmPlan<T>::Transposed* transposed) {
+  const size_t m = c.rows(), n = c.cols(), k = ta ? a.rows() : a.cols();
+  const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
+  const size_t mr = kernels.mr, nr = kernels.nr;
+  const detail::Blocking block = detail::choose_blocking(m, n, k, mr, nr, sizeof(T));
+  const detail::PackSource<T> source_b = detail::pack_source(b, !tb, MatrixView<const T>());
+  const bool b_in_place = source_b.stride_w == 1 && m <= kBInPlaceMaxRows;
+  const bool a_in_place = mask.empty() && div_ceil(n, nr) <= kAInPlaceMaxPanels;
+  const PackedBlocks blocks = packed_blocks(block, m, n, k, sizeof(T), a_in_place, b_in_place);
+  thread_local PackBuffer<T> a_buffer, b_buffer;
+  const GemmPlan<T> plan{kernels,
+                         block,
+                         m,
+                         n,
+                         k,
+                         detail::pack_source(a, ta, mask),
+                         source_b,
+                         a_buffer.reserve(blocks.a * block.mc * block.kc),
+                         b_buffer.reserve(blocks.b * block.nc * block.kc),
+                         blocks.a * block.mc * block.kc,
+                         blocks.b * block.nc * block.kc,
+                         c,
+                         alpha,
+                         beta,
+                         epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
+                         epilogue.activation == Activation::kRelu,
+                         b_in_place,
+                         a_in_place,
+                         blocks.whole,
+                         blocks.own,
+                         transposed};
+
+  run_on_team(m * n * k, [&](int id, int size) { run_team_member(plan, id, size); });
+}
+
+template <class T>
+void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T> b,
+                     MatrixView<T> c, const GemmEpilogue<T>& epilogue) {
+  const size_t m = c.rows(), n = c.cols();
+  thread_local PackBuffer<T> transposed_buffer;  // Cᵀ, n x m
+  const MatrixView<T> ct(transposed_buffer.reserve(n * m), n, m, m);
+  const typename GemmPlan<T>::Transposed out{c,
+                                             epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
+                                             epilogue.activation == Activation::kRelu};
+  run_gemm<T>(false, !ta, alpha, b, a, T(0), ct, {}, {}, &out);
 }
 
 template <class T>
@@ -462,39 +519,11 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == T(0)) return scale_and_epilogue(beta, c, epilogue);
 
-  const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
-  const size_t mr = kernels.mr, nr = kernels.nr;
+  const size_t nr = detail::gemm_kernels<T>().nr;
   if (computes_transposed(tb, m, n, nr, !mask.empty(), beta == T(0))) {
     return gemm_transposed(ta, alpha, a, b, c, epilogue);  // beta is 0
   }
-  const detail::Blocking block = detail::choose_blocking(m, n, k, mr, nr, sizeof(T));
-  const detail::PackSource<T> source_b = detail::pack_source(b, !tb, MatrixView<const T>());
-  const bool b_in_place = source_b.stride_w == 1 && m <= kBInPlaceMaxRows;
-  const bool a_in_place = mask.empty() && div_ceil(n, nr) <= kAInPlaceMaxPanels;
-  const PackedBlocks blocks = packed_blocks(block, m, n, k, sizeof(T), a_in_place, b_in_place);
-  thread_local PackBuffer<T> a_buffer, b_buffer;
-  const GemmPlan<T> plan{kernels,
-                         block,
-                         m,
-                         n,
-                         k,
-                         detail::pack_source(a, ta, prologue.a_relu_mask),
-                         source_b,
-                         a_buffer.reserve(blocks.a * block.mc * block.kc),
-                         b_buffer.reserve(blocks.b * block.nc * block.kc),
-                         blocks.a * block.mc * block.kc,
-                         blocks.b * block.nc * block.kc,
-                         c,
-                         alpha,
-                         beta,
-                         epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
-                         epilogue.activation == Activation::kRelu,
-                         b_in_place,
-                         a_in_place,
-                         blocks.whole,
-                         blocks.own};
-
-  run_on_team(m * n * k, [&](int id, int size) { run_team_member(plan, id, size); });
+  run_gemm<T>(ta, tb, alpha, a, b, beta, c, epilogue, mask, nullptr);
 }
 
 template void gemm<float>(Transpose, Transpose, float, MatrixView<const float>,
