@@ -2,11 +2,14 @@
 """How the GEMM driver splits the identity network's training GEMMs across threads.
 
 Mirrors lib/gemm/blocking.h (balanced KC/MC/NC blocks, KC a multiple of 8) and
-lib/gemm/gemm.cc (per block: B's panels packed unless read in place, A's panels packed unless
-read in place, then the JR x IR tiles cut into equal contiguous shares, one per thread, with a
-barrier after each phase that did something; an NT product with few rows of C is computed as
-Cᵀ). Prints, for 2..64 threads, the tiles per block, the largest share, the load balance
-(useful tiles / (threads x largest share)), and the work per thread between two barriers.
+lib/gemm/gemm.cc: an NT product with few rows of C is computed as Cᵀ; the panels a team
+packs (A's and B's, unless read in place) are packed whole before any tile when they take at
+most 2 MiB, by each member into buffers of its own when the GEMM has at least 128
+multiply-adds per packed element and member (no barrier), else shared (one barrier); each
+member then owns the same tiles in every block: a band of whole row panels of C when A is
+read in place, else a contiguous share of each block's tiles. Prints, for 2..64 threads, the
+barriers per GEMM, the largest share, the load balance (useful tiles / (threads x largest
+share)), and the work per thread between the GEMM's fork and join.
 
     scripts/gemm_partition.py [MR NR LANES]   (default: the AVX-512 float tile, 8 x 32, 16)
 """
@@ -18,6 +21,8 @@ import sys
 KC_LIMIT, MC_LIMIT, NC_LIMIT = 256, 192, 8192
 B_IN_PLACE_MAX_ROWS = 256  # gemm.cc kBInPlaceMaxRows
 A_IN_PLACE_MAX_PANELS = 4  # gemm.cc kAInPlaceMaxPanels
+WHOLE_PACK_MAX_BYTES = 2 << 20  # gemm.cc kWholePackMaxBytes
+OWN_PACK_MIN_MACS = 128  # gemm.cc kOwnPackMinMultiplyAddsPerElement
 
 
 def balanced(extent, limit, multiple):
@@ -42,27 +47,41 @@ def main(mr, nr, lanes):
     print(f"Tile MR x NR = {mr} x {nr} ({lanes} lanes).\n")
     for name, m, n, k, b_row_major in shapes:
         kc, mc, nc = balanced(k, KC_LIMIT, 8), balanced(m, MC_LIMIT, mr), balanced(n, NC_LIMIT, nr)
+        k_blocks, m_blocks, n_blocks = math.ceil(k / kc), math.ceil(m / mc), math.ceil(n / nc)
         m_panels, n_panels = math.ceil(mc / mr), math.ceil(min(nc, n) / nr)
         tiles = m_panels * n_panels
-        blocks = math.ceil(m / mc) * math.ceil(n / nc) * math.ceil(k / kc)
         useful = m * n / (mr * math.ceil(m / mr) * computed_columns(n, nr, lanes))
         a_in_place = math.ceil(n / nr) <= A_IN_PLACE_MAX_PANELS and m % mr == 0
         b_in_place = b_row_major and m <= B_IN_PLACE_MAX_ROWS and n % nr in (0, lanes)
-        barriers = 1 + (not a_in_place) + (not b_in_place)
+        packed_elements = ((0 if a_in_place else k_blocks * m_blocks * mc * kc) +
+                           (0 if b_in_place else k_blocks * n_blocks * nc * kc))
+        whole = packed_elements * 4 <= WHOLE_PACK_MAX_BYTES
         packed = [x for x, in_place in (("A", a_in_place), ("B", b_in_place)) if not in_place]
         print(f"### {name}: M x N x K = {m} x {n} x {k}\n")
-        print(f"KC {kc}, MC {mc}, NC {nc}: {blocks} blocks of {m_panels} x {n_panels} = {tiles} "
-              f"tiles (edge padding wastes {100 * (1 - useful):.1f}%); packed: "
-              f"{', '.join(packed) or 'nothing'}; {barriers} barrier(s) per block.\n")
-        print("| threads | largest share (tiles) | load balance | multiply-adds per thread between barriers |")
-        print("|---|---|---|---|")
+        print(f"KC {kc}, MC {mc}, NC {nc}: {m_blocks * n_blocks * k_blocks} blocks of {m_panels} "
+              f"x {n_panels} = {tiles} tiles (edge padding wastes {100 * (1 - useful):.1f}%); "
+              f"packed: {', '.join(packed) or 'nothing'} ({packed_elements * 4 / 1024:.0f} KiB"
+              f"{', whole' if whole else ', block by block'}); "
+              f"{'row bands of C' if a_in_place else 'shares of each block'}.\n")
+        print("| threads | barriers per GEMM | largest share (tiles) | load balance "
+              "| multiply-adds per thread per GEMM |")
+        print("|---|---|---|---|---|")
         for t in (2, 4, 8, 16, 32, 64):
-            share = math.ceil(tiles / t)
-            balance = tiles / (t * share)
-            per_thread = share * mr * nr * kc
-            print(f"| {t} | {share} | {100 * balance:.0f}% | {per_thread / 1e6:.2f} M |")
+            if not whole:
+                barriers = m_blocks * n_blocks * k_blocks * (1 + (not a_in_place) + (not b_in_place))
+            else:
+                barriers = 0 if m * n * k >= OWN_PACK_MIN_MACS * t * packed_elements else 1
+            if a_in_place:  # whole row panels of all of C, the same in every block
+                all_panels = math.ceil(m / mr)
+                share = math.ceil(all_panels / t) * n_panels
+                balance = all_panels / (t * math.ceil(all_panels / t))
+                per_thread = share * mr * nr * k
+            else:
+                share = math.ceil(tiles / t)
+                balance = tiles / (t * share)
+                per_thread = share * mr * nr * kc * m_blocks * n_blocks * k_blocks
+            print(f"| {t} | {barriers} | {share} | {100 * balance:.0f}% | {per_thread / 1e6:.2f} M |")
         print()
-
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:4]] or [8, 32, 16]
