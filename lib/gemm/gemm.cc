@@ -352,11 +352,11 @@ void run_depth_blocks(const GemmPlan<T>& plan, size_t jc, int id, int size) {
 }
 
 // The member's rows of C (Cᵀ of the caller's result), written out transposed with the
-// caller's epilogue: its row band when it owns whole rows, else a share after the team is done.
+// caller's epilogue. No wait: computes_transposed reads op(A) in place (C has at most
+// kAInPlaceMaxPanels column panels, no mask), so the member computed exactly its row band.
 template <class T>
 void write_transposed(const GemmPlan<T>& plan, int id, int size) {
   const size_t mr = plan.kernels.mr;
-  if (!(plan.a_in_place && size > 1)) team_barrier(size);
   const IndexRange band = row_band(plan, id, size);
   const size_t begin = std::min(band.begin * mr, plan.m), end = std::min(band.end * mr, plan.m);
   if (begin == end) return;
@@ -373,10 +373,14 @@ template <class T>
 void run_team_member(const GemmPlan<T>& plan, int id, int size) {
   const FlushDenormals flush_denormals;  // on every member, restored when it is done
   if (plan.own_pack) {
-    thread_local PackBuffer<T> own_a, own_b;  // a pool thread's, kept between GEMMs
+    // The calling thread (member 0) packs into the plan's buffers, which are its own; the other
+    // members into buffers of the pool thread's, kept between GEMMs.
+    thread_local PackBuffer<T> own_a, own_b;
     GemmPlan<T> own = plan;
-    own.packed_a = own_a.reserve(plan.packed_a_elements);
-    own.packed_b = own_b.reserve(plan.packed_b_elements);
+    if (id != 0) {
+      own.packed_a = own_a.reserve(plan.packed_a_elements);
+      own.packed_b = own_b.reserve(plan.packed_b_elements);
+    }
     pack_whole_problem(own, 0, 1);  // every task, waiting for no one
     for (size_t jc = 0; jc < own.n; jc += own.block.nc) run_depth_blocks(own, jc, id, size);
   } else {
