@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
+#include <vector>
 
 #include "simdgrad/optimizer_updates.h"
 #include "simdgrad/reductions.h"
@@ -159,6 +161,78 @@ TEST_CASE("the first RMSprop step from a zero accumulator moves by about 3.16 lr
   // lr * g / (sqrt(0.1 g^2) + eps) = lr * sign(g) / sqrt(0.1)
   REQUIRE(p(0, 0) == Approx(-1e-3 / std::sqrt(0.1)).epsilon(1e-5));
   REQUIRE(p(0, 1) == Approx(1e-3 / std::sqrt(0.1)).epsilon(1e-5));
+}
+
+// Accumulators of units whose gradient stays zero decay into the subnormals; the kernels avoid
+// the square root of a subnormal, which must not change a bit: the weights move by exactly
+// fl(fl(lr g) / fl(fl(sqrt(a)) + eps)) for the accumulator a the kernel wrote, on every target.
+template <class T>
+std::vector<T> tiny_accumulators(std::mt19937_64& rng, size_t n) {
+  const T min = std::numeric_limits<T>::min(), sub = std::numeric_limits<T>::denorm_min();
+  std::vector<T> a = {T(0),
+                      -T(0),
+                      sub,
+                      2 * sub,
+                      3 * sub,
+                      min / 2,
+                      min,
+                      T(1e-30),
+                      T(2.2e-30),
+                      T(1e-20),
+                      T(1),
+                      -sub,
+                      std::numeric_limits<T>::quiet_NaN()};
+  std::uniform_real_distribution<double> exponent(std::log2(double(sub)), -50.0);
+  while (a.size() < n) a.push_back(T(std::exp2(exponent(rng))));
+  return a;
+}
+
+template <class T>
+bool same_bits_or_both_nan(T x, T y) {
+  return std::isnan(x) ? std::isnan(y) : std::memcmp(&x, &y, sizeof(T)) == 0;
+}
+
+template <class T>
+void check_denominators_of_tiny_accumulators() {
+  std::mt19937_64 rng(17);
+  const size_t n = 1031;  // tails on every target
+  const std::vector<T> accumulators = tiny_accumulators<T>(rng, n);
+  for_each_target([&](const SimdTarget&) {
+    for (const T eps : {T(1e-7), T(0), T(1), T(1e-30)}) {
+      INFO("eps " << eps);
+      Matrix<T> p(1, n), g(1, n), a(1, n), m(1, n), v(1, n);
+      for (size_t i = 0; i < n; ++i) {
+        p(0, i) = T(1) + T(i % 7);
+        g(0, i) = i % 5 == 0 ? T(1e-20) * T(i) : T(0);
+        a(0, i) = v(0, i) = accumulators[i];
+        m(0, i) = T(0.5);
+      }
+      const Matrix<T> p0 = p;
+      rmsprop_update<T>(p, g, a, T(1e-3), T(0.9), eps);
+      size_t bad = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const T want = p0(0, i) - T(1e-3) * g(0, i) / (std::sqrt(a(0, i)) + eps);
+        if (!same_bits_or_both_nan(want, p(0, i))) ++bad;
+      }
+      CHECK(bad == 0);
+      p = p0;
+      adam_update<T>(p, g, m, v, T(1e-3), T(0.9), T(0.999), eps, 1);
+      // As adam_update at step 1, from the float arguments.
+      const T lr_t = T(double(T(1e-3)) * std::sqrt(1.0 - double(T(0.999))) / (1.0 - double(T(0.9))));
+      bad = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const T want = p0(0, i) - lr_t * m(0, i) / (std::sqrt(v(0, i)) + eps);
+        if (!same_bits_or_both_nan(want, p(0, i))) ++bad;
+      }
+      CHECK(bad == 0);
+    }
+  });
+}
+
+TEST_CASE("RMSprop and Adam step bitwise by lr g / (sqrt(a) + eps) for subnormal accumulators",
+          "[kernels]") {
+  check_denominators_of_tiny_accumulators<float>();
+  check_denominators_of_tiny_accumulators<double>();
 }
 
 TEST_CASE("optimizer updates reject mismatched state shapes", "[kernels]") {
