@@ -12,6 +12,7 @@
 
 #include "distributed/launcher.h"
 #include "distributed/mpi_support.h"
+#include "distributed/peer_wait.h"
 #include "simdgrad/elementwise.h"
 
 namespace simdgrad::distributed {
@@ -66,29 +67,61 @@ Communicator::~Communicator() {
   if (finalize_) MPI_Finalize();
 }
 
+namespace {
+template <class T>
+long start_allreduce(std::span<T> values, MPI_Datatype type) {
+  MPI_Request r;
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), int(values.size()), type, MPI_SUM,
+                       MPI_COMM_WORLD, &r),
+        "MPI_Iallreduce");
+  return to_opaque(r);
+}
+}  // namespace
+
+void Communicator::set_peer_timeout(double seconds) {
+  if (!(seconds > 0)) {
+    throw std::invalid_argument("the peer timeout must be above 0 s, got " +
+                                std::to_string(seconds));
+  }
+  peer_timeout_seconds_ = seconds;
+}
+
+std::string Communicator::other_ranks() const {
+  if (size_ == 2) return "rank " + std::to_string(1 - rank_);
+  return "the other " + std::to_string(size_ - 1) + " ranks";
+}
+
+void Communicator::await(long& handle, const char* what) const {
+  wait_for_peer(
+      *this, [&] { return test_handle(handle); }, [&] { return other_ranks() + ": " + what; });
+}
+
+Communicator::Request Communicator::started(long handle, const char* what) const {
+  Request out;
+  out.handle_ = handle;
+  out.owner_ = this;
+  out.what_ = what;
+  return out;
+}
+
+// The blocking collectives are non-blocking ones waited for within the peer timeout: a rank
+// stopped before a collective must not hold the others in MPI forever.
 void Communicator::allreduce_sum(std::span<float> values) const {
-  if (size_ == 1) return;
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
-                      MPI_COMM_WORLD),
-        "MPI_Allreduce");
+  start_allreduce_sum(values).wait();
 }
 
 void Communicator::allreduce_sum(std::span<double> values) const {
-  if (size_ == 1) return;
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
-                      MPI_COMM_WORLD),
-        "MPI_Allreduce");
+  start_allreduce_sum(values).wait();
 }
 
 Communicator::Request Communicator::start_allreduce_sum(std::span<float> values) const {
   if (size_ == 1) return Request();  // done already
-  MPI_Request r;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
-                       MPI_COMM_WORLD, &r),
-        "MPI_Iallreduce");
-  Request out;
-  out.handle_ = to_opaque(r);
-  return out;
+  return started(start_allreduce(values, MPI_FLOAT), "an all-reduce");
+}
+
+Communicator::Request Communicator::start_allreduce_sum(std::span<double> values) const {
+  if (size_ == 1) return Request();
+  return started(start_allreduce(values, MPI_DOUBLE), "an all-reduce");
 }
 
 const Communicator::Layout& Communicator::layout_of(size_t n) const {
@@ -132,6 +165,7 @@ void Communicator::start_reduce_scatter_sum(std::span<float> values, std::span<f
     check(MPI_Isend(values.data() + layout.offsets[size_t(q)], layout.counts[size_t(q)], MPI_FLOAT,
                     q, kTag, MPI_COMM_WORLD, &send),
           "MPI_Isend");
+    into.owner_ = this;
     into.requests_.push_back(to_opaque(receive));
     into.requests_.push_back(to_opaque(send));
   }
@@ -146,6 +180,7 @@ Communicator::ReduceScatter& Communicator::ReduceScatter::operator=(
   if (this != &other) {
     wait();
     requests_ = std::exchange(other.requests_, {});
+    owner_ = other.owner_;
     share_ = other.share_;
     count_ = other.count_;
     arrived_ = other.arrived_;
@@ -164,7 +199,13 @@ bool Communicator::ReduceScatter::test() {
 
 void Communicator::ReduceScatter::wait() {
   if (requests_.empty()) return;
-  for (long& handle : requests_) wait_handle(handle);
+  for (long& handle : requests_) {
+    if (owner_) {
+      owner_->await(handle, "a reduce-scatter of gradient shares");
+    } else {
+      wait_handle(handle);
+    }
+  }
   requests_.clear();
   const MatrixView<float> share(share_, 1, count_, count_);
   for (size_t k = 0; k < contributions_; ++k) {
@@ -173,20 +214,28 @@ void Communicator::ReduceScatter::wait() {
 }
 
 void Communicator::allgather_shares(std::span<float> values) const {
-  if (size_ == 1) return;
+  start_allgather_shares(values).wait();
+}
+
+Communicator::Request Communicator::start_allgather_shares(std::span<float> values) const {
+  if (size_ == 1) return Request();
   const Layout& layout = layout_of(values.size());
-  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), layout.counts.data(),
-                       layout.offsets.data(), MPI_FLOAT, MPI_COMM_WORLD),
-        "MPI_Allgatherv");
+  MPI_Request r;
+  check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), layout.counts.data(),
+                        layout.offsets.data(), MPI_FLOAT, MPI_COMM_WORLD, &r),
+        "MPI_Iallgatherv");
+  return started(to_opaque(r), "a gather of updated shares");
 }
 
 Communicator::Request::Request(Request&& other) noexcept
-    : handle_(std::exchange(other.handle_, 0)) {}
+    : handle_(std::exchange(other.handle_, 0)), owner_(other.owner_), what_(other.what_) {}
 
 Communicator::Request& Communicator::Request::operator=(Request&& other) noexcept {
   if (this != &other) {
     if (pending()) wait();
     handle_ = std::exchange(other.handle_, 0);
+    owner_ = other.owner_;
+    what_ = other.what_;
   }
   return *this;
 }
@@ -195,12 +244,19 @@ Communicator::Request::~Request() {
   if (pending()) wait();
 }
 
-void Communicator::Request::wait() { wait_handle(handle_); }
+void Communicator::Request::wait() {
+  if (owner_) return owner_->await(handle_, what_);
+  wait_handle(handle_);
+}
 
 bool Communicator::Request::test() { return test_handle(handle_); }
 
 void Communicator::barrier() const {
-  if (size_ > 1) check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+  if (size_ == 1) return;
+  MPI_Request r;
+  check(MPI_Ibarrier(MPI_COMM_WORLD, &r), "MPI_Ibarrier");
+  long handle = to_opaque(r);
+  await(handle, "a barrier");
 }
 
 void Communicator::abort(int code, const std::string& reason) const {

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
+#include "distributed/peer_wait.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/index_range.h"
 
@@ -35,12 +35,13 @@ Counters& counters_in(std::byte* segment) {
   return *std::launder(reinterpret_cast<Counters*>(segment));
 }
 
-// Returns once `counter` has reached `value`. Spins briefly, then yields: with more ranks than
-// cores the rank being waited for needs the core.
-void wait_until(const std::atomic<uint64_t>& counter, uint64_t value) {
-  for (int spins = 0; counter.load(std::memory_order_acquire) < value; ++spins) {
-    if (spins >= 256) std::this_thread::yield();
-  }
+// What a rank waits for in the shared segment of rank q: "rank q: <what> of step <s> (its
+// count <seen>, expected <value>)".
+std::string shared_wait(int q, const char* what, uint64_t step,
+                        const std::atomic<uint64_t>& counter, uint64_t value) {
+  return "rank " + std::to_string(q) + ": " + what + " of step " + std::to_string(step + 1) +
+         " (its count " + std::to_string(counter.load(std::memory_order_acquire)) + ", expected " +
+         std::to_string(value) + ")";
 }
 
 }  // namespace
@@ -234,7 +235,11 @@ void GradientReducer::sum_published(bool wait) {
     for (int q = 0; q < communicator_.size(); ++q) {
       const auto& counter = counters_in(segments_->segment(q)).buckets_published;
       if (wait) {
-        wait_until(counter, published);
+        wait_for_peer(
+            communicator_, [&] { return counter.load(std::memory_order_acquire) >= published; },
+            [&] {
+              return shared_wait(q, "the published gradients", steps_finished_, counter, published);
+            });
       } else if (counter.load(std::memory_order_acquire) < published) {
         return;
       }
@@ -262,7 +267,6 @@ void GradientReducer::finish() {
   if (exchange_ == Exchange::kSharedMemory) {
     sum_published(true);
     next_to_sum_ = 0;
-    ++steps_finished_;
   }
   for (Bucket& b : buckets_) {
     b.request.wait();
@@ -270,6 +274,7 @@ void GradientReducer::finish() {
     if (exchange_ == Exchange::kMessages) unpack(b, gradient_of);  // shared memory sums in place
     b.waiting = b.members.size();
   }
+  ++steps_finished_;
   next_to_start_ = 0;
   ready_.assign(parameters_.size(), false);
 }
@@ -297,7 +302,13 @@ void GradientReducer::gather_values() {
       .values_published.store(++values_published_, std::memory_order_release);
   for (int q = 0; q < communicator_.size(); ++q) {
     if (q == rank) continue;
-    wait_until(counters_in(segments_->segment(q)).values_published, values_published_);
+    const auto& counter = counters_in(segments_->segment(q)).values_published;
+    wait_for_peer(
+        communicator_, [&] { return counter.load(std::memory_order_acquire) >= values_published_; },
+        [&] {
+          return shared_wait(q, "the updated values", values_published_ - 1, counter,
+                             values_published_);
+        });
     for (size_t i = 0; i < parameters_.size(); ++i) {
       // The library's copy: split over the process's threads when the share is large.
       const IndexRange theirs = share_of(i, q);

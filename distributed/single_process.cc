@@ -26,6 +26,13 @@ Communicator::~Communicator() = default;
 void Communicator::allreduce_sum(std::span<float>) const {}
 void Communicator::allreduce_sum(std::span<double>) const {}
 Communicator::Request Communicator::start_allreduce_sum(std::span<float>) const { return {}; }
+Communicator::Request Communicator::start_allreduce_sum(std::span<double>) const { return {}; }
+Communicator::Request Communicator::start_allgather_shares(std::span<float>) const { return {}; }
+void Communicator::set_peer_timeout(double seconds) {
+  if (!(seconds > 0)) throw std::invalid_argument("the peer timeout must be above 0 s");
+  peer_timeout_seconds_ = seconds;
+}
+std::string Communicator::other_ranks() const { return "no other rank"; }
 void Communicator::start_reduce_scatter_sum(std::span<float>, std::span<float>,
                                             ReduceScatter&) const {}
 void Communicator::allgather_shares(std::span<float>) const {}

@@ -85,6 +85,10 @@ void add_run_flags(CLI::App& cmd, TrainOptions& o) {
           choice<distributed::Exchange>({{"auto", distributed::Exchange::kAuto},
                                          {"shared-memory", distributed::Exchange::kSharedMemory},
                                          {"messages", distributed::Exchange::kMessages}}));
+  cmd.add_option("--peer-timeout", o.peer_timeout_seconds,
+                 "under mpiexec: seconds a process waits for another (a stopped or hung peer) "
+                 "before it ends the run with exit code 4 (default 120)")
+      ->check(positive_number());
   cmd.add_flag("--verbose", o.verbose, "per-layer diagnostics after each epoch");
   cmd.add_flag("--check-numerics", o.check_numerics,
                "check every layer's activations and gradients each step; name the first "

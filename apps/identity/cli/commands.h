@@ -20,6 +20,8 @@ struct TrainOptions {
   bool verbose = false;
   bool check_numerics = false;  // every step: activations and gradients finite, per layer
   distributed::DataParallelOptions parallel;  // under mpiexec: who updates what, and how
+  // Under mpiexec: how long a process waits for another before it ends the run.
+  double peer_timeout_seconds = distributed::Communicator::kDefaultPeerTimeoutSeconds;
 };
 // With several `processes`, they train one model together; the first prints and writes the
 // files.

@@ -1,6 +1,7 @@
 // identity: the MNIST identity experiment (train, study, eval, gradcheck).
 // Exit codes: 0 done, 1 internal failure, 2 bad input (flags, data, checkpoint),
-// 3 numerical fault (non-finite loss), 130/143 interrupted by SIGINT/SIGTERM.
+// 3 numerical fault (non-finite loss), 4 another process did not answer within --peer-timeout,
+// 130/143 interrupted by SIGINT/SIGTERM.
 // Under mpiexec, `train` runs on every process as one data-parallel run.
 #include <cstdio>
 #include <memory>
@@ -44,6 +45,7 @@ int run_in_processes(const cli::CommandLine& line, int* argc, char*** argv) {
     active_target();  // a bad SIMDGRAD_TARGET is reported before anything is read or written
     if (line.threads > 0) set_num_threads(line.threads);
     processes = std::make_unique<distributed::Communicator>(argc, argv);
+    processes->set_peer_timeout(line.train.peer_timeout_seconds);
     if (processes->size() > 1 && line.command != cli::Command::kTrain) {
       if (processes->leads())
         std::fprintf(stderr, "identity: only 'train' runs on several processes\n");

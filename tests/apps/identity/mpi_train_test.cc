@@ -316,3 +316,42 @@ TEST_CASE("a signal stops every process after the same step, leaving a usable ch
 }
 
 }  // namespace simdgrad::testing
+
+namespace simdgrad::testing {
+
+TEST_CASE("a stopped process ends the run within --peer-timeout, named, the checkpoint kept",
+          "[mpi]") {
+  real_mnist();
+  for (const std::string exchange : {"shared-memory", "messages"}) {
+    DYNAMIC_SECTION("exchange " << exchange) {
+      const auto folder = fresh_folder("mpi-peer-stopped-" + exchange);
+      const std::string identity = std::string(IDENTITY_BINARY) + " train --threads 1 " +
+                                   kSmallRun + " --epochs 100000 --peer-timeout 2 --exchange " +
+                                   exchange + " --out " + folder.string();
+      const std::string each_process = "sh -c 'echo $$ > " + folder.string() +
+                                       "/pid.$OMPI_COMM_WORLD_RANK; exec " + identity + " 2>" +
+                                       folder.string() + "/stderr.$OMPI_COMM_WORLD_RANK'";
+      const auto checkpoint = folder / "model.safetensors";
+      const auto kept = folder / "at-stop.safetensors";
+      // The second process stops once training is under way; a second later (any checkpoint
+      // the first was writing is whole by then, and no epoch can end without the second) the
+      // checkpoint is copied, and the time until mpiexec returns is taken.
+      const std::string script =
+          mpiexec(2) + " " + each_process + " & launcher=$!; while [ ! -f " +
+          checkpoint.string() + " ]; do sleep 0.05; done; sleep 0.5; kill -STOP $(cat " +
+          folder.string() + "/pid.1); start=$(date +%s%N); sleep 1; cp " + checkpoint.string() +
+          " " + kept.string() + "; wait $launcher; code=$?; echo $((($(date +%s%N) - start) / " +
+          "1000000)) > " + folder.string() + "/ms; exit $code";
+      const CliResult run = run_captured(script);
+      const std::string first = read_text(folder / "stderr.0");
+      INFO(run.out << run.err << first);
+      REQUIRE(run.exit_code == 4);
+      REQUIRE(first.find("rank 0 of 2: waited 2 s for rank 1: ") != std::string::npos);
+      REQUIRE(std::stol(read_text(folder / "ms")) < (2 + 10) * 1000);  // the promise: +10 s
+      REQUIRE(read_text(checkpoint) == read_text(kept));
+      REQUIRE_NOTHROW(identity::load_checkpoint(checkpoint));
+    }
+  }
+}
+
+}  // namespace simdgrad::testing

@@ -32,6 +32,19 @@ class Communicator {
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
 
+  // How long a wait on other ranks may last: every collective, message and shared-memory wait
+  // of this communicator and of the GradientReducer over it. Past it the whole run ends
+  // (abort(), exit code kPeerTimeoutExitCode) with one line naming this rank, the rank waited
+  // for (or "the other P - 1 ranks") and what was awaited. Throws std::invalid_argument
+  // unless seconds > 0.
+  static constexpr double kDefaultPeerTimeoutSeconds = 120;
+  static constexpr int kPeerTimeoutExitCode = 4;
+  void set_peer_timeout(double seconds);
+  double peer_timeout_seconds() const { return peer_timeout_seconds_; }
+  // Who a wait on a collective waits for: "rank q" when there are two, else "the other P - 1
+  // ranks".
+  std::string other_ranks() const;
+
   int rank() const { return rank_; }
   int size() const { return size_; }
   // The process that prints and writes files.
@@ -57,8 +70,11 @@ class Communicator {
    private:
     friend class Communicator;
     long handle_ = 0;  // an MPI_Request, kept opaque so this header needs no mpi.h
+    const Communicator* owner_ = nullptr;  // whose peer timeout bounds wait()
+    const char* what_ = "";                // what wait() waits for, for its timeout line
   };
   Request start_allreduce_sum(std::span<float> values) const;
+  Request start_allreduce_sum(std::span<double> values) const;
 
   // Rank r's share of n elements split in rank order: [n r / P, n (r + 1) / P).
   IndexRange share_of(size_t n, int rank) const {
@@ -82,6 +98,7 @@ class Communicator {
    private:
     friend class Communicator;
     std::vector<long> requests_;  // MPI_Requests, opaque; 0 once done
+    const Communicator* owner_ = nullptr;
     float* share_ = nullptr;
     size_t count_ = 0;
     const float* arrived_ = nullptr;  // P - 1 contributions of count_ each, in rank order
@@ -101,6 +118,8 @@ class Communicator {
   // Gives every rank the whole of `values`, each rank's share taken from that rank's copy
   // (MPI_Allgatherv in place).
   void allgather_shares(std::span<float> values) const;
+  // The same, started without waiting for it: wait() (or test() until true) before reading.
+  Request start_allgather_shares(std::span<float> values) const;
 
   void barrier() const;
   // Ends every rank of the job: prints "rank R of P: reason" on stderr, then MPI_Abort(code)
@@ -118,10 +137,14 @@ class Communicator {
     std::vector<int> counts, offsets;
   };
   const Layout& layout_of(size_t n) const;
+  // Waits for an MPI request (opaque; 0 when done) within the peer timeout; `what` names it.
+  void await(long& handle, const char* what) const;
+  Request started(long handle, const char* what) const;
 
   int rank_ = 0, size_ = 1;
   bool uses_mpi_ = false;  // false for a process of its own
   bool finalize_ = false;
+  double peer_timeout_seconds_ = kDefaultPeerTimeoutSeconds;
   mutable std::map<size_t, Layout> layouts_;
 };
 

@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "simdgrad/autograd/parameter.h"
@@ -148,7 +149,7 @@ class GradientReducer {
   // counters come first).
   std::vector<size_t> value_offset_, gradient_offset_;
   size_t next_to_sum_ = 0;         // kSharedMemory: buckets of this step summed
-  uint64_t steps_finished_ = 0;    // finish() calls
+  uint64_t steps_finished_ = 0;    // finish() calls (the shared sums count buckets by it)
   uint64_t values_published_ = 0;  // gather_values() calls
 };
 
