@@ -218,7 +218,8 @@ void check_denominators_of_tiny_accumulators() {
       p = p0;
       adam_update<T>(p, g, m, v, T(1e-3), T(0.9), T(0.999), eps, 1);
       // As adam_update at step 1, from the float arguments.
-      const T lr_t = T(double(T(1e-3)) * std::sqrt(1.0 - double(T(0.999))) / (1.0 - double(T(0.9))));
+      const T lr_t =
+          T(double(T(1e-3)) * std::sqrt(1.0 - double(T(0.999))) / (1.0 - double(T(0.9))));
       bad = 0;
       for (size_t i = 0; i < n; ++i) {
         const T want = p0(0, i) - lr_t * m(0, i) / (std::sqrt(v(0, i)) + eps);

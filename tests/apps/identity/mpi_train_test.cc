@@ -337,11 +337,11 @@ TEST_CASE("a stopped process ends the run within --peer-timeout, named, the chec
       // the first was writing is whole by then, and no epoch can end without the second) the
       // checkpoint is copied, and the time until mpiexec returns is taken.
       const std::string script =
-          mpiexec(2) + " " + each_process + " & launcher=$!; while [ ! -f " +
-          checkpoint.string() + " ]; do sleep 0.05; done; sleep 0.5; kill -STOP $(cat " +
-          folder.string() + "/pid.1); start=$(date +%s%N); sleep 1; cp " + checkpoint.string() +
-          " " + kept.string() + "; wait $launcher; code=$?; echo $((($(date +%s%N) - start) / " +
-          "1000000)) > " + folder.string() + "/ms; exit $code";
+          mpiexec(2) + " " + each_process + " & launcher=$!; while [ ! -f " + checkpoint.string() +
+          " ]; do sleep 0.05; done; sleep 0.5; kill -STOP $(cat " + folder.string() +
+          "/pid.1); start=$(date +%s%N); sleep 1; cp " + checkpoint.string() + " " + kept.string() +
+          "; wait $launcher; code=$?; echo $((($(date +%s%N) - start) / " + "1000000)) > " +
+          folder.string() + "/ms; exit $code";
       const CliResult run = run_captured(script);
       const std::string first = read_text(folder / "stderr.0");
       INFO(run.out << run.err << first);
