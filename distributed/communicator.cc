@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -24,7 +24,7 @@ bool test_handle(long& handle) {
   if (handle == 0) return true;
   MPI_Request r = from_opaque<MPI_Request>(handle);
   int done = 0;
-  MPI_Test(&r, &done, MPI_STATUS_IGNORE);
+  check(MPI_Test(&r, &done, MPI_STATUS_IGNORE), "MPI_Test");
   handle = done ? 0 : to_opaque(r);
   return done != 0;
 }
@@ -32,7 +32,7 @@ bool test_handle(long& handle) {
 void wait_handle(long& handle) {
   if (handle == 0) return;
   MPI_Request r = from_opaque<MPI_Request>(handle);
-  MPI_Wait(&r, MPI_STATUS_IGNORE);
+  check(MPI_Wait(&r, MPI_STATUS_IGNORE), "MPI_Wait");
   handle = 0;
 }
 
@@ -40,7 +40,7 @@ void wait_handle(long& handle) {
 
 Communicator::Communicator(int* argc, char*** argv) {
   int initialized = 0;
-  MPI_Initialized(&initialized);
+  check(MPI_Initialized(&initialized), "MPI_Initialized");
   // Not launched by mpiexec: a run of its own, which need not start MPI (Open MPI's singleton
   // start forks a daemon and may print warnings).
   if (!initialized && launched_processes() == 0) return;
@@ -58,21 +58,36 @@ Communicator::Communicator(int* argc, char*** argv) {
       throw std::runtime_error("this MPI does not support MPI_THREAD_FUNNELED");
     }
   }
+  // A communicator of its own, so no message of the user's (an MPI_ANY_TAG receive on
+  // MPI_COMM_WORLD, say) can match one of ours, with errors returned as codes that check()
+  // turns into exceptions naming the process.
+  MPI_Comm own;
+  check(MPI_Comm_dup(MPI_COMM_WORLD, &own), "MPI_Comm_dup");
+  check(MPI_Comm_set_errhandler(own, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  comm_ = to_opaque(own);
   uses_mpi_ = true;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  check(MPI_Comm_rank(own, &rank_), "MPI_Comm_rank");
+  check(MPI_Comm_size(own, &size_), "MPI_Comm_size");
 }
 
 Communicator::~Communicator() {
+  if (!uses_mpi_) return;
+  // Unwinding an exception past the communicator of a run whose other ranks go on: freeing the
+  // communicator and MPI_Finalize wait for them, who wait for this rank. End the run instead.
+  if (std::uncaught_exceptions() > 0 && size_ > 1) {
+    abort(1, "an exception ended this process in the middle of the run; ending the run");
+  }
+  MPI_Comm own = from_opaque<MPI_Comm>(comm_);
+  MPI_Comm_free(&own);
   if (finalize_) MPI_Finalize();
 }
 
 namespace {
 template <class T>
-long start_allreduce(std::span<T> values, MPI_Datatype type) {
+long start_allreduce(std::span<T> values, MPI_Datatype type, MPI_Comm comm) {
+  const int count = mpi_count(values.size(), "MPI_Iallreduce");
   MPI_Request r;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), int(values.size()), type, MPI_SUM,
-                       MPI_COMM_WORLD, &r),
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), count, type, MPI_SUM, comm, &r),
         "MPI_Iallreduce");
   return to_opaque(r);
 }
@@ -116,19 +131,20 @@ void Communicator::allreduce_sum(std::span<double> values) const {
 
 Communicator::Request Communicator::start_allreduce_sum(std::span<float> values) const {
   if (size_ == 1) return Request();  // done already
-  return started(start_allreduce(values, MPI_FLOAT), "an all-reduce");
+  return started(start_allreduce(values, MPI_FLOAT, from_opaque<MPI_Comm>(comm_)), "an all-reduce");
 }
 
 Communicator::Request Communicator::start_allreduce_sum(std::span<double> values) const {
   if (size_ == 1) return Request();
-  return started(start_allreduce(values, MPI_DOUBLE), "an all-reduce");
+  return started(start_allreduce(values, MPI_DOUBLE, from_opaque<MPI_Comm>(comm_)),
+                 "an all-reduce");
 }
 
 const Communicator::Layout& Communicator::layout_of(size_t n) const {
+  // Counts and offsets are ints: checked before anything is kept.
+  mpi_count(n, "Communicator: a share of a sum or gather");
   auto [it, fresh] = layouts_.try_emplace(n);
   if (fresh) {
-    if (n > size_t(std::numeric_limits<int>::max()))
-      throw std::invalid_argument("Communicator: more than 2^31 elements");
     for (int r = 0; r < size_; ++r) {
       const IndexRange s = share_of(n, r);
       it->second.counts.push_back(int(s.size()));
@@ -155,15 +171,18 @@ void Communicator::start_reduce_scatter_sum(std::span<float> values, std::span<f
   // One tag for all: MPI matches messages from one rank in the order they were sent, and every
   // rank starts its reduce-scatters in the same order.
   constexpr int kTag = 0x5c;
-  size_t slot = 0;
-  for (int q = 0; q < size_; ++q) {
-    if (q == rank_) continue;
+  const MPI_Comm comm = from_opaque<MPI_Comm>(comm_);
+  // Rank r sends to r + 1 first, then r + 2, ... (mod P): no rank is everyone's first target.
+  // The arrivals still lie in rank order (rank q's in slot q, or q - 1 past this rank), the
+  // order wait() adds them in.
+  for (int k = 1; k < size_; ++k) {
+    const int q = (rank_ + k) % size_;
+    const size_t slot = size_t(q < rank_ ? q : q - 1);
     MPI_Request receive, send;
-    check(MPI_Irecv(scratch.data() + slot++ * mine, int(mine), MPI_FLOAT, q, kTag, MPI_COMM_WORLD,
-                    &receive),
+    check(MPI_Irecv(scratch.data() + slot * mine, int(mine), MPI_FLOAT, q, kTag, comm, &receive),
           "MPI_Irecv");
     check(MPI_Isend(values.data() + layout.offsets[size_t(q)], layout.counts[size_t(q)], MPI_FLOAT,
-                    q, kTag, MPI_COMM_WORLD, &send),
+                    q, kTag, comm, &send),
           "MPI_Isend");
     into.owner_ = this;
     into.requests_.push_back(to_opaque(receive));
@@ -222,7 +241,7 @@ Communicator::Request Communicator::start_allgather_shares(std::span<float> valu
   const Layout& layout = layout_of(values.size());
   MPI_Request r;
   check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), layout.counts.data(),
-                        layout.offsets.data(), MPI_FLOAT, MPI_COMM_WORLD, &r),
+                        layout.offsets.data(), MPI_FLOAT, from_opaque<MPI_Comm>(comm_), &r),
         "MPI_Iallgatherv");
   return started(to_opaque(r), "a gather of updated shares");
 }
@@ -254,7 +273,7 @@ bool Communicator::Request::test() { return test_handle(handle_); }
 void Communicator::barrier() const {
   if (size_ == 1) return;
   MPI_Request r;
-  check(MPI_Ibarrier(MPI_COMM_WORLD, &r), "MPI_Ibarrier");
+  check(MPI_Ibarrier(from_opaque<MPI_Comm>(comm_), &r), "MPI_Ibarrier");
   long handle = to_opaque(r);
   await(handle, "a barrier");
 }

@@ -64,6 +64,7 @@ void DataParallelStep::backward(autograd::Tape<float>& tape, autograd::Var<float
                                 float weight) {
   const autograd::Var<float> weighted = weight == 1 ? loss : autograd::scale(loss, weight);
   if (!reducer_) return tape.backward(weighted);
+  reducer_->begin_backward();
   tape.backward(weighted, [&](autograd::Parameter<float>& p) { reducer_->ready(p); });
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <limits>
 #include <new>
 #include <numeric>
 #include <stdexcept>
@@ -68,10 +70,8 @@ GradientReducer::GradientReducer(const Communicator& communicator,
       parameters_(std::move(parameters)),
       exchange_(exchange) {
   check_options(update_, exchange_);
-  if (exchange_ == Exchange::kAuto) {
-    exchange_ = update_ == Update::kShared ? best_exchange(communicator_) : Exchange::kMessages;
-  }
   plan_buckets(bucket_bytes);
+  choose_exchange();
   for (Bucket& b : buckets_) {
     if (b.packed) b.buffer.resize(b.elements);
     if (update_ == Update::kShared && exchange_ == Exchange::kMessages) {
@@ -84,6 +84,23 @@ GradientReducer::GradientReducer(const Communicator& communicator,
 }
 
 GradientReducer::~GradientReducer() = default;
+
+void GradientReducer::choose_exchange() {
+  const bool automatic = exchange_ == Exchange::kAuto;
+  if (automatic) {
+    exchange_ = update_ == Update::kShared ? best_exchange(communicator_) : Exchange::kMessages;
+  }
+  if (exchange_ != Exchange::kSharedMemory) return;
+  const std::string shortage = SharedSegments::room_shortage(communicator_, plan_shared_layout());
+  if (shortage.empty()) return;
+  if (!automatic) {
+    throw std::runtime_error("the shared-memory exchange cannot start: " + shortage +
+                             "; exchange the gradients by messages, or make room");
+  }
+  exchange_ = Exchange::kMessages;
+  if (communicator_.leads())
+    std::fprintf(stderr, "simdgrad: %s; exchanging gradients by messages\n", shortage.c_str());
+}
 
 void GradientReducer::plan_buckets(size_t bucket_bytes) {
   // A gradient of bucket_bytes or more is summed where it lies. Smaller ones are packed
@@ -110,6 +127,10 @@ void GradientReducer::plan_buckets(size_t bucket_bytes) {
       b = open;
       last_member[b] = i;
     }
+    if (buckets[b].elements + n > size_t(std::numeric_limits<int>::max())) {
+      throw std::length_error("GradientReducer: '" + parameters_[i]->name + "' would make a " +
+                              "bucket of more than 2^31 - 1 elements, MPI's largest count");
+    }
     buckets[b].members.push_back(i);
     buckets[b].offsets.push_back(buckets[b].elements);
     buckets[b].elements += n;
@@ -128,7 +149,9 @@ void GradientReducer::plan_buckets(size_t bucket_bytes) {
   }
 }
 
-void GradientReducer::share_parameters() {
+size_t GradientReducer::plan_shared_layout() {
+  value_offset_.clear();
+  gradient_offset_.clear();
   size_t offset = round_up(sizeof(Counters), 64);
   for (autograd::Parameter<float>* p : parameters_) {
     value_offset_.push_back(offset);
@@ -136,7 +159,11 @@ void GradientReducer::share_parameters() {
     gradient_offset_.push_back(offset);
     offset += round_up(p->grad.size() * sizeof(float), 64);
   }
-  segments_ = std::make_unique<SharedSegments>(communicator_, offset);
+  return offset;
+}
+
+void GradientReducer::share_parameters() {
+  segments_ = std::make_unique<SharedSegments>(communicator_, plan_shared_layout());
   new (segments_->segment(communicator_.rank())) Counters;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     autograd::Parameter<float>& p = *parameters_[i];
@@ -147,7 +174,9 @@ void GradientReducer::share_parameters() {
     p.value = Matrix<float>::borrowing(value, p.value.rows(), p.value.cols());
     p.grad = Matrix<float>::borrowing(gradient, p.grad.rows(), p.grad.cols());
   }
+  segments_->sync();
   communicator_.barrier();  // every rank's counters exist before any rank reads them
+  segments_->sync();
 }
 
 float* GradientReducer::shared_tensor(int rank, size_t parameter, bool gradient) const {
@@ -161,6 +190,14 @@ size_t GradientReducer::index_of(const autograd::Parameter<float>& p) const {
     throw std::invalid_argument("GradientReducer: '" + p.name + "' is not one of its parameters");
   }
   return size_t(it - parameters_.begin());
+}
+
+void GradientReducer::begin_backward() const {
+  if (exchange_ == Exchange::kSharedMemory && values_published_ < steps_finished_) {
+    throw std::logic_error(
+        "GradientReducer: with the shared-memory exchange, gather_values() must end every step "
+        "(the other ranks may still be reading this rank's gradients)");
+  }
 }
 
 void GradientReducer::ready(const autograd::Parameter<float>& p) {
@@ -210,11 +247,10 @@ void GradientReducer::start(Bucket& b) {
     p.grad_is_zero = false;
   }
   if (exchange_ == Exchange::kSharedMemory) {
-    if (values_published_ < steps_finished_) {
-      throw std::logic_error(
-          "GradientReducer: with the shared-memory exchange, gather_values() must end every step");
-    }
-    // Bucket k of step s is the (s B + k + 1)th this rank publishes.
+    begin_backward();  // for loops that did not call it: late, but the run still stops
+    // Bucket k of step s is the (s B + k + 1)th this rank publishes; the gradients' stores
+    // before the count.
+    segments_->sync();
     counters_in(segments_->segment(communicator_.rank()))
         .buckets_published.fetch_add(1, std::memory_order_release);
     return;
@@ -244,6 +280,7 @@ void GradientReducer::sum_published(bool wait) {
         return;
       }
     }
+    segments_->sync();  // the others' gradients, as they were when they counted them
     sum_bucket(buckets_[next_to_sum_]);
   }
 }
@@ -298,6 +335,7 @@ IndexRange GradientReducer::share_of(size_t i, int rank) const {
 void GradientReducer::gather_values() {
   if (exchange_ == Exchange::kMessages) return gather_shares(value_of);
   const int rank = communicator_.rank();
+  segments_->sync();  // this rank's updated values before its count
   counters_in(segments_->segment(rank))
       .values_published.store(++values_published_, std::memory_order_release);
   for (int q = 0; q < communicator_.size(); ++q) {
@@ -309,6 +347,7 @@ void GradientReducer::gather_values() {
           return shared_wait(q, "the updated values", values_published_ - 1, counter,
                              values_published_);
         });
+    segments_->sync();
     for (size_t i = 0; i < parameters_.size(); ++i) {
       // The library's copy: split over the process's threads when the share is large.
       const IndexRange theirs = share_of(i, q);

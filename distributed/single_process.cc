@@ -65,5 +65,10 @@ SharedSegments::SharedSegments(const Communicator&, size_t) {
 }
 
 SharedSegments::~SharedSegments() = default;
+size_t SharedSegments::footprint(const Communicator&, size_t) { return 0; }
+std::string SharedSegments::room_shortage(const Communicator&, size_t) {
+  return "simdgrad was built without MPI";
+}
+void SharedSegments::sync() const {}
 
 }  // namespace simdgrad::distributed

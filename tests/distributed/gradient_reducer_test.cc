@@ -340,7 +340,12 @@ TEST_CASE("the shared-memory exchange refuses whole sums and a step without gath
                           Exchange::kSharedMemory);
   fill_gradients(ps, 1);
   reducer.finish();
-  // Without gather_values() the next step would overwrite gradients other ranks may still read.
+  // Without gather_values() the next step would overwrite gradients other ranks may still read:
+  // refused before the backward pass writes any, and again if a loop did not ask.
+  const std::vector<float> written = gradient_bits(ps);
+  REQUIRE_THROWS_WITH(reducer.begin_backward(),
+                      Catch::Contains("gather_values() must end every step"));
+  REQUIRE(gradient_bits(ps) == written);
   fill_gradients(ps, 2);
   REQUIRE_THROWS_WITH(reducer.finish(), Catch::Contains("gather_values() must end every step"));
   // Every rank is in the same state (all threw at the same point), so all end cleanly.

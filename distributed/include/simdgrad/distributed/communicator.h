@@ -1,4 +1,5 @@
-// The processes of a data-parallel run: MPI_COMM_WORLD, held for the life of the object, or a
+// The processes of a data-parallel run: MPI_COMM_WORLD (through a duplicate of its own, so a
+// user's messages and ours never meet), held for the life of the object, or a
 // process of its own when no MPI launcher started it (then MPI is never called, and every sum
 // over the ranks is the values themselves). Only the thread that made it calls MPI
 // (MPI_THREAD_FUNNELED): OpenMP's workers inside a rank never do. Sums over ranks give every
@@ -28,6 +29,9 @@ class Communicator {
   Communicator(int* argc, char*** argv);
   // This process alone (as MPI_COMM_SELF is), whoever launched it: MPI is never called.
   Communicator() = default;
+  // Frees its MPI communicator and finalizes MPI if it started it. Destroyed by an exception
+  // unwinding in a run of several ranks, it ends the whole run instead (abort(), exit code 1):
+  // the other ranks, still at work, could not join the teardown.
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
@@ -141,6 +145,8 @@ class Communicator {
   void await(long& handle, const char* what) const;
   Request started(long handle, const char* what) const;
 
+  friend class SharedSegments;  // allocates its window over comm_
+  long comm_ = 0;               // the run's own MPI_Comm (a duplicate of MPI_COMM_WORLD), opaque
   int rank_ = 0, size_ = 1;
   bool uses_mpi_ = false;  // false for a process of its own
   bool finalize_ = false;

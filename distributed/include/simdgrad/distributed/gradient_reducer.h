@@ -64,16 +64,23 @@ class GradientReducer {
   // first). A gradient of at least `bucket_bytes` is a bucket of its own, summed in place;
   // smaller ones share a packed bucket, in that order, until it holds `bucket_bytes`.
   // Collective. Exchange::kAuto is best_exchange() for Update::kShared, kMessages for
-  // kReplicated. With Exchange::kSharedMemory (which needs Update::kShared, else
-  // std::invalid_argument) the constructor moves every parameter's value and gradient, contents
-  // kept, into memory the ranks share and owned by the reducer: use the parameters only while
-  // the reducer lives, and end every step with gather_values().
+  // kReplicated, and messages too where shared memory has no room for the parameters
+  // (SharedSegments::room_shortage; the first rank says so on stderr). With
+  // Exchange::kSharedMemory (which needs Update::kShared, else std::invalid_argument; and the
+  // room, else std::runtime_error) the constructor moves every parameter's value and gradient,
+  // contents kept, into memory the ranks share and owned by the reducer: use the parameters
+  // only while the reducer lives, and end every step with gather_values(). A bucket of more
+  // than 2^31 - 1 elements (MPI's largest count) is refused: std::length_error.
   GradientReducer(const Communicator& communicator,
                   std::vector<autograd::Parameter<float>*> parameters,
                   Update update = Update::kReplicated, size_t bucket_bytes = kDefaultBucketBytes,
                   Exchange exchange = Exchange::kMessages);
   ~GradientReducer();
 
+  // Before the backward pass writes any gradient: throws std::logic_error if, with the
+  // shared-memory exchange, the last step did not end with gather_values() (the other ranks may
+  // still be reading this rank's gradients). DataParallelStep calls it.
+  void begin_backward() const;
   // `p`'s gradient is final for this step. When every parameter of its bucket is, and every
   // earlier bucket has started (all ranks must start the sums in one order), the bucket's sum
   // over ranks starts; until finish() its gradients must not be touched. Throws
@@ -123,7 +130,12 @@ class GradientReducer {
   // Moves the parameters into the shared memory (constructor).
   // Groups the gradients into buckets_ in the order the backward pass completes them.
   void plan_buckets(size_t bucket_bytes);
+  // Where each value and gradient lies in a rank's shared segment; the segment's bytes.
+  size_t plan_shared_layout();
   void share_parameters();
+  // Resolves kAuto, and checks that shared memory has room: kAuto falls back to messages
+  // (saying so on the first rank), kSharedMemory throws std::runtime_error.
+  void choose_exchange();
   // kSharedMemory: adds the other ranks' contributions to this rank's share of every started
   // bucket they have published too, in order; with `wait`, of every started bucket.
   void sum_published(bool wait);
