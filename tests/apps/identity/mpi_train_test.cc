@@ -248,6 +248,22 @@ TEST_CASE("a process that fails ends the run naming itself, and the checkpoint s
             std::string::npos);
     REQUIRE(read_text(checkpoint) == before);
   }
+  SECTION("shared memory has no room for it") {
+    // /dev/shm as if it had 100 kB free: refused before training, one line; auto takes messages.
+    const auto elsewhere = fresh_folder("mpi-no-shared-room");
+    const std::string each = "env SIMDGRAD_SHARED_MEMORY_ROOM=100000 " + mpiexec(2) + " " +
+                             std::string(IDENTITY_BINARY) + " train --threads 1 " + kSmallRun +
+                             " --epochs 1 --out " + elsewhere.string() + " --exchange ";
+    const CliResult refused = run_captured(each + "shared-memory");
+    INFO(refused.out << refused.err);
+    REQUIRE(refused.exit_code == 2);
+    REQUIRE(count(refused.err, "the shared-memory exchange cannot start: ") >= 1);
+    REQUIRE_FALSE(std::filesystem::exists(elsewhere / "model.safetensors"));
+    const CliResult automatic = run_captured(each + "auto");
+    INFO(automatic.out << automatic.err);
+    REQUIRE(automatic.exit_code == 0);
+    REQUIRE(count(automatic.err, "exchanging gradients by messages") == 1);
+  }
   SECTION("it is killed") {
     // The second process records its id and is killed without warning a second in, in the
     // middle of a run of a thousand short epochs, each ending in a checkpoint.
