@@ -20,6 +20,12 @@ namespace {
 
 constexpr size_t kAlign = 64;
 
+// A segment of `bytes`: whole pages, one at the least.
+size_t segment_bytes(size_t bytes) {
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  return std::max(page, round_up(bytes, page));
+}
+
 // Where Open MPI keeps the file behind a shared window (osc/sm's backing directory): the MCA
 // setting if the environment gives one, else /dev/shm.
 std::string backing_directory() {
@@ -56,9 +62,8 @@ bool SharedSegments::available(const Communicator& communicator) {
 }
 
 size_t SharedSegments::footprint(const Communicator& communicator, size_t bytes) {
-  const size_t page = size_t(sysconf(_SC_PAGESIZE));
-  const size_t segment = round_up(std::max(page, round_up(bytes, page)) + kAlign, page);
-  return size_t(communicator.size()) * segment;
+  // Each rank's window is its segment and the alignment slack, in whole pages.
+  return size_t(communicator.size()) * segment_bytes(segment_bytes(bytes) + kAlign);
 }
 
 std::string SharedSegments::room_shortage(const Communicator& communicator, size_t bytes) {
@@ -81,8 +86,7 @@ SharedSegments::SharedSegments(const Communicator& communicator, size_t bytes) {
   }
   if (const std::string shortage = room_shortage(communicator, bytes); !shortage.empty())
     throw std::runtime_error("SharedSegments: " + shortage);
-  const size_t page = size_t(sysconf(_SC_PAGESIZE));
-  bytes_ = std::max(page, round_up(bytes, page));
+  bytes_ = segment_bytes(bytes);
   allocate(communicator);
   std::memset(bases_[size_t(communicator.rank())], 0, bytes_);
   sync();

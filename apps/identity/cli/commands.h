@@ -3,6 +3,8 @@
 // 130/143 interrupted by SIGINT/SIGTERM (after a checkpoint).
 #pragma once
 
+#include <exception>
+#include <stdexcept>
 #include <string>
 
 #include "apps/identity/training/config.h"
@@ -11,6 +13,15 @@
 #include "simdgrad/distributed/data_parallel_step.h"
 
 namespace simdgrad::identity {
+
+// The exit code of a command ended by an exception: 2 for bad input (flags, data, checkpoints,
+// output folders: std::invalid_argument and std::runtime_error, whose messages name the file and
+// the fault), 1 for anything else.
+inline int exit_code_of(const std::exception& e) {
+  const bool input =
+      dynamic_cast<const std::invalid_argument*>(&e) || dynamic_cast<const std::runtime_error*>(&e);
+  return input ? 2 : 1;
+}
 
 struct TrainOptions {
   TrainConfig config;

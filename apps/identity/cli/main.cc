@@ -52,13 +52,9 @@ int run_in_processes(const cli::CommandLine& line, int* argc, char*** argv) {
       return 2;
     }
     return run_command(line, *processes);
-  } catch (const std::invalid_argument& e) {
-    return fail(2, e.what());
-  } catch (const std::runtime_error& e) {
-    // Bad data, checkpoints or output folders: the message names the file and what is wrong.
-    return fail(2, e.what());
   } catch (const std::exception& e) {
-    return fail(1, std::string("internal error: ") + e.what());
+    const int code = exit_code_of(e);
+    return fail(code, code == 1 ? std::string("internal error: ") + e.what() : e.what());
   }
 }
 

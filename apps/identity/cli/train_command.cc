@@ -5,7 +5,6 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <stdexcept>
 
 #include "apps/identity/cli/commands.h"
 #include "apps/identity/cli/progress_bar.h"
@@ -172,10 +171,7 @@ int train_epochs(Trainer& trainer, const TrainOptions& options,
   } catch (const std::exception& e) {
     // Of several processes, one that fails mid-step ends the run here, before unwinding tears
     // down what the others are still waiting on (the checkpoint is the last epoch's).
-    // The exit codes main() gives: 2 for files and data, 1 for anything else.
-    const bool input = dynamic_cast<const std::runtime_error*>(&e) ||
-                       dynamic_cast<const std::invalid_argument*>(&e);
-    if (processes.size() > 1) processes.abort(input ? 2 : 1, e.what());
+    if (processes.size() > 1) processes.abort(exit_code_of(e), e.what());
     throw;
   }
   return 0;
