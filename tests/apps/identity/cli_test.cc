@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "simdgrad/build_info.h"
-#include "tests/apps/identity/identity_cli.h"
 #include "tests/apps/identity/real_mnist.h"
 #include "tests/support/idx_files.h"
+#include "tests/support/run_captured.h"
 #include "tests/support/target_names.h"
 
 namespace simdgrad::testing {

@@ -9,9 +9,9 @@
 #include <set>
 
 #include "apps/identity/files/checkpoint.h"
-#include "tests/apps/identity/identity_cli.h"
 #include "tests/apps/identity/real_mnist.h"
 #include "tests/support/idx_files.h"
+#include "tests/support/run_captured.h"
 
 namespace simdgrad::testing {
 namespace {
@@ -368,6 +368,36 @@ TEST_CASE("a stopped process ends the run within --peer-timeout, named, the chec
       REQUIRE_NOTHROW(identity::load_checkpoint(checkpoint));
     }
   }
+}
+
+}  // namespace simdgrad::testing
+
+namespace simdgrad::testing {
+
+TEST_CASE(
+    "4 processes give the same bits with one slowed by a busy neighbour, shared memory against "
+    "messages, 1 thread against 2",
+    "[mpi]") {
+  real_mnist();
+  const auto steady = fresh_folder("mpi-4-steady");
+  const auto perturbed = fresh_folder("mpi-4-perturbed");
+  // 25 epochs of 8 steps.
+  const std::string run = kSmallRun + " --update shared --epochs 25 --out ";
+  const CliResult a = train(4, 1, "--exchange shared-memory " + run + steady.string());
+  INFO(a.out << a.err);
+  REQUIRE(a.exit_code == 0);
+  // The last process shares core 0 with a busy loop for the whole run, so it falls behind
+  // and catches up, step after step.
+  const std::string identity = std::string(IDENTITY_BINARY) +
+                               " train --threads 2 --exchange messages " + run + perturbed.string();
+  const CliResult b = run_captured("taskset -c 0 sh -c 'while :; do :; done' & busy=$!; " +
+                                   mpiexec(3) + " " + identity + " : -n 1 taskset -c 0 " +
+                                   identity + "; code=$?; kill $busy; exit $code");
+  INFO(b.out << b.err);
+  REQUIRE(b.exit_code == 0);
+  REQUIRE(b.out.find("4 processes x 2 threads") != std::string::npos);
+  REQUIRE(largest_relative_difference(checkpoint_in(steady), checkpoint_in(perturbed)) == 0);
+  REQUIRE(losses(steady) == losses(perturbed));
 }
 
 }  // namespace simdgrad::testing

@@ -1,5 +1,5 @@
-// Runs shell commands (the identity binary, mpiexec) for end-to-end tests and captures what
-// they print.
+// Runs shell commands (a program of the project, mpiexec) for end-to-end tests and captures
+// what they print.
 #pragma once
 
 #include <sys/wait.h>
