@@ -108,7 +108,11 @@ std::string Communicator::other_ranks() const {
 
 void Communicator::await(long& handle, const char* what) const {
   wait_for_peer(
-      *this, [&] { return test_handle(handle); }, [&] { return other_ranks() + ": " + what; });
+      *this, [&] { return test_handle(handle); },
+      [&] {
+        return other_ranks() + ": " + what +
+               (step_ > 0 ? " in step " + std::to_string(step_) : std::string());
+      });
 }
 
 Communicator::Request Communicator::started(long handle, const char* what) const {

@@ -45,6 +45,11 @@ class Communicator {
   static constexpr int kPeerTimeoutExitCode = 4;
   void set_peer_timeout(double seconds);
   double peer_timeout_seconds() const { return peer_timeout_seconds_; }
+  // The step a training loop is in (counted from 1; 0 for none), named by the line of a wait
+  // that times out: "waited 120 s for rank 1: an all-reduce in step 5031". GradientReducer
+  // keeps it current. A label for that line only, so it may be set on a const communicator.
+  void name_step(uint64_t step) const { step_ = step; }
+  uint64_t step() const { return step_; }
   // Who a wait on a collective waits for: "rank q" when there are two, else "the other P - 1
   // ranks".
   std::string other_ranks() const;
@@ -151,6 +156,7 @@ class Communicator {
   bool uses_mpi_ = false;  // false for a process of its own
   bool finalize_ = false;
   double peer_timeout_seconds_ = kDefaultPeerTimeoutSeconds;
+  mutable uint64_t step_ = 0;
   mutable std::map<size_t, Layout> layouts_;
 };
 
