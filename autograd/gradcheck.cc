@@ -1,5 +1,7 @@
 #include "simdgrad/autograd/gradcheck.h"
 
+#include "autograd/finite_difference_rules.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +12,9 @@
 
 namespace simdgrad::autograd {
 namespace {
+
+using detail::Comparison;
+using detail::Numeric;
 
 // Evaluates f and reduces its output to a scalar with the weights v (generated once, on the
 // first evaluation, from the options' seed).
@@ -76,52 +81,6 @@ class ScalarObjective {
   Matrix<T> weights_;
 };
 
-// One element's (or direction's) numeric derivative and the error its rule allows.
-struct Numeric {
-  double value;
-  double allowed;
-  bool crossed_kink;
-};
-
-// Tracks the comparisons of one input: failures, the worst element, and the scales behind
-// its digits of agreement and resolution.
-struct Comparison {
-  GradcheckInputReport& report;
-  double worst_ratio = -1;
-  double max_analytic = 0, max_numeric = 0, max_error = 0, max_allowed = 0;
-
-  void add(size_t index, double analytic, const Numeric& numeric) {
-    const double abs_error = std::abs(analytic - numeric.value);
-    ++report.checked;
-    if (!(abs_error <= numeric.allowed)) ++report.failures;  // a NaN fails too
-    max_analytic = std::max(max_analytic, std::abs(analytic));
-    max_numeric = std::max(max_numeric, std::abs(numeric.value));
-    max_error = std::max(max_error, abs_error);
-    max_allowed = std::max(max_allowed, numeric.allowed);
-    const double ratio = abs_error / numeric.allowed;
-    if (ratio > worst_ratio || std::isnan(ratio)) {
-      worst_ratio = std::isnan(ratio) ? std::numeric_limits<double>::infinity() : ratio;
-      report.worst_index = index;
-      report.analytic = analytic;
-      report.numeric = numeric.value;
-      report.abs_error = abs_error;
-      report.rel_error = abs_error / std::max(std::abs(numeric.value), 1e-300);
-      report.allowed = numeric.allowed;
-    }
-  }
-
-  void finish(const GradcheckOptions& options) {
-    const double scale = max_numeric > 0 ? max_numeric : max_analytic;
-    constexpr double kExact = 17;  // digits reported when the gradients agree to the last bit
-    report.agreement_digits = scale == 0       ? 0
-                              : max_error == 0 ? kExact
-                                               : std::min(kExact, -std::log10(max_error / scale));
-    report.resolution =
-        options.rule == GradcheckRule::kErrorEstimate && scale > 0 ? max_allowed / scale : 0;
-    report.passed = report.checked > 0 && report.failures == 0;
-  }
-};
-
 // One check: the analytic gradients from one backward pass, then each input's numeric
 // derivatives, element by element or along random directions.
 template <class T>
@@ -151,7 +110,7 @@ class GradientChecker {
       max_analytic = std::max(max_analytic, compare.max_analytic);
       max_numeric = std::max(max_numeric, compare.max_numeric);
     }
-    conclude(report, max_analytic, max_numeric);
+    detail::conclude(report, options_, max_analytic, max_numeric);
     return report;
   }
 
@@ -200,17 +159,14 @@ class GradientChecker {
     bool crossed = false;
     double magnitude = 0;
     const double at_h = central_difference(move_to, options_.eps, &crossed, &magnitude);
-    if (!estimates()) {
-      return Numeric{at_h, options_.atol + options_.rtol * std::abs(at_h), crossed};
+    Numeric out = detail::tolerance_rule(at_h, options_);
+    if (estimates()) {
+      const double at_half = central_difference(move_to, options_.eps / 2, &crossed, &magnitude);
+      out = detail::estimate_rule(at_h, at_half, magnitude, options_.eps,
+                                  std::numeric_limits<T>::epsilon() / 2, options_.safety);
     }
-    // Central differences err by c·h² + rounding: halving h quarters the first, so their
-    // disagreement bounds what is left after extrapolating it away; rounding adds at most
-    // about 3·u·F/h to the extrapolated value.
-    const double unit_roundoff = std::numeric_limits<T>::epsilon() / 2;
-    const double at_half = central_difference(move_to, options_.eps / 2, &crossed, &magnitude);
-    const double extrapolated = at_half + (at_half - at_h) / 3;
-    const double error = std::abs(at_half - at_h) + 3 * unit_roundoff * magnitude / options_.eps;
-    return Numeric{extrapolated, options_.safety * error, crossed};
+    out.crossed_kink = crossed;
+    return out;
   }
 
   void compare_elements(size_t i, Comparison& compare) {
@@ -222,10 +178,10 @@ class GradientChecker {
         return double(x[e]) - double(original);
       });
       if (numeric.crossed_kink) {
-        ++compare.report.skipped_kinks;
+        compare.add_kink(e);
         continue;
       }
-      compare.add(e, double(analytic_[i].data()[e]), numeric);
+      compare.add(e, double(analytic_[i].data()[e]), numeric, options_.eps);
     }
   }
 
@@ -235,7 +191,7 @@ class GradientChecker {
     std::vector<double> u(n);
     const std::vector<T> original(x, x + n);
     for (int d = 0; d < options_.directions; ++d) {
-      const double along = random_direction(directions, analytic_[i], u);
+      const double along = detail::random_direction(directions, analytic_[i].data(), u);
       const Numeric numeric = numeric_derivative([&](double h) {
         for (size_t e = 0; e < n; ++e) {
           x[e] = h == 0.0 ? original[e] : T(double(original[e]) + h * u[e]);
@@ -243,48 +199,11 @@ class GradientChecker {
         return h;
       });
       if (numeric.crossed_kink) {
-        ++compare.report.skipped_kinks;
+        compare.add_kink(size_t(d));
         continue;
       }
-      compare.add(size_t(d), along, numeric);
+      compare.add(size_t(d), along, numeric, options_.eps);
     }
-  }
-
-  // Draws a unit direction u and returns the analytic derivative along it, gradient · u.
-  static double random_direction(Random& directions, const Matrix<T>& gradient,
-                                 std::vector<double>& u) {
-    double norm = 0;
-    for (double& ue : u) {
-      ue = directions.normal();
-      norm += ue * ue;
-    }
-    norm = std::sqrt(norm);
-    double along = 0;
-    for (size_t e = 0; e < u.size(); ++e) {
-      u[e] /= norm;
-      along += double(gradient.data()[e]) * u[e];
-    }
-    return along;
-  }
-
-  // The verdict over every input, and why it failed when it did.
-  void conclude(GradcheckReport& report, double max_analytic, double max_numeric) const {
-    report.passed = std::all_of(report.inputs.begin(), report.inputs.end(),
-                                [](const GradcheckInputReport& r) { return r.passed; });
-    for (const auto& r : report.inputs) {
-      if (r.checked == 0) {
-        report.passed = false;
-        report.failure = "input '" + r.name + "': nothing was compared (every element skipped)";
-      }
-    }
-    // All zero up to the evaluations' own noise: nothing could have disagreed.
-    const double zero_level = estimates() ? 0 : options_.atol;
-    if (report.failure.empty() && max_analytic == 0 && max_numeric <= zero_level) {
-      report.passed = false;
-      report.failure =
-          "every analytic and numeric gradient is zero: this check could not have failed";
-    }
-    if (report.failure.empty() && !report.passed) report.failure = "gradients disagree";
   }
 
   const std::vector<Parameter<T>*>& inputs_;
@@ -296,6 +215,28 @@ class GradientChecker {
 };
 
 }  // namespace
+
+namespace detail {
+void conclude(GradcheckReport& report, const GradcheckOptions& options, double max_analytic,
+              double max_numeric) {
+  report.passed = std::all_of(report.inputs.begin(), report.inputs.end(),
+                              [](const GradcheckInputReport& r) { return r.passed; });
+  for (const auto& r : report.inputs) {
+    if (r.checked == 0) {
+      report.passed = false;
+      report.failure = "input '" + r.name + "': nothing was compared (every element skipped)";
+    }
+  }
+  // All zero up to the evaluations' own noise: nothing could have disagreed.
+  const double zero_level = options.rule == GradcheckRule::kErrorEstimate ? 0 : options.atol;
+  if (report.failure.empty() && max_analytic == 0 && max_numeric <= zero_level) {
+    report.passed = false;
+    report.failure =
+        "every analytic and numeric gradient is zero: this check could not have failed";
+  }
+  if (report.failure.empty() && !report.passed) report.failure = "gradients disagree";
+}
+}  // namespace detail
 
 template <class T>
 GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Parameter<T>*>& inputs,
@@ -318,7 +259,30 @@ std::string GradcheckReport::to_string() const {
                   r.passed ? "ok" : "FAIL");
     out += line;
   }
+  for (const auto& r : inputs) out += r.entries_to_string();
   out += passed ? "PASS\n" : "FAIL: " + failure + "\n";
+  return out;
+}
+
+std::string GradcheckInputReport::entries_to_string() const {
+  std::string out;
+  char line[256];
+  for (const Entry& e : failed_entries) {
+    std::snprintf(line, sizeof line,
+                  "  %s[%zu] failed: analytic %.10g, numeric %.10g, error %.2e > allowed %.2e "
+                  "(step %.2e)\n",
+                  name.c_str(), e.index, e.analytic, e.numeric, std::abs(e.analytic - e.numeric),
+                  e.allowed, e.step);
+    out += line;
+  }
+  if (failures > failed_entries.size())
+    out += "  " + name + ": " + std::to_string(failures - failed_entries.size()) + " more failed\n";
+  if (!kink_entries.empty()) {
+    out += "  " + name + ": kinks (skipped, not failed) at";
+    for (size_t index : kink_entries) out += " " + std::to_string(index);
+    if (skipped_kinks > kink_entries.size()) out += " …";
+    out += "\n";
+  }
   return out;
 }
 

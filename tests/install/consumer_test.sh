@@ -39,6 +39,8 @@ run_examples() {
   expect_exit 0 "$(bin gemm_throughput)" 2
   expect_exit 0 "$(bin custom_op)"
   expect_exit 1 "$(bin custom_op)" --wrong
+  expect_exit 0 "$(bin check_adjoint)"
+  expect_exit 1 "$(bin check_adjoint)" --wrong
   expect_exit 0 "$(bin mnist_classifier)" --data "$mnist" --epochs "$epochs" --require-accuracy "$accuracy"
   expect_exit 2 "$(bin mnist_classifier)" --data "$work/no-such-folder"
   if [ -x "$(bin data_parallel)" ]; then
@@ -99,7 +101,7 @@ case "$step" in
     done
     ;;
   cmake-package)
-    for name in gemm_throughput custom_op mnist_classifier; do
+    for name in gemm_throughput custom_op check_adjoint mnist_classifier; do
       cmake_example "$name" "$work/cmake-package/$name" -DCMAKE_PREFIX_PATH="$prefix"
     done
     if has_distributed; then
@@ -115,7 +117,7 @@ case "$step" in
     ;;
   pkg-config)
     mkdir -p "$work/pkg-config"
-    for name in gemm_throughput custom_op mnist_classifier; do
+    for name in gemm_throughput custom_op check_adjoint mnist_classifier; do
       # shellcheck disable=SC2046
       g++ -O2 "$examples/$name/main.cc" -o "$work/pkg-config/$name" $(pkg-config --cflags --libs simdgrad)
     done

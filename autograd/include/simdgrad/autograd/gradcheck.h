@@ -38,6 +38,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,19 @@ struct GradcheckInputReport {
   double agreement_digits = 0;
   double resolution = 0;
   bool passed = false;
+  double step = 0;  // the step h the worst element was checked with
+  // The first kListedEntries failing elements (or directions), in order, each with the step
+  // it was checked with, and the first elements reported as kinks.
+  static constexpr size_t kListedEntries = 8;
+  struct Entry {
+    size_t index = 0;
+    double analytic = 0, numeric = 0, allowed = 0, step = 0;
+  };
+  std::vector<Entry> failed_entries;
+  std::vector<size_t> kink_entries;
+  // Those entries, a line each ("  x[3] failed: analytic …, numeric …, error … > allowed …
+  // (step …)"), and the kinks on one line; empty when there are none.
+  std::string entries_to_string() const;
 };
 
 struct GradcheckReport {
@@ -117,5 +131,57 @@ using GradcheckFunction = std::function<Var<T>(Tape<T>&, const std::vector<Var<T
 template <class T>
 GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Parameter<T>*>& inputs,
                           const GradcheckOptions& options = GradcheckOptions::defaults_for<T>());
+
+// Gradient checks for code that does not run on the tape: a hand-written adjoint, a C function
+// and its derivative, a layer of another framework. The same rules, options and report as
+// gradcheck, the point being the one input, named "x".
+//
+//   auto f = [](std::span<const double> x) { return std::vector<double>{...}; };   // Rⁿ → Rᵐ
+//   auto vjp = [](std::span<const double> x, std::span<const double> v) {          // vᵀJ(x)
+//     return std::vector<double>(...);                                            // size n
+//   };
+//   GradcheckReport report = check_vjp<double>(f, vjp, x);
+//
+// f's output is reduced to v·f(x) with a fixed random v, as gradcheck does, and vjp(x, v) is
+// checked against that scalar's central differences, accumulated in double.
+// - Steps are relative: element i moves by eps·max(1, |xᵢ|), and a unit direction by
+//   eps·√n·max(1, rms of x), so that each element moves about as far as it would alone; the
+//   report gives the step of the worst and of each listed failing entry.
+// - Kinks: with no tape to record them, an entry that fails is reported as a kink instead when
+//   its one-sided differences disagree in a way no smooth function allows: for a smooth
+//   function their gap, (f(x+h) − 2f(x) + f(x−h))/h, halves with h; across a kink it keeps
+//   its size (the jump of the derivative). A kink is counted when that gap, at h and at h/2,
+//   departs from halving by more than a tenth of the entry's error and by more than `safety`
+//   times its rounding noise.
+// - Float: an adjoint in float with f in double as well (the overloads taking f_in_double) is
+//   checked in double: the differences are those of f_in_double, and the rule allows 4 float
+//   ulps of the entry on top. With f in float only, the differences are float's too, with the
+//   float step of defaults_for<float>().
+// std::invalid_argument if vjp or gradient returns other than n values, or f changes its
+// number of outputs.
+template <class T>
+using VectorMap = std::function<std::vector<T>(std::span<const T>)>;
+template <class T>
+using VectorJacobianProduct = std::function<std::vector<T>(std::span<const T>, std::span<const T>)>;
+template <class T>
+using ScalarMap = std::function<T(std::span<const T>)>;
+
+template <class T>
+GradcheckReport check_vjp(const VectorMap<T>& f, const VectorJacobianProduct<T>& vjp,
+                          std::span<const T> x,
+                          const GradcheckOptions& options = GradcheckOptions::defaults_for<T>());
+GradcheckReport check_vjp(
+    const VectorMap<double>& f_in_double, const VectorJacobianProduct<float>& vjp,
+    std::span<const float> x,
+    const GradcheckOptions& options = GradcheckOptions::defaults_for<double>());
+// A scalar f and its gradient (size n).
+template <class T>
+GradcheckReport check_gradient(
+    const ScalarMap<T>& f, const VectorMap<T>& gradient, std::span<const T> x,
+    const GradcheckOptions& options = GradcheckOptions::defaults_for<T>());
+GradcheckReport check_gradient(
+    const ScalarMap<double>& f_in_double, const VectorMap<float>& gradient,
+    std::span<const float> x,
+    const GradcheckOptions& options = GradcheckOptions::defaults_for<double>());
 
 }  // namespace simdgrad::autograd
