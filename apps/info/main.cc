@@ -1,7 +1,8 @@
 // simdgrad-info: what this machine gets from simdgrad. The build report (version, compiler,
 // Highway, OpenMP, the SIMD targets compiled in and the one chosen at run time, threads), then
-// a quick GEMM and ReLU throughput line. Exit codes: 0 done, 2 bad flag or value (a bad
-// --target or SIMDGRAD_TARGET included).
+// a quick GEMM and ReLU throughput line; with --roofline, the machine's measured roofline
+// instead (the FMA peak and the bandwidth of each cache level and of memory). Exit codes: 0
+// done, 2 bad flag or value (a bad --target or SIMDGRAD_TARGET included).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -10,8 +11,10 @@
 #include <random>
 
 #include "simdgrad/build_info.h"
+#include "simdgrad/cache_sizes.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/gemm.h"
+#include "simdgrad/roofline.h"
 #include "simdgrad/targets.h"
 #include "simdgrad/threading.h"
 
@@ -60,8 +63,12 @@ int main(int argc, char** argv) {
   CLI::App app{"simdgrad-info: SIMD targets, threads and a quick throughput check"};
   int threads = 0;
   std::string target;
+  bool roofline = false;
   app.add_option("--threads", threads, "threads to use (default: all cores)")
       ->check(CLI::Range(1, 1024));
+  app.add_flag("--roofline", roofline,
+               "measure the roofline: the FMA peak and the read, write, copy and triad bandwidth "
+               "of L1d, L2, L3 and memory at --threads (about 5 s)");
   app.add_option("--target", target,
                  "pin a SIMD target by name, e.g. AVX2 (as SIMDGRAD_TARGET does)");
   try {
@@ -77,6 +84,12 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "simdgrad-info: %s\n", e.what());
     return 2;
+  }
+  if (roofline) {
+    std::printf("SIMD target %s, caches %s\n", simdgrad::active_target().name.c_str(),
+                simdgrad::to_string(simdgrad::detected_cache_sizes()).c_str());
+    std::fputs(simdgrad::to_string(simdgrad::measure_roofline()).c_str(), stdout);
+    return 0;
   }
   report();
   return 0;

@@ -1,6 +1,7 @@
 // The whole public API of simdgrad: the numerics core (matrices, SIMD kernels, GEMM, the IDX
-// reader, targets, threads, build report) and the reverse-mode tape (ops, gradcheck, layers,
-// initializers, optimizers). docs/api.md lists every name with a line of explanation.
+// reader, targets, threads, build report, the FMA peak and the roofline) and the reverse-mode
+// tape (ops, gradcheck, layers, initializers, optimizers). docs/api.md lists every name with a
+// line of explanation.
 #pragma once
 
 #include "simdgrad/aligned_memory.h"
@@ -14,6 +15,7 @@
 #include "simdgrad/matrix.h"
 #include "simdgrad/optimizer_updates.h"
 #include "simdgrad/reductions.h"
+#include "simdgrad/roofline.h"
 #include "simdgrad/targets.h"
 #include "simdgrad/threading.h"
 #include "simdgrad/version.h"
