@@ -6,6 +6,8 @@
 // Names: <kernel>/f32/<rows>x<cols>/threads:<n> (and RMSprop over a layer with dead units,
 // <kernel>/f32/784x784/dead_units:1in7/threads:<n>); the reference is a plain C++ loop compiled
 // with the same flags (auto-vectorized for the baseline target only), in the same binary.
+// Each is placed on the roofline measured by the same binary (arithmetic_intensity,
+// roofline_fraction against the level its arrays live in, named in the label).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "bench/bench_main.h"
+#include "simdgrad/bench/roofline_counters.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/optimizer_updates.h"
 #include "simdgrad/threading.h"
@@ -37,26 +40,34 @@ Matrix<float> filled(Shape s, float value) {
   return m;
 }
 
-// Kernel bodies: each returns the bytes it must move per call.
-double relu_kernel(Matrix<float>& x, Matrix<float>& y, Matrix<float>&, Matrix<float>&) {
+// What a call must move and compute.
+struct Work {
+  double bytes, flops;
+};
+// Floating-point operations per element of the RMSprop update: a = ρa + (1 − ρ)g² (3), then
+// p −= lr·g / (√a + ε) (5, a square root and a division counted as one each).
+constexpr double kRmspropFlops = 8;
+
+// Kernel bodies: each returns the bytes it must move and the operations it does per call.
+Work relu_kernel(Matrix<float>& x, Matrix<float>& y, Matrix<float>&, Matrix<float>&) {
   relu<float>(x, y);
-  return 2.0 * x.size() * sizeof(float);
+  return {2.0 * x.size() * sizeof(float), double(x.size())};
 }
-double axpy_kernel(Matrix<float>& x, Matrix<float>& y, Matrix<float>&, Matrix<float>&) {
+Work axpy_kernel(Matrix<float>& x, Matrix<float>& y, Matrix<float>&, Matrix<float>&) {
   axpy<float>(1e-3f, x, y);
-  return 3.0 * x.size() * sizeof(float);
+  return {3.0 * x.size() * sizeof(float), 2.0 * x.size()};
 }
-double bias_kernel(Matrix<float>& x, Matrix<float>&, Matrix<float>& bias, Matrix<float>&) {
+Work bias_kernel(Matrix<float>& x, Matrix<float>&, Matrix<float>& bias, Matrix<float>&) {
   add_row_vector<float>(bias, x);
-  return 2.0 * x.size() * sizeof(float);
+  return {2.0 * x.size() * sizeof(float), double(x.size())};
 }
-double rmsprop_kernel(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, Matrix<float>& a) {
+Work rmsprop_kernel(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, Matrix<float>& a) {
   rmsprop_update<float>(p, g, a, 1e-3f, 0.9f, 1e-7f);
-  return 5.0 * p.size() * sizeof(float);  // read p, g, a; write p, a
+  return {5.0 * p.size() * sizeof(float), kRmspropFlops * p.size()};  // read p, g, a; write p, a
 }
 
 // The plain scalar loop of the same RMSprop update, as the in-run reference.
-double rmsprop_scalar_loop(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, Matrix<float>& a) {
+Work rmsprop_scalar_loop(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, Matrix<float>& a) {
   float* pp = p.data();
   const float* gg = g.data();
   float* aa = a.data();
@@ -66,21 +77,23 @@ double rmsprop_scalar_loop(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, M
     aa[i] = 0.9f * aa[i] + 0.1f * gg[i] * gg[i];
     pp[i] -= 1e-3f * gg[i] / (std::sqrt(aa[i]) + 1e-7f);
   }
-  return 5.0 * n * sizeof(float);
+  return {5.0 * n * sizeof(float), kRmspropFlops * n};
 }
 
-using Kernel = double (*)(Matrix<float>&, Matrix<float>&, Matrix<float>&, Matrix<float>&);
+using Kernel = Work (*)(Matrix<float>&, Matrix<float>&, Matrix<float>&, Matrix<float>&);
 
-// Runs kernel(x, y, bias, state) as the benchmark's iterations and reports its bytes per second.
+// Runs kernel(x, y, bias, state) as the benchmark's iterations and reports its bytes per
+// second, and its place on the roofline of the level its arrays live in.
 void time_kernel(benchmark::State& state, Kernel kernel, int threads, Matrix<float>& x,
                  Matrix<float>& y, Matrix<float>& bias, Matrix<float>& state_m) {
   set_num_threads(threads);
-  double bytes = 0;
-  for (auto _ : state) {
-    bytes = kernel(x, y, bias, state_m);
+  const Work work = kernel(x, y, bias, state_m);  // its figures, and a warm start
+  const size_t per_thread = size_t(work.bytes) / size_t(threads);
+  run_on_roofline(state, work.flops, work.bytes, level_of(per_thread, threads), threads, [&] {
+    kernel(x, y, bias, state_m);
     benchmark::ClobberMemory();
-  }
-  set_bandwidth(state, bytes);
+  });
+  set_bandwidth(state, work.bytes);
 }
 
 void run_kernel(benchmark::State& state, Kernel kernel, Shape s, int threads) {

@@ -1,5 +1,7 @@
 // GEMM throughput (GFLOP/s, wall clock) of simdgrad next to OpenBLAS in the same run, plus the
-// measured FMA peak of the machine.
+// measured FMA peak of the machine; each float GEMM also placed on the roofline measured by the
+// same binary (arithmetic_intensity, roofline_fraction: the share of what the peak and the
+// level its operands fit in allow).
 //
 //   build/release/bench/bench_gemm --benchmark_repetitions=5
 //     --benchmark_enable_random_interleaving=true --benchmark_filter=128x784x784
@@ -20,6 +22,7 @@
 #include "bench/bench_main.h"
 #include "bench/openblas_reference.h"
 #include "bench/random_matrix.h"
+#include "simdgrad/bench/roofline_counters.h"
 #include "simdgrad/fma_peak.h"
 #include "simdgrad/gemm.h"
 #include "simdgrad/targets.h"
@@ -59,7 +62,7 @@ void run_gemm(benchmark::State& state, Transpose ta, Transpose tb, Shape s, int 
 #ifdef SIMDGRAD_HAVE_OPENBLAS
   openblas_set_num_threads(threads);
 #endif
-  for (auto _ : state) {
+  const auto call = [&] {
     if constexpr (kOpenBlas) {
 #ifdef SIMDGRAD_HAVE_OPENBLAS
       openblas_gemm(ta, tb, T(1), a.view(), b.view(), T(0), c.view());
@@ -69,8 +72,17 @@ void run_gemm(benchmark::State& state, Transpose ta, Transpose tb, Shape s, int 
     }
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
+  };
+  const double flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
+  if constexpr (sizeof(T) == 4) {
+    // On the float roofline: A, B and C each moved once, the data of the level they fit in.
+    const double bytes = double(s.m * s.k + s.k * s.n + s.m * s.n) * sizeof(T);
+    run_on_roofline(state, flops, bytes, level_of(size_t(bytes) / size_t(threads), threads),
+                    threads, call);
+  } else {
+    for (auto _ : state) call();
   }
-  set_gflops(state, 2.0 * double(s.m) * double(s.n) * double(s.k));
+  set_gflops(state, flops);
 }
 
 void run_fma_peak(benchmark::State& state, int threads, int64_t target) {

@@ -119,6 +119,14 @@ size_t working_set_bytes(MemoryLevel level, int threads) {
   return std::clamp(4 * caches.l3.bytes, 256 * kMiB, 1024 * kMiB) / t;
 }
 
+MemoryLevel level_of(size_t bytes_per_thread, int threads) {
+  const CacheSizes& caches = detected_cache_sizes();
+  if (bytes_per_thread <= caches.l1d.bytes) return MemoryLevel::kL1;
+  if (bytes_per_thread <= caches.l2.bytes) return MemoryLevel::kL2;
+  if (bytes_per_thread * size_t(std::max(1, threads)) <= caches.l3.bytes) return MemoryLevel::kL3;
+  return MemoryLevel::kMemory;
+}
+
 LevelBandwidth measure_bandwidth(MemoryLevel level, int threads, int repetitions) {
   detail::apply_environment_target();
   if (threads < 1) threads = num_threads();

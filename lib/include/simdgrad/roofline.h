@@ -38,6 +38,10 @@ struct LevelBandwidth {
 // than L2, and for memory at least 4 x L3 and 256 MiB in all, at most 1 GiB.
 size_t working_set_bytes(MemoryLevel level, int threads);
 
+// The level a working set of `bytes_per_thread` on each of `threads` threads lives in: the
+// first whose capacity holds it (L1d and L2 per core, L3 shared), else memory.
+MemoryLevel level_of(size_t bytes_per_thread, int threads);
+
 // threads < 1: num_threads(). Each repetition takes about 10 ms (two passes at least).
 LevelBandwidth measure_bandwidth(MemoryLevel level, int threads = 0, int repetitions = 5);
 
