@@ -10,9 +10,10 @@
 // 784 x 784), peak_fraction (GFLOPS over the FMA peak of the same threads).
 //
 // --breakdown prints, instead, a table of the time per phase of a step (gather, forward,
-// loss, backward, optimizer, the rest) for each configuration, then the step in situ against
-// the same GEMMs run standalone by this binary (step_gemms.h), and the samples/s of 2 threads
-// over 1. The data are synthetic MNIST-shaped images (identity_workload.h).
+// loss, backward, optimizer, the rest) for each configuration, the forward, backward and
+// optimizer phases on the roofline this binary measures (phase_work.h), then the step in situ
+// against the same GEMMs run standalone by this binary (step_gemms.h), and the samples/s of 2
+// threads over 1. The data are synthetic MNIST-shaped images (identity_workload.h).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -25,6 +26,7 @@
 #include "apps/identity/training/trainer.h"
 #include "bench/bench_main.h"
 #include "bench/identity_workload.h"
+#include "bench/phase_work.h"
 #include "bench/step_gemms.h"
 #include "simdgrad/fma_peak.h"
 #include "simdgrad/threading.h"
@@ -94,6 +96,8 @@ double print_breakdown(int layers, int threads, int steps) {
                      {"backward (GEMMs, bias gradients)", phases.backward},
                      {"optimizer (update, gradient norms, zeroing)", phases.optimizer}},
                     total, steps);
+  print_phases_on_roofline(trainer.config(), threads, phases.forward / steps,
+                           phases.backward / steps, phases.optimizer / steps);
   print_in_situ_ratio(layers, total / steps);
   return batch * steps / total;
 }

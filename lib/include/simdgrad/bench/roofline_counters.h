@@ -11,7 +11,8 @@
 //
 // Counters: arithmetic_intensity (FLOP per byte moved), roofline_fraction (the roofline's
 // least time for the iterations run over the wall time they took: 1 is the roof) and
-// roof_GFLOPs (the bound itself, as GFLOP/s); the label names the level. The roofline of each
+// roof_GFLOPs (the bound itself, as GFLOP/s), and the roofline those come from, peak_GFLOPs
+// and level_GBps (bench/plot_roofline.py draws it); the label names the level. The roofline of each
 // thread count is measured once per process, by the first benchmark that asks (about 4 s, outside
 // its timing).
 #pragma once
@@ -48,6 +49,9 @@ inline void roofline_counters(benchmark::State& state, double flops, double byte
   state.counters["roofline_fraction"] =
       benchmark::Counter(seconds > 0 ? bound * double(state.iterations()) / seconds : 0);
   state.counters["roof_GFLOPs"] = benchmark::Counter(bound > 0 ? flops / bound * 1e-9 : 0);
+  // The roofline itself, for plots: the peak and the level's bandwidth.
+  state.counters["peak_GFLOPs"] = benchmark::Counter(roof.fma_peak_gflops);
+  state.counters["level_GBps"] = benchmark::Counter(roof.at(level).roof());
   state.SetLabel(to_string(level));
 }
 
