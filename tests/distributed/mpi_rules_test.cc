@@ -88,6 +88,8 @@ TEST_CASE("counts past 2^31 - 1 are refused with a clear error, never truncated"
 TEST_CASE("a user's receive on MPI_COMM_WORLD never takes the library's messages", "[mpi]") {
   const int rank = mpi_session->rank(), size = mpi_session->size();
   // Any source, any tag: on a shared communicator it would match the first message to arrive.
+  // Checked by hand: with MPI_COMM_WORLD in place of the library's duplicate, it takes a piece
+  // of the reduce-scatter, which then never completes (the job ends at the peer timeout).
   int user_message = -1;
   MPI_Request user;
   REQUIRE(MPI_Irecv(&user_message, 1, MPI_INT, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD,
