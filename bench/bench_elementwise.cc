@@ -40,9 +40,9 @@ Matrix<float> filled(Shape s, float value) {
   return m;
 }
 
-// What a call must move and compute.
+// What a call must move and compute, and the distinct bytes it touches (where they live).
 struct Work {
-  double bytes, flops;
+  double bytes, flops, footprint;
 };
 // Floating-point operations per element of the RMSprop update: a = ρa + (1 − ρ)g² (3), then
 // p −= lr·g / (√a + ε) (5, a square root and a division counted as one each).
@@ -51,19 +51,20 @@ constexpr double kRmspropFlops = 8;
 // Kernel bodies: each returns the bytes it must move and the operations it does per call.
 Work relu_kernel(Matrix<float>& x, Matrix<float>& y, Matrix<float>&, Matrix<float>&) {
   relu<float>(x, y);
-  return {2.0 * x.size() * sizeof(float), double(x.size())};
+  return {2.0 * x.size() * sizeof(float), double(x.size()), 2.0 * x.size() * sizeof(float)};
 }
 Work axpy_kernel(Matrix<float>& x, Matrix<float>& y, Matrix<float>&, Matrix<float>&) {
   axpy<float>(1e-3f, x, y);
-  return {3.0 * x.size() * sizeof(float), 2.0 * x.size()};
+  return {3.0 * x.size() * sizeof(float), 2.0 * x.size(), 2.0 * x.size() * sizeof(float)};
 }
 Work bias_kernel(Matrix<float>& x, Matrix<float>&, Matrix<float>& bias, Matrix<float>&) {
   add_row_vector<float>(bias, x);
-  return {2.0 * x.size() * sizeof(float), double(x.size())};
+  return {2.0 * x.size() * sizeof(float), double(x.size()), double(x.size() * sizeof(float))};
 }
 Work rmsprop_kernel(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, Matrix<float>& a) {
   rmsprop_update<float>(p, g, a, 1e-3f, 0.9f, 1e-7f);
-  return {5.0 * p.size() * sizeof(float), kRmspropFlops * p.size()};  // read p, g, a; write p, a
+  // Read p, g, a; write p, a.
+  return {5.0 * p.size() * sizeof(float), kRmspropFlops * p.size(), 3.0 * p.size() * sizeof(float)};
 }
 
 // The plain scalar loop of the same RMSprop update, as the in-run reference.
@@ -77,7 +78,7 @@ Work rmsprop_scalar_loop(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, Mat
     aa[i] = 0.9f * aa[i] + 0.1f * gg[i] * gg[i];
     pp[i] -= 1e-3f * gg[i] / (std::sqrt(aa[i]) + 1e-7f);
   }
-  return {5.0 * n * sizeof(float), kRmspropFlops * n};
+  return {5.0 * n * sizeof(float), kRmspropFlops * n, 3.0 * n * sizeof(float)};
 }
 
 using Kernel = Work (*)(Matrix<float>&, Matrix<float>&, Matrix<float>&, Matrix<float>&);
@@ -88,7 +89,7 @@ void time_kernel(benchmark::State& state, Kernel kernel, int threads, Matrix<flo
                  Matrix<float>& y, Matrix<float>& bias, Matrix<float>& state_m) {
   set_num_threads(threads);
   const Work work = kernel(x, y, bias, state_m);  // its figures, and a warm start
-  const size_t per_thread = size_t(work.bytes) / size_t(threads);
+  const size_t per_thread = size_t(work.footprint) / size_t(threads);
   run_on_roofline(state, work.flops, work.bytes, level_of(per_thread, threads), threads, [&] {
     kernel(x, y, bias, state_m);
     benchmark::ClobberMemory();

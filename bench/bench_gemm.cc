@@ -75,7 +75,7 @@ void run_gemm(benchmark::State& state, Transpose ta, Transpose tb, Shape s, int 
   };
   const double flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
   if constexpr (sizeof(T) == 4) {
-    // On the float roofline: A, B and C each moved once, the data of the level they fit in.
+    // On the float roofline: A, B and C each moved once, in the level they fit in together.
     const double bytes = double(s.m * s.k + s.k * s.n + s.m * s.n) * sizeof(T);
     run_on_roofline(state, flops, bytes, level_of(size_t(bytes) / size_t(threads), threads),
                     threads, call);

@@ -14,6 +14,7 @@ namespace simdgrad::bench {
 
 struct PhaseWork {
   double flops = 0, bytes = 0;
+  double footprint = 0;  // the distinct bytes, which decide the level they live in
 };
 
 struct StepWork {
@@ -34,15 +35,18 @@ inline StepWork step_work(const identity::TrainConfig& config) {
     // Forward: X Wᵀ + bias, ReLU: read X, W, bias; write Y.
     w.forward.flops += gemm + 2 * b * out;
     w.forward.bytes += kFloat * (b * in + in * out + out + b * out);
+    w.forward.footprint = w.forward.bytes;
     // Backward: the ReLU mask and bias gradient over dY, the weight gradient dYᵀ X, and below
     // the first layer the input gradient dY W: read dY, X (and W); write dW, db (and dX).
     const bool input_gradient = l > 0;
     w.backward.flops += gemm * (input_gradient ? 2 : 1) + 2 * b * out;
     w.backward.bytes +=
         kFloat * (b * out + b * in + in * out + out + (input_gradient ? in * out + b * in : 0));
+    w.backward.footprint = w.backward.bytes;
     const double parameters = in * out + out;
     w.optimizer.flops += kOptimizerFlops * parameters;
     w.optimizer.bytes += kFloat * kOptimizerTouches * parameters;
+    w.optimizer.footprint += kFloat * 3 * parameters;  // parameters, gradients, accumulators
   }
   return w;
 }
@@ -57,7 +61,7 @@ inline void print_phases_on_roofline(const identity::TrainConfig& config, int th
       "| phase on the roofline | GFLOP/s | GB/s | FLOP/byte | level | roofline fraction |\n"
       "|---|---|---|---|---|---|\n");
   const auto row = [&](const char* name, const PhaseWork& p, double seconds) {
-    const MemoryLevel level = level_of(size_t(p.bytes) / size_t(threads), threads);
+    const MemoryLevel level = level_of(size_t(p.footprint) / size_t(threads), threads);
     std::printf("| %s | %.1f | %.1f | %.2f | %s | %.2f |\n", name, p.flops / seconds * 1e-9,
                 p.bytes / seconds * 1e-9, p.flops / p.bytes, to_string(level),
                 roof.bound_seconds(p.flops, p.bytes, level) / seconds);

@@ -1,6 +1,6 @@
 // The four passes bandwidth is measured with, on the SIMD target in use: read (a sum), write
-// (a fill), copy and triad, the writes optionally non-temporal. n is a multiple of
-// kBandwidthBlock and the arrays are vector-aligned.
+// (a fill), copy, triad (the writes optionally non-temporal) and an update in place. n is a
+// multiple of kBandwidthBlock and the arrays are vector-aligned.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "lib/machine/bandwidth_kernels.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -59,6 +59,15 @@ void TriadPass(float* HWY_RESTRICT a, const float* HWY_RESTRICT b, const float* 
     Put(d, hn::MulAdd(hn::Load(d, c + i), scale, hn::Load(d, b + i)), a + i, stream);
 }
 
+// In place, as an optimizer updates its parameters: a = a + s·b, the written lines already
+// in the cache from their read (no read for ownership, no non-temporal store needed).
+void UpdatePass(float* HWY_RESTRICT a, const float* HWY_RESTRICT b, float s, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto scale = hn::Set(d, s);
+  for (size_t i = 0; i < n; i += hn::Lanes(d))
+    hn::Store(hn::MulAdd(hn::Load(d, b + i), scale, hn::Load(d, a + i)), d, a + i);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace simdgrad::detail
 HWY_AFTER_NAMESPACE();
@@ -69,6 +78,7 @@ HWY_EXPORT(ReadPass);
 HWY_EXPORT(WritePass);
 HWY_EXPORT(CopyPass);
 HWY_EXPORT(TriadPass);
+HWY_EXPORT(UpdatePass);
 
 float read_pass(const float* a, size_t n) { return HWY_DYNAMIC_DISPATCH(ReadPass)(a, n); }
 void write_pass(float* a, size_t n, float value, bool stream) {
@@ -79,6 +89,9 @@ void copy_pass(const float* a, float* b, size_t n, bool stream) {
 }
 void triad_pass(float* a, const float* b, const float* c, float s, size_t n, bool stream) {
   HWY_DYNAMIC_DISPATCH(TriadPass)(a, b, c, s, n, stream);
+}
+void update_pass(float* a, const float* b, float s, size_t n) {
+  HWY_DYNAMIC_DISPATCH(UpdatePass)(a, b, s, n);
 }
 }  // namespace simdgrad::detail
 #endif

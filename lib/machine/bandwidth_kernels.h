@@ -18,5 +18,7 @@ void write_pass(float* a, size_t n, float value, bool stream);
 void copy_pass(const float* a, float* b, size_t n, bool stream);
 // a = b + s·c.
 void triad_pass(float* a, const float* b, const float* c, float s, size_t n, bool stream);
+// a = a + s·b, in place.
+void update_pass(float* a, const float* b, float s, size_t n);
 
 }  // namespace simdgrad::detail

@@ -21,11 +21,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr size_t kMiB = size_t(1) << 20;
 
-enum class Pass { kRead, kWrite, kCopy, kTriad };
+enum class Pass { kRead, kWrite, kCopy, kTriad, kUpdate };
 
 // Bytes a pass moves over arrays of n floats: each read and each written once.
 size_t pass_bytes(Pass pass, size_t n) {
-  const size_t arrays = pass == Pass::kTriad ? 3 : pass == Pass::kCopy ? 2 : 1;
+  const size_t arrays = pass == Pass::kTriad || pass == Pass::kUpdate ? 3
+                        : pass == Pass::kCopy                         ? 2
+                                                                      : 1;
   return arrays * n * sizeof(float);
 }
 
@@ -57,6 +59,9 @@ float run_pass(Pass pass, ThreadArrays& t, bool stream) {
     case Pass::kTriad:
       detail::triad_pass(t.b.get(), t.a.get(), t.c.get(), 0.5f, t.n, stream);
       break;
+    case Pass::kUpdate:  // reads b and c, writes c back: 3 touches; c stays as it is (+ 0·b)
+      detail::update_pass(t.c.get(), t.b.get(), 0.0f, t.n);
+      break;
   }
   return 0;
 }
@@ -87,6 +92,14 @@ double team_bandwidth(Pass pass, std::vector<std::unique_ptr<ThreadArrays>>& arr
   return best;
 }
 
+// The L3 the roofline believes in: the detected size, but no more than 8 x L2 per thread. A
+// virtual machine may report a bogus L3 (one Zen 5 guest reports 508 MiB through sysconf),
+// which would put memory-sized working sets in "L3"; no CPU has much more L3 than that per core.
+size_t believed_l3_bytes(int threads) {
+  const CacheSizes& caches = detected_cache_sizes();
+  return std::min(caches.l3.bytes, 8 * caches.l2.bytes * size_t(std::max(1, threads)));
+}
+
 }  // namespace
 
 const char* to_string(MemoryLevel level) {
@@ -112,18 +125,19 @@ size_t working_set_bytes(MemoryLevel level, int threads) {
     case MemoryLevel::kL2:
       return caches.l2.bytes / 2;
     case MemoryLevel::kL3:
-      return std::max(caches.l3.bytes / 2 / t, 2 * caches.l2.bytes);
+      return std::max(believed_l3_bytes(threads) / 2 / t, 2 * caches.l2.bytes);
     case MemoryLevel::kMemory:
       break;
   }
-  return std::clamp(4 * caches.l3.bytes, 256 * kMiB, 1024 * kMiB) / t;
+  return std::clamp(4 * believed_l3_bytes(threads), 256 * kMiB, 1024 * kMiB) / t;
 }
 
 MemoryLevel level_of(size_t bytes_per_thread, int threads) {
   const CacheSizes& caches = detected_cache_sizes();
   if (bytes_per_thread <= caches.l1d.bytes) return MemoryLevel::kL1;
   if (bytes_per_thread <= caches.l2.bytes) return MemoryLevel::kL2;
-  if (bytes_per_thread * size_t(std::max(1, threads)) <= caches.l3.bytes) return MemoryLevel::kL3;
+  if (bytes_per_thread * size_t(std::max(1, threads)) <= believed_l3_bytes(threads))
+    return MemoryLevel::kL3;
   return MemoryLevel::kMemory;
 }
 
@@ -147,6 +161,7 @@ LevelBandwidth measure_bandwidth(MemoryLevel level, int threads, int repetitions
   out.write = team_bandwidth(Pass::kWrite, arrays, stream, repetitions);
   out.copy = team_bandwidth(Pass::kCopy, arrays, stream, repetitions);
   out.triad = team_bandwidth(Pass::kTriad, arrays, stream, repetitions);
+  out.update = team_bandwidth(Pass::kUpdate, arrays, false, repetitions);
   return out;
 }
 
@@ -176,11 +191,12 @@ std::string to_string(const Roofline& roofline) {
                 roofline.threads, roofline.threads == 1 ? "" : "s", roofline.fma_peak_gflops);
   std::string out = line;
   out +=
-      "level    working set/thread   read GB/s  write GB/s  copy GB/s  triad GB/s  ridge FLOP/B\n";
+      "level    working set/thread   read GB/s  write GB/s  copy GB/s  triad GB/s  update GB/s  "
+      "ridge FLOP/B\n";
   for (const LevelBandwidth& b : roofline.levels) {
-    std::snprintf(line, sizeof line, "%-8s %14.2f MiB %11.1f %11.1f %10.1f %11.1f %13.1f\n",
+    std::snprintf(line, sizeof line, "%-8s %14.2f MiB %11.1f %11.1f %10.1f %11.1f %12.1f %13.1f\n",
                   to_string(b.level), double(b.bytes_per_thread) / double(kMiB), b.read, b.write,
-                  b.copy, b.triad, roofline.ridge_intensity(b.level));
+                  b.copy, b.triad, b.update, roofline.ridge_intensity(b.level));
     out += line;
   }
   return out;

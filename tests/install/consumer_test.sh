@@ -41,6 +41,9 @@ run_examples() {
   expect_exit 1 "$(bin custom_op)" --wrong
   expect_exit 0 "$(bin check_adjoint)"
   expect_exit 1 "$(bin check_adjoint)" --wrong
+  if [ -x "$(bin roofline_softmax)" ]; then  # where it was built (it needs Google Benchmark)
+    expect_exit 0 "$(bin roofline_softmax)" --benchmark_min_time=0.01 --benchmark_filter=/64/
+  fi
   expect_exit 0 "$(bin mnist_classifier)" --data "$mnist" --epochs "$epochs" --require-accuracy "$accuracy"
   expect_exit 2 "$(bin mnist_classifier)" --data "$work/no-such-folder"
   if [ -x "$(bin data_parallel)" ]; then
@@ -102,7 +105,7 @@ case "$step" in
     done
     ;;
   cmake-package)
-    for name in gemm_throughput custom_op check_adjoint mnist_classifier; do
+    for name in gemm_throughput custom_op check_adjoint mnist_classifier roofline_softmax; do
       cmake_example "$name" "$work/cmake-package/$name" -DCMAKE_PREFIX_PATH="$prefix"
     done
     if has_distributed; then

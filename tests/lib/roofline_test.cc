@@ -3,6 +3,7 @@
 // the compute and the traffic time, and a measurement gives a figure for every pass.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -14,7 +15,7 @@
 
 namespace simdgrad::testing {
 
-TEST_CASE("the bandwidth passes read, write, copy and triad exactly, on every target",
+TEST_CASE("the bandwidth passes read, write, copy, triad and update exactly, on every target",
           "[roofline]") {
   const size_t n = 4 * detail::kBandwidthBlock;
   auto a = allocate_aligned<float>(n), b = allocate_aligned<float>(n),
@@ -35,6 +36,8 @@ TEST_CASE("the bandwidth passes read, write, copy and triad exactly, on every ta
       for (size_t i = 0; i < n; ++i) REQUIRE(b[i] == a[i]);
       detail::triad_pass(b.get(), a.get(), c.get(), 0.5f, n, stream);
       for (size_t i = 0; i < n; ++i) REQUIRE(b[i] == a[i] + 0.5f * c[i]);
+      detail::update_pass(b.get(), c.get(), 2.0f, n);
+      for (size_t i = 0; i < n; ++i) REQUIRE(b[i] == a[i] + 0.5f * c[i] + 2.0f * c[i]);
     }
   });
 }
@@ -46,10 +49,16 @@ TEST_CASE("each level's working set lives in it, and memory's in none", "[roofli
     REQUIRE(working_set_bytes(MemoryLevel::kL1, threads) * 2 == caches.l1d.bytes);
     REQUIRE(working_set_bytes(MemoryLevel::kL2, threads) * 2 == caches.l2.bytes);
     REQUIRE(working_set_bytes(MemoryLevel::kL3, threads) > caches.l2.bytes);
+    const size_t l3 = std::min(caches.l3.bytes, 8 * caches.l2.bytes * size_t(threads));
     REQUIRE(working_set_bytes(MemoryLevel::kL3, threads) * size_t(threads) <=
-            std::max(caches.l3.bytes / 2, 2 * caches.l2.bytes * size_t(threads)));
+            std::max(l3 / 2, 2 * caches.l2.bytes * size_t(threads)));
+    REQUIRE(level_of(working_set_bytes(MemoryLevel::kL3, threads), threads) == MemoryLevel::kL3);
+    REQUIRE(level_of(working_set_bytes(MemoryLevel::kMemory, threads), threads) ==
+            MemoryLevel::kMemory);
+    REQUIRE(level_of(working_set_bytes(MemoryLevel::kL1, threads), threads) == MemoryLevel::kL1);
+    REQUIRE(level_of(working_set_bytes(MemoryLevel::kL2, threads), threads) == MemoryLevel::kL2);
     const size_t memory = working_set_bytes(MemoryLevel::kMemory, threads) * size_t(threads);
-    REQUIRE(memory >= std::min<size_t>(4 * caches.l3.bytes, size_t(1) << 30));
+    REQUIRE(memory >= std::min<size_t>(4 * l3, size_t(1) << 30));
     REQUIRE(memory >= size_t(256) << 20);
   }
 }
@@ -58,8 +67,11 @@ TEST_CASE("a kernel's bound is the larger of its compute time and its traffic ti
   Roofline roof;
   roof.fma_peak_gflops = 100;
   roof.levels[size_t(MemoryLevel::kL2)].copy = 50;
-  roof.levels[size_t(MemoryLevel::kL2)].triad = 40;  // the roof is the better of the two
+  roof.levels[size_t(MemoryLevel::kL2)].triad = 40;  // the roof is the best of the three
+  roof.levels[size_t(MemoryLevel::kL2)].update = 45;
   REQUIRE(roof.at(MemoryLevel::kL2).roof() == 50);
+  roof.levels[size_t(MemoryLevel::kL1)].update = 45;
+  REQUIRE(roof.at(MemoryLevel::kL1).roof() == 45);
   REQUIRE(roof.ridge_intensity(MemoryLevel::kL2) == 2);
   REQUIRE(roof.bound_seconds(100e9, 0, MemoryLevel::kL2) == Approx(1));
   REQUIRE(roof.bound_seconds(0, 50e9, MemoryLevel::kL2) == Approx(1));
@@ -73,7 +85,7 @@ TEST_CASE("a measurement gives every pass of every level a figure, and a table",
   REQUIRE(l1.level == MemoryLevel::kL1);
   REQUIRE(l1.bytes_per_thread > 0);
   REQUIRE(l1.bytes_per_thread <= working_set_bytes(MemoryLevel::kL1, 1));
-  for (double gbs : {l1.read, l1.write, l1.copy, l1.triad}) {
+  for (double gbs : {l1.read, l1.write, l1.copy, l1.triad, l1.update}) {
     REQUIRE(std::isfinite(gbs));
     REQUIRE(gbs > 0);
   }

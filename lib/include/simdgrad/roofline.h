@@ -22,20 +22,26 @@ const char* to_string(MemoryLevel level);
 
 // GB/s (10⁹ bytes) of the calling team over working sets that live in one level, the best of
 // several repetitions, each byte counted once where it is read or written:
-// read (a sum), write (a fill), copy (b = a) and triad (a = b + s·c). Writes to memory use
-// non-temporal stores, which skip the read a cached write makes of each line first.
+// read (a sum), write (a fill), copy (b = a), triad (a = b + s·c) and update (a = a + s·b, in
+// place, as optimizers and axpy write). Fill, copy and triad write to memory with non-temporal
+// stores, which skip the read a cached write makes of each line first.
 struct LevelBandwidth {
   MemoryLevel level = MemoryLevel::kL1;
   size_t bytes_per_thread = 0;  // the working set of each thread
-  double read = 0, write = 0, copy = 0, triad = 0;
-  // The roof of kernels that read and write, as STREAM counts them: the better of copy and
-  // triad.
-  double roof() const { return copy > triad ? copy : triad; }
+  double read = 0, write = 0, copy = 0, triad = 0, update = 0;
+  // The roof of kernels that read and write, bytes counted as STREAM counts them: the best of
+  // copy, triad and update.
+  double roof() const {
+    const double best = copy > triad ? copy : triad;
+    return update > best ? update : best;
+  }
 };
 
 // The working set per thread that lives in `level` with `threads` threads, from the detected
-// caches: half of L1d or L2 (private to a core), half of L3 shared by the threads but more
-// than L2, and for memory at least 4 x L3 and 256 MiB in all, at most 1 GiB.
+// caches: half of L1d or L2 (private to a core), half of L3 shared by the threads but at least
+// 2 x L2, and for memory at least 4 x L3 and 256 MiB in all, at most 1 GiB. The L3 believed is
+// at most 8 x L2 per thread: a virtual machine may report a bogus one (508 MiB on one Zen 5
+// guest), which would put memory-sized working sets in L3.
 size_t working_set_bytes(MemoryLevel level, int threads);
 
 // The level a working set of `bytes_per_thread` on each of `threads` threads lives in: the
@@ -64,8 +70,8 @@ struct Roofline {
 // (threads < 1: num_threads()).
 Roofline measure_roofline(int threads = 0, int repetitions = 3);
 
-// A table: the peak, then per level its working set, read, write, copy and triad GB/s, and the
-// ridge intensity.
+// A table: the peak, then per level its working set, read, write, copy, triad and update GB/s,
+// and the ridge intensity.
 std::string to_string(const Roofline& roofline);
 
 }  // namespace simdgrad
