@@ -144,6 +144,16 @@ class AdjointChecker {
   Sample base_{};
 };
 
+// f gave a NaN or an infinity: no difference of it means anything, so the check stops.
+[[noreturn]] void throw_not_finite(const char* check, const std::string& what) {
+  throw std::domain_error(std::string(check) + ": f returned a non-finite " + what +
+                          " at the point or at a step from it (within eps·max(1, |x|) of x)");
+}
+
+void require_point(size_t n, const char* check) {
+  if (n == 0) throw std::invalid_argument(std::string(check) + ": x is empty");
+}
+
 template <class T>
 std::vector<double> widened(const std::vector<T>& values, size_t n, const char* what) {
   if (values.size() != n) {
@@ -171,6 +181,8 @@ class Reduction {
     }
     Sample s{0, 0};
     for (size_t j = 0; j < y.size(); ++j) {
+      if (!std::isfinite(double(y[j])))
+        throw_not_finite("check_vjp", "output " + std::to_string(j));
       const double term = double(weights_[j]) * double(y[j]);
       s.value += term;
       s.magnitude += std::abs(term);
@@ -187,6 +199,7 @@ class Reduction {
 template <class E, class A>
 GradcheckReport vjp_check(const VectorMap<E>& f, const VectorJacobianProduct<A>& vjp,
                           std::span<const A> x, const GradcheckOptions& options) {
+  require_point(x.size(), "check_vjp");
   const std::vector<E> point(x.begin(), x.end());
   const Reduction<E, A> reduction(f, point, options.seed);
   std::vector<double> analytic = widened(vjp(x, reduction.weights()), x.size(), "check_vjp: vjp");
@@ -199,11 +212,13 @@ GradcheckReport vjp_check(const VectorMap<E>& f, const VectorJacobianProduct<A>&
 template <class E, class A>
 GradcheckReport gradient_check(const ScalarMap<E>& f, const VectorMap<A>& gradient,
                                std::span<const A> x, const GradcheckOptions& options) {
+  require_point(x.size(), "check_gradient");
   std::vector<double> analytic = widened(gradient(x), x.size(), "check_gradient: gradient");
   const double coarser = sizeof(A) < sizeof(E) ? std::numeric_limits<A>::epsilon() / 2 : 0;
   return AdjointChecker<E>(
              [&](std::span<const E> at) {
                const double value = double(f(at));
+               if (!std::isfinite(value)) throw_not_finite("check_gradient", "value");
                return Sample{value, std::abs(value)};
              },
              std::vector<E>(x.begin(), x.end()), std::move(analytic), options, coarser)

@@ -3,12 +3,14 @@
 // a quick GEMM and ReLU throughput line; with --roofline, the machine's measured roofline
 // instead (the FMA peak and the bandwidth of each cache level and of memory). Exit codes: 0
 // done, 2 bad flag or value (a bad --target or SIMDGRAD_TARGET included).
+#include <omp.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <string>
 
 #include "simdgrad/build_info.h"
 #include "simdgrad/cache_sizes.h"
@@ -67,12 +69,18 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads to use (default: all cores)")
       ->check(CLI::Range(1, 1024));
   app.add_flag("--roofline", roofline,
-               "measure the roofline: the FMA peak and the read, write, copy and triad bandwidth "
-               "of L1d, L2, L3 and memory at --threads (about 5 s)");
+               "measure the roofline: the FMA peak and the read, write, copy, triad and update "
+               "bandwidth of L1d, L2, L3 and memory at --threads, at most the cores (about 4 s)");
   app.add_option("--target", target,
                  "pin a SIMD target by name, e.g. AVX2 (as SIMDGRAD_TARGET does)");
   try {
     app.parse(argc, argv);
+    // A roofline of more threads than cores would measure time slices, not the machine.
+    if (roofline && threads > omp_get_num_procs()) {
+      throw std::invalid_argument("--threads: " + std::to_string(threads) + " is more than the " +
+                                  std::to_string(omp_get_num_procs()) +
+                                  " cores of this machine, which --roofline measures");
+    }
     if (threads > 0) simdgrad::set_num_threads(threads);
     if (!target.empty()) simdgrad::pin_target(target);
     simdgrad::active_target();  // a bad SIMDGRAD_TARGET fails here, before any output

@@ -188,8 +188,10 @@ TEST_CASE("directional mode checks a 10^5-input adjoint with a few evaluations",
   REQUIRE_FALSE(wrong.passed);
 }
 
-TEST_CASE("check_vjp refuses an adjoint of the wrong size, and f changing its outputs",
-          "[gradcheck]") {
+TEST_CASE(
+    "check_vjp refuses an adjoint of the wrong size, f changing its outputs or returning "
+    "NaN, and an empty x",
+    "[gradcheck]") {
   const std::vector<double> x = {1.0, 2.0};
   REQUIRE_THROWS_WITH(
       check_vjp<double>([](Span at) { return std::vector<double>(at.begin(), at.end()); },
@@ -200,6 +202,22 @@ TEST_CASE("check_vjp refuses an adjoint of the wrong size, and f changing its ou
       check_vjp<double>([&](Span) { return std::vector<double>(++calls == 1 ? 1 : 2, 0.0); },
                         [](Span, Span) { return std::vector<double>(2); }, x),
       Catch::Contains("f returned 2 values, earlier 1"));
+  // log(x) stepped across 0 from x = 1e-5: NaN at x − h.
+  const std::vector<double> near_zero = {1e-5};
+  REQUIRE_THROWS_WITH(
+      check_vjp<double>([](Span at) { return std::vector<double>{std::log(at[0])}; },
+                        [](Span at, Span v) { return std::vector<double>{v[0] / at[0]}; },
+                        near_zero),
+      Catch::Contains("f returned a non-finite output 0"));
+  REQUIRE_THROWS_WITH(
+      check_gradient<double>([](Span at) { return std::sqrt(at[0]); },
+                             [](Span at) { return std::vector<double>{0.5 / std::sqrt(at[0])}; },
+                             near_zero),
+      Catch::Contains("check_gradient: f returned a non-finite value"));
+  const std::vector<double> empty;
+  REQUIRE_THROWS_WITH(check_gradient<double>([](Span) { return 0.0; },
+                                             [](Span) { return std::vector<double>(); }, empty),
+                      Catch::Contains("x is empty"));
 }
 
 }  // namespace simdgrad::testing

@@ -157,8 +157,9 @@ GradcheckReport gradcheck(const GradcheckFunction<T>& f, const std::vector<Param
 //   checked in double: the differences are those of f_in_double, and the rule allows 4 float
 //   ulps of the entry on top. With f in float only, the differences are float's too, with the
 //   float step of defaults_for<float>().
-// std::invalid_argument if vjp or gradient returns other than n values, or f changes its
-// number of outputs.
+// std::invalid_argument if x is empty, vjp or gradient returns other than n values, or f
+// changes its number of outputs; std::domain_error if f returns a NaN or an infinity at the
+// point or at a step from it.
 template <class T>
 using VectorMap = std::function<std::vector<T>(std::span<const T>)>;
 template <class T>
