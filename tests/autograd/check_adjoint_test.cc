@@ -2,7 +2,8 @@
 // smooth vector map, one with kinks, one with |x| over 8 decades, a float function, a 10⁵-input
 // function in directional mode) the correct adjoint passes and one wrong by a relative 1e-6
 // fails, in double; kinks are reported, not failed; the report names the failing entries with
-// their steps; sizes that do not match are refused.
+// their steps; PyTorch's tolerance rule, as an option, lets the 1e-6 error pass; sizes that do
+// not match, an empty x and a non-finite f are refused.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -58,6 +59,13 @@ TEST_CASE("check_vjp passes a smooth map's adjoint and fails one wrong by 1e-6",
   REQUIRE(wrong.inputs.at(0).failed_entries[3].index == 3);
   REQUIRE(wrong.inputs.at(0).failed_entries[3].step == Approx(1e-4 * 2.1));
   REQUIRE(wrong.to_string().find("x[3] failed: analytic ") != std::string::npos);
+  // PyTorch's tolerance rule, as an option: the same wrong adjoint passes it.
+  const GradcheckReport tolerant = check_vjp<double>(
+      smooth_map, [](Span at, Span v) { return smooth_map_vjp(at, v, 1e-6); }, x,
+      GradcheckOptions::pytorch_tolerances<double>());
+  INFO(tolerant.to_string());
+  REQUIRE(tolerant.passed);
+  REQUIRE(tolerant.inputs.at(0).resolution == 0);  // the tolerance rule estimates nothing
 }
 
 TEST_CASE("check_gradient reports kinks, not failures, and still fails a wrong slope elsewhere",
