@@ -76,11 +76,14 @@ double team_bandwidth(Pass pass, std::vector<std::unique_ptr<ThreadArrays>>& arr
   float sink = 0;
   for (int r = -1; r < repetitions; ++r) {  // r = -1: a warm-up that sets `passes`
     const auto start = Clock::now();
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-    for (size_t p = 0; p < passes; ++p)
-      sink += run_pass(pass, *arrays[size_t(omp_get_thread_num())], stream);
+    double bytes = 0;  // summed over the threads the team really has
+#pragma omp parallel num_threads(threads) reduction(+ : sink, bytes)
+    {
+      ThreadArrays& mine = *arrays[size_t(omp_get_thread_num())];
+      for (size_t p = 0; p < passes; ++p) sink += run_pass(pass, mine, stream);
+      bytes += double(passes) * double(pass_bytes(pass, mine.n));
+    }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    const double bytes = double(passes) * double(threads) * double(pass_bytes(pass, arrays[0]->n));
     if (r < 0) {
       passes = std::max<size_t>(2, size_t(0.01 / std::max(seconds, 1e-9)));
     } else {
@@ -155,6 +158,11 @@ LevelBandwidth measure_bandwidth(MemoryLevel level, int threads, int repetitions
   std::vector<std::unique_ptr<ThreadArrays>> arrays(static_cast<size_t>(threads));
 #pragma omp parallel num_threads(threads)
   arrays[size_t(omp_get_thread_num())] = std::make_unique<ThreadArrays>(n);
+  // A team smaller than asked for (OMP_THREAD_LIMIT) leaves some unmade; the passes then run
+  // on the team there is, and count its bytes only.
+  for (auto& a : arrays) {
+    if (!a) a = std::make_unique<ThreadArrays>(n);
+  }
   // Non-temporal stores only where the data do not fit in any cache.
   const bool stream = level == MemoryLevel::kMemory;
   out.read = team_bandwidth(Pass::kRead, arrays, false, repetitions);
