@@ -87,7 +87,7 @@ ExpectedSum expected_sum(int processes, int s, size_t i) {
   return e;
 }
 
-// Random pauses of one process: half the points sleep 0-500 µs, 1 in 2000 stalls 20 ms.
+// Random pauses of one process: half the points sleep 0-500 µs, 1 in 4000 stalls 20 ms.
 class Jitter {
  public:
   explicit Jitter(int rank) : rng_(uint64_t(rank) * 7919 + 11) {}
