@@ -35,19 +35,20 @@ inline StepWork step_work(const identity::TrainConfig& config) {
     // Forward: X Wᵀ + bias, ReLU: read X, W, bias; write Y.
     w.forward.flops += gemm + 2 * b * out;
     w.forward.bytes += kFloat * (b * in + in * out + out + b * out);
-    w.forward.footprint = w.forward.bytes;
     // Backward: the ReLU mask and bias gradient over dY, the weight gradient dYᵀ X, and below
     // the first layer the input gradient dY W: read dY, X (and W); write dW, db (and dX).
     const bool input_gradient = l > 0;
     w.backward.flops += gemm * (input_gradient ? 2 : 1) + 2 * b * out;
     w.backward.bytes +=
         kFloat * (b * out + b * in + in * out + out + (input_gradient ? in * out + b * in : 0));
-    w.backward.footprint = w.backward.bytes;
     const double parameters = in * out + out;
     w.optimizer.flops += kOptimizerFlops * parameters;
     w.optimizer.bytes += kFloat * kOptimizerTouches * parameters;
     w.optimizer.footprint += kFloat * 3 * parameters;  // parameters, gradients, accumulators
   }
+  // Forward and backward touch each tensor once: their footprint is their traffic.
+  w.forward.footprint = w.forward.bytes;
+  w.backward.footprint = w.backward.bytes;
   return w;
 }
 

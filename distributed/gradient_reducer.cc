@@ -201,7 +201,6 @@ void GradientReducer::begin_backward() const {
 }
 
 void GradientReducer::ready(const autograd::Parameter<float>& p) {
-  communicator_.name_step(steps_finished_ + 1);
   const size_t i = index_of(p);
   if (ready_[i])
     throw std::invalid_argument("GradientReducer: '" + p.name +
@@ -301,7 +300,8 @@ void GradientReducer::sum_bucket(Bucket& b) {
 }
 
 void GradientReducer::finish() {
-  // Until the next step's first gradient, the waits of this step's end name it too.
+  // Every wait of a step comes from here on (ready() only starts sums and looks at counters):
+  // the sums, the figures and the gather, until the next step's finish().
   communicator_.name_step(steps_finished_ + 1);
   while (next_to_start_ < buckets_.size()) start(buckets_[next_to_start_++]);
   if (exchange_ == Exchange::kSharedMemory) {

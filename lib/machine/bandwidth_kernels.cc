@@ -1,4 +1,4 @@
-// The four passes bandwidth is measured with, on the SIMD target in use: read (a sum), write
+// The five passes bandwidth is measured with, on the SIMD target in use: read (a sum), write
 // (a fill), copy, triad (the writes optionally non-temporal) and an update in place. n is a
 // multiple of kBandwidthBlock and the arrays are vector-aligned.
 #undef HWY_TARGET_INCLUDE

@@ -3,11 +3,12 @@
 // what the machine can do with its data where they live. Measure it in the same run as the
 // figure it judges: clocks and neighbours vary between runs.
 //
-//   Roofline roof = measure_roofline();                     // all threads, about 3 s
+//   Roofline roof = measure_roofline();                     // all threads, a few seconds
 //   double best = roof.bound_seconds(flops, bytes, MemoryLevel::kL2);
 //   double fraction = best / measured_seconds;              // 1 is the roof
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
@@ -31,10 +32,7 @@ struct LevelBandwidth {
   double read = 0, write = 0, copy = 0, triad = 0, update = 0;
   // The roof of kernels that read and write, bytes counted as STREAM counts them: the best of
   // copy, triad and update.
-  double roof() const {
-    const double best = copy > triad ? copy : triad;
-    return update > best ? update : best;
-  }
+  double roof() const { return std::max({copy, triad, update}); }
 };
 
 // The working set per thread that lives in `level` with `threads` threads, from the detected

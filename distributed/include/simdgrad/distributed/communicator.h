@@ -49,7 +49,6 @@ class Communicator {
   // that times out: "waited 120 s for rank 1: an all-reduce in step 5031". GradientReducer
   // keeps it current. A label for that line only, so it may be set on a const communicator.
   void name_step(uint64_t step) const { step_ = step; }
-  uint64_t step() const { return step_; }
   // Who a wait on a collective waits for: "rank q" when there are two, else "the other P - 1
   // ranks".
   std::string other_ranks() const;
