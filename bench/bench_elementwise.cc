@@ -66,6 +66,13 @@ Work rmsprop_kernel(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, Matrix<f
   // Read p, g, a; write p, a.
   return {5.0 * p.size() * sizeof(float), kRmspropFlops * p.size(), 3.0 * p.size() * sizeof(float)};
 }
+// The update training runs: the same pass also returns sum(g²) for the diagnostics.
+Work rmsprop_and_square_sum_kernel(Matrix<float>& p, Matrix<float>& g, Matrix<float>&,
+                                   Matrix<float>& a) {
+  benchmark::DoNotOptimize(rmsprop_update_and_square_sum<float>(p, g, a, 1e-3f, 0.9f, 1e-7f));
+  return {5.0 * p.size() * sizeof(float), (kRmspropFlops + 2) * p.size(),
+          3.0 * p.size() * sizeof(float)};
+}
 
 // The plain scalar loop of the same RMSprop update, as the in-run reference.
 Work rmsprop_scalar_loop(Matrix<float>& p, Matrix<float>& g, Matrix<float>&, Matrix<float>& a) {
@@ -123,11 +130,13 @@ int main(int argc, char** argv) {
   using namespace simdgrad;
   using namespace simdgrad::bench;
   const std::vector<int> thread_counts = benchmark_thread_counts();
-  const std::pair<const char*, Kernel> kernels[] = {{"relu", relu_kernel},
-                                                    {"axpy", axpy_kernel},
-                                                    {"bias_add", bias_kernel},
-                                                    {"rmsprop", rmsprop_kernel},
-                                                    {"rmsprop_scalar_loop", rmsprop_scalar_loop}};
+  const std::pair<const char*, Kernel> kernels[] = {
+      {"relu", relu_kernel},
+      {"axpy", axpy_kernel},
+      {"bias_add", bias_kernel},
+      {"rmsprop", rmsprop_kernel},
+      {"rmsprop_and_square_sum", rmsprop_and_square_sum_kernel},
+      {"rmsprop_scalar_loop", rmsprop_scalar_loop}};
   const Shape shapes[] = {{128, 784}, {4096, 4096}};
   for (const Shape& s : shapes) {
     for (const auto& [name, kernel] : kernels) {

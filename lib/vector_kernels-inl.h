@@ -284,13 +284,25 @@ template <bool kSumSquares, size_t kState, class D, class Update>
 HWY_INLINE hn::TFromD<D> StreamUpdate(D d, size_t n, const hn::TFromD<D>* g,
                                       const std::array<hn::TFromD<D>*, kState>& state,
                                       const Update& update) {
+  using T = hn::TFromD<D>;
   PartialSums<D> squares(d);
-  StreamLanes<1, kState>(d, n, {g}, state, [&](const auto& in, const auto& out) HWY_ATTR {
-    const auto grad = hn::LoadU(d, in[0]);
-    if constexpr (kSumSquares) squares.AddSquare(d, grad);
-    update(grad, out);
-  });
-  return kSumSquares ? squares.Total() : hn::TFromD<D>(0);
+  const auto state_at = [&](size_t i) {
+    std::array<T*, kState> at;
+    for (size_t k = 0; k < kState; ++k) at[k] = state[k] + i;
+    return at;
+  };
+  size_t done = 0;
+  if constexpr (kSumSquares) {
+    done = squares.AddSquaresOfBlocks(
+        d, g, n, [&](size_t i, const auto grad) HWY_ATTR { update(grad, state_at(i)); });
+  }
+  StreamLanes<1, kState>(d, n - done, {g + done}, state_at(done),
+                         [&](const auto& in, const auto& out) HWY_ATTR {
+                           const auto grad = hn::LoadU(d, in[0]);
+                           if constexpr (kSumSquares) squares.AddSquare(d, grad);
+                           update(grad, out);
+                         });
+  return kSumSquares ? squares.Total() : T(0);
 }
 
 template <bool kSumSquares, class T>
