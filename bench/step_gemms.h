@@ -32,27 +32,42 @@ inline std::vector<StepGemm> step_gemms(int layers, size_t batch, size_t width) 
           {"TN " + weight, Transpose::kYes, Transpose::kNo, width, width, batch, layers}};
 }
 
-// Each GEMM's best time per call over `rounds` rounds of `calls` calls, at the current thread
-// count.
-inline void time_standalone(std::vector<StepGemm>& gemms, int rounds = 7, int calls = 20) {
-  using Clock = std::chrono::steady_clock;
-  for (StepGemm& g : gemms) {
-    if (g.count == 0) continue;
-    const Matrix<float> a =
-        g.ta == Transpose::kYes ? random_matrix<float>(g.k, g.m) : random_matrix<float>(g.m, g.k);
-    const Matrix<float> b =
-        g.tb == Transpose::kYes ? random_matrix<float>(g.n, g.k) : random_matrix<float>(g.k, g.n);
-    Matrix<float> c(g.m, g.n);
-    for (int i = 0; i < 3; ++i) gemm<float>(g.ta, g.tb, 1.0f, a, b, 0.0f, c);  // warm
-    g.best_seconds = 1e30;
-    for (int round = 0; round < rounds; ++round) {
+// The step's GEMMs with their operands made once, so that their timing rounds can be
+// interleaved with other work (the step itself): each round runs every shape `calls` times in a
+// row, warm, and keeps each shape's best time per call over the rounds so far.
+class StandaloneGemms {
+ public:
+  explicit StandaloneGemms(std::vector<StepGemm>& gemms) : gemms_(gemms) {
+    for (StepGemm& g : gemms_) {
+      g.best_seconds = 1e30;
+      const bool ta = g.ta == Transpose::kYes, tb = g.tb == Transpose::kYes;
+      operands_.push_back({ta ? random_matrix<float>(g.k, g.m) : random_matrix<float>(g.m, g.k),
+                           tb ? random_matrix<float>(g.n, g.k) : random_matrix<float>(g.k, g.n),
+                           Matrix<float>(g.m, g.n)});
+    }
+  }
+
+  void time_round(int calls = 20) {
+    using Clock = std::chrono::steady_clock;
+    for (size_t i = 0; i < gemms_.size(); ++i) {
+      StepGemm& g = gemms_[i];
+      if (g.count == 0) continue;
+      Operands& o = operands_[i];
+      for (int w = 0; w < 3; ++w) gemm<float>(g.ta, g.tb, 1.0f, o.a, o.b, 0.0f, o.c);  // warm
       const Clock::time_point start = Clock::now();
-      for (int i = 0; i < calls; ++i) gemm<float>(g.ta, g.tb, 1.0f, a, b, 0.0f, c);
+      for (int c = 0; c < calls; ++c) gemm<float>(g.ta, g.tb, 1.0f, o.a, o.b, 0.0f, o.c);
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count() / calls;
       g.best_seconds = std::min(g.best_seconds, seconds);
     }
   }
-}
+
+ private:
+  struct Operands {
+    Matrix<float> a, b, c;
+  };
+  std::vector<StepGemm>& gemms_;
+  std::vector<Operands> operands_;
+};
 
 inline double step_seconds(const std::vector<StepGemm>& gemms) {
   double total = 0;
