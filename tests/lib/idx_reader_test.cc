@@ -7,8 +7,10 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 #include "simdgrad/idx_reader.h"
+#include "simdgrad/threading.h"
 #include "tests/support/for_each_target.h"
 #include "tests/support/idx_files.h"
 
@@ -194,6 +196,32 @@ TEST_CASE("every past fuzzing finding on the IDX reader ends in a clean error", 
     ++replayed;
   }
   REQUIRE(replayed > 0);
+}
+
+TEST_CASE("a gather shared by a team gives the rows of images_to_matrix, for any team size",
+          "[idx]") {
+  const MnistDataset m = load_mnist_folder(tiny_mnist("mnist-team-gather", false));
+  const float factor = 1.0f / 255.0f;
+  const Matrix<float> all = images_to_matrix(m.train, factor);
+  std::vector<uint32_t> order(100);
+  for (size_t r = 0; r < order.size(); ++r) order[r] = uint32_t((r * 7 + r / 5) % 3);
+  const int saved = num_threads();
+  for (int threads : {1, 2, 3, 8}) {
+    INFO(threads << " threads");
+    set_num_threads(threads);
+    Matrix<float> batch(order.size(), 4);
+    gather_images(m.train, order.data(), order.size(), factor, batch.view());
+    REQUIRE(last_team_size() == threads);
+    for (size_t r = 0; r < order.size(); ++r) {
+      REQUIRE(std::memcmp(batch.view().row(r), &all(order[r], 0), 4 * sizeof(float)) == 0);
+    }
+    const uint32_t last = order.back();
+    order.back() = 3;  // the last row's index is out of range: refused before any team forms
+    REQUIRE_THROWS_WITH(gather_images(m.train, order.data(), order.size(), factor, batch.view()),
+                        "gather_images: index 3 of 3 images");
+    order.back() = last;
+  }
+  set_num_threads(saved);
 }
 
 }  // namespace simdgrad::testing

@@ -60,7 +60,9 @@ Matrix<T> images_to_matrix(const LabeledImages& images, T scale);
 template <class T>
 void convert_images(const LabeledImages& images, size_t first, size_t count, T scale,
                     MatrixView<T> out);
-// The same for the images indices[0 .. count - 1] (a shuffled batch).
+// The same for the images indices[0 .. count - 1] (a shuffled batch), the rows shared by a team
+// of num_threads() from 32 rows on (the waiting on memory is what is shared). Every index is
+// checked before any row is written.
 template <class T>
 void gather_images(const LabeledImages& images, const uint32_t* indices, size_t count, T scale,
                    MatrixView<T> out);
