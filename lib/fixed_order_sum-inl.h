@@ -105,33 +105,20 @@ class PartialSums {
   }
   // Adds the squares of x[0, whole), whole being n rounded down to whole blocks of the
   // partials, and calls each(i, v) on every vector v = x[i, i + lanes); returns whole. Only at
-  // the start of a stream. On fixed-width targets the partials stay in registers through the
+  // the start of a stream. AccumulateInFixedOrder keeps the partials in registers through the
   // blocks: through memory, a square waited on the store of the partial it adds to, and the
   // RMSprop pass took 1.3-1.4x as long as without its sum.
   template <class Each>
   HWY_INLINE size_t AddSquaresOfBlocks(D d, const T* HWY_RESTRICT x, size_t n, const Each& each) {
-#if HWY_HAVE_SCALABLE
-    (void)d, (void)x, (void)n, (void)each;
-    return 0;
-#else
-    constexpr size_t kP = kPartialSums<T>, kAccumulators = kP / hn::MaxLanes(D());
-    const size_t whole = n / kP * kP;
-    if (whole == 0) return 0;
-    hn::Vec<D> acc[kAccumulators];
-#pragma GCC unroll 64
-    for (size_t j = 0; j < kAccumulators; ++j) acc[j] = hn::Load(d, partials_ + j * lanes_);
-    for (size_t i = 0; i < whole; i += kP) {
-#pragma GCC unroll 64
-      for (size_t j = 0; j < kAccumulators; ++j) {
-        const auto v = hn::LoadU(d, x + i + j * lanes_);
-        acc[j] = hn::MulAdd(v, v, acc[j]);
-        each(i + j * lanes_, v);
-      }
-    }
-#pragma GCC unroll 64
-    for (size_t j = 0; j < kAccumulators; ++j) hn::Store(acc[j], d, partials_ + j * lanes_);
+    const size_t whole = n / kPartialSums<T> * kPartialSums<T>;
+    size_t at = 0;  // the blocks' vectors come in stream order
+    const auto square_step = [&](hn::Vec<D> partial, hn::Vec<D> v) HWY_ATTR {
+      each(at, v);
+      at += lanes_;
+      return hn::MulAdd(v, v, partial);
+    };
+    AccumulateInFixedOrder(d, x, whole, square_step, partials_, T(0));
     return whole;
-#endif
   }
   T Total() {
     return fold_partials(partials_, [](T a, T b) { return a + b; });

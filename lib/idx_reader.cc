@@ -1,6 +1,5 @@
 #include "simdgrad/idx_reader.h"
 
-#include <omp.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -8,9 +7,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "lib/parallel_segments.h"
 #include "lib/vector_kernels.h"
 #include "simdgrad/index_range.h"
-#include "simdgrad/threading.h"
 
 namespace simdgrad {
 namespace {
@@ -292,16 +291,9 @@ void gather_images(const LabeledImages& images, const uint32_t* indices, size_t 
   // rows on. A training batch's 128 rows took 0.10-0.15 ms on one thread of a 2-thread team
   // (the other core holds the lines of the previous batch, which it read), 0.07-0.09 ms shared.
   // Any split gives the same values.
-  if (count < kGatherParallelMinRows || omp_in_parallel() || omp_get_max_threads() == 1) {
-    detail::record_team_size(1);
-    return gather_rows(images, indices, IndexRange{0, count}, scale, out);
-  }
-#pragma omp parallel
-  {
-    const int id = omp_get_thread_num(), size = omp_get_num_threads();
-    if (id == 0) detail::record_team_size(size);
+  run_on_team(count >= kGatherParallelMinRows, [&](int id, int size) {
     gather_rows(images, indices, balanced_part(count, id, size), scale, out);
-  }
+  });
 }
 
 template <class T>

@@ -38,6 +38,25 @@ inline size_t segment_count(size_t rows, size_t cols, bool flat) {
   return rows * div_ceil(cols, kChunkElements);
 }
 
+// Runs body(id, size) on every member of an OpenMP team when the job is worth one; otherwise
+// on the calling thread alone as body(0, 1), without touching OpenMP: inside a parallel
+// region, or with one thread to have (even a parallel region with if(false) cost about 1 us in
+// libgomp, with futex calls). Records the team size either way.
+template <class Body>
+void run_on_team(bool worth_a_team, const Body& body) {
+  if (!worth_a_team || omp_in_parallel() || omp_get_max_threads() == 1) {
+    detail::record_team_size(1);
+    body(0, 1);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int id = omp_get_thread_num(), size = omp_get_num_threads();
+    if (id == 0) detail::record_team_size(size);
+    body(id, size);
+  }
+}
+
 template <class Body>
 void for_each_segment(size_t rows, size_t cols, bool flat, Body&& body) {
   if (flat) {

@@ -15,6 +15,7 @@
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_source.h"
 #include "lib/machine/denormals.h"
+#include "lib/parallel_segments.h"
 #include "simdgrad/aligned_memory.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/index_range.h"
@@ -101,27 +102,11 @@ struct GemmPlan {
   const Transposed* transposed;
 };
 
-// Runs body(id, size) on every member of a team: the calling thread alone, without touching
-// OpenMP, for a small GEMM or inside a parallel region (even a parallel region with if(false)
-// cost about 1 us in libgomp, with futex calls: 8 times a 16x16x16 GEMM), otherwise an OpenMP
-// team. Records the team size.
-inline bool runs_on_team(size_t multiply_adds) {
+// Whether a GEMM is worth a team (run_on_team): below kParallelMinMultiplyAdds, or inside a
+// parallel region, it runs on the calling thread alone (a parallel region costs about 8 times
+// a 16x16x16 GEMM).
+inline bool worth_a_team(size_t multiply_adds) {
   return !omp_in_parallel() && multiply_adds >= kParallelMinMultiplyAdds;
-}
-
-template <class Body>
-void run_on_team(size_t multiply_adds, const Body& body) {
-  if (!runs_on_team(multiply_adds)) {
-    detail::record_team_size(1);
-    body(0, 1);
-    return;
-  }
-#pragma omp parallel
-  {
-    const int id = omp_get_thread_num(), size = omp_get_num_threads();
-    if (id == 0) detail::record_team_size(size);
-    body(id, size);
-  }
 }
 
 // Waits for the whole team (nothing to wait for alone, and no OpenMP call then).
@@ -418,7 +403,7 @@ PackedBlocks packed_blocks(const detail::Blocking& block, size_t m, size_t n, si
   const size_t a_bytes = a_in_place ? 0 : a_blocks * block.mc * block.kc * element_size;
   const size_t b_bytes = b_in_place ? 0 : b_blocks * block.nc * block.kc * element_size;
   const size_t team = size_t(omp_get_max_threads()), packed = (a_bytes + b_bytes) / element_size;
-  if (team > 1 && runs_on_team(m * n * k) && a_bytes + b_bytes <= kWholePackMaxBytes) {
+  if (team > 1 && worth_a_team(m * n * k) && a_bytes + b_bytes <= kWholePackMaxBytes) {
     return {a_blocks, b_blocks, true,
             m * n * k >= kOwnPackMinMultiplyAddsPerElement * team * packed};
   }
@@ -462,7 +447,7 @@ void run_gemm(bool ta, bool tb, T alpha, MatrixView<const T> a, MatrixView<const
                          blocks.own,
                          transposed};
 
-  run_on_team(m * n * k, [&](int id, int size) { run_team_member(plan, id, size); });
+  run_on_team(worth_a_team(m * n * k), [&](int id, int size) { run_team_member(plan, id, size); });
 }
 
 template <class T>

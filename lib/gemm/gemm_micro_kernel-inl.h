@@ -424,12 +424,12 @@ void PackContiguousStrip(const PackStrip<T>& strip, size_t valid, size_t width, 
   const size_t run = panels * width;
   for (size_t k = 0; k < depth; ++k) {
     if (k + kPrefetchDepths < depth) {
-      const T* ahead = strip.src + (k + kPrefetchDepths) * strip.stride;
-      for (size_t w = 0; w < run; w += 64 / sizeof(T)) hwy::Prefetch(ahead + w);
-      if constexpr (kMasked) {
-        const T* mask_ahead = strip.relu_mask + (k + kPrefetchDepths) * strip.mask_stride;
-        for (size_t w = 0; w < run; w += 64 / sizeof(T)) hwy::Prefetch(mask_ahead + w);
-      }
+      const auto prefetch_run = [&](const T* x, size_t stride) {
+        const T* ahead = x + (k + kPrefetchDepths) * stride;
+        for (size_t w = 0; w < run; w += 64 / sizeof(T)) hwy::Prefetch(ahead + w);
+      };
+      prefetch_run(strip.src, strip.stride);
+      if constexpr (kMasked) prefetch_run(strip.relu_mask, strip.mask_stride);
     }
     for (size_t j = 0; j < panels; ++j) {
       const size_t lanes_valid = valid > j * width ? std::min(width, valid - j * width) : 0;
