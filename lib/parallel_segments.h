@@ -41,11 +41,12 @@ inline size_t segment_count(size_t rows, size_t cols, bool flat) {
 // Runs body(id, size) on every member of an OpenMP team when the job is worth one; otherwise
 // on the calling thread alone as body(0, 1), without touching OpenMP: inside a parallel
 // region, or with one thread to have (even a parallel region with if(false) cost about 1 us in
-// libgomp, with futex calls). Records the team size either way.
+// libgomp, with futex calls). Records the team size, except inside a parallel region: there
+// the body is a member's share of an enclosing kernel, whose team size stands.
 template <class Body>
 void run_on_team(bool worth_a_team, const Body& body) {
   if (!worth_a_team || omp_in_parallel() || omp_get_max_threads() == 1) {
-    detail::record_team_size(1);
+    if (!omp_in_parallel()) detail::record_team_size(1);
     body(0, 1);
     return;
   }

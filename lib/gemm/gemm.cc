@@ -2,8 +2,9 @@
 //
 // The five loops of BLIS: JC (NC columns of C) > PC (KC of the depth) > IC (MC rows) > JR (NR)
 // > IR (MR). B's KC x NC block is packed once per (JC, PC), A's MC x KC block once per IC, and
-// the team splits the packing and the JR x IR tiles. PC is never split: every element of C
-// sums its K products in the same order, whatever the thread count.
+// the team splits the packing and the JR x IR tiles. Every element of C sums its K products in
+// the same order, whatever the thread count: PC is split only by depth_split.h, which keeps
+// that order.
 #include "simdgrad/gemm.h"
 
 #include <omp.h>
@@ -12,7 +13,9 @@
 #include <string>
 
 #include "lib/gemm/blocking.h"
+#include "lib/gemm/depth_split.h"
 #include "lib/gemm/gemm_kernels.h"
+#include "lib/gemm/pack_buffer.h"
 #include "lib/gemm/pack_source.h"
 #include "lib/machine/denormals.h"
 #include "lib/parallel_segments.h"
@@ -55,24 +58,6 @@ constexpr size_t kWholePackMaxBytes = size_t{2} << 20;
 // weight-gradient GEMM of training (784 x 784 x 128) at 2 threads, measured on the Zen 5,
 // 451 -> 407 us best.
 constexpr size_t kOwnPackMinMultiplyAddsPerElement = 128;
-
-// Packing buffers of the calling thread; they only grow, so steady-state training does not
-// allocate here.
-template <class T>
-class PackBuffer {
- public:
-  T* reserve(size_t elements) {
-    if (elements > capacity_) {
-      data_ = allocate_aligned<T>(elements);
-      capacity_ = elements;
-    }
-    return data_.get();
-  }
-
- private:
-  hwy::AlignedFreeUniquePtr<T[]> data_;
-  size_t capacity_ = 0;
-};
 
 // Everything a team member needs to run its share of one GEMM.
 template <class T>
@@ -360,7 +345,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
   if (plan.own_pack) {
     // The calling thread (member 0) packs into the plan's buffers, which are its own; the other
     // members into buffers of the pool thread's, kept between GEMMs.
-    thread_local PackBuffer<T> own_a, own_b;
+    thread_local detail::PackBuffer<T> own_a, own_b;
     GemmPlan<T> own = plan;
     if (id != 0) {
       own.packed_a = own_a.reserve(plan.packed_a_elements);
@@ -424,7 +409,7 @@ void run_gemm(bool ta, bool tb, T alpha, MatrixView<const T> a, MatrixView<const
   const bool b_in_place = source_b.stride_w == 1 && m <= kBInPlaceMaxRows;
   const bool a_in_place = mask.empty() && div_ceil(n, nr) <= kAInPlaceMaxPanels;
   const PackedBlocks blocks = packed_blocks(block, m, n, k, sizeof(T), a_in_place, b_in_place);
-  thread_local PackBuffer<T> a_buffer, b_buffer;
+  thread_local detail::PackBuffer<T> a_buffer, b_buffer;
   const GemmPlan<T> plan{kernels,
                          block,
                          m,
@@ -454,7 +439,7 @@ template <class T>
 void gemm_transposed(bool ta, T alpha, MatrixView<const T> a, MatrixView<const T> b,
                      MatrixView<T> c, const GemmEpilogue<T>& epilogue) {
   const size_t m = c.rows(), n = c.cols();
-  thread_local PackBuffer<T> transposed_buffer;  // Cᵀ, n x m
+  thread_local detail::PackBuffer<T> transposed_buffer;  // Cᵀ, n x m
   const MatrixView<T> ct(transposed_buffer.reserve(n * m), n, m, m);
   const typename GemmPlan<T>::Transposed out{c,
                                              epilogue.bias.empty() ? nullptr : epilogue.bias.data(),
@@ -508,9 +493,16 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == T(0)) return scale_and_epilogue(beta, c, epilogue);
 
-  const size_t nr = detail::gemm_kernels<T>().nr;
-  if (computes_transposed(tb, m, n, nr, !mask.empty(), beta == T(0))) {
+  const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
+  if (computes_transposed(tb, m, n, kernels.nr, !mask.empty(), beta == T(0))) {
     return gemm_transposed(ta, alpha, a, b, c, epilogue);  // beta is 0
+  }
+  const size_t kc = detail::choose_blocking(m, n, k, kernels.mr, kernels.nr, sizeof(T)).kc;
+  const bool has_epilogue = !epilogue.bias.empty() || epilogue.activation != Activation::kNone;
+  if (worth_a_team(m * n * k) &&
+      detail::splits_depth(!tb && m <= kBInPlaceMaxRows, has_epilogue, m, n, k, kc, sizeof(T),
+                           size_t(omp_get_max_threads()))) {
+    return detail::gemm_split_depth(transpose_a, alpha, a, b, beta, c, mask, kc, kernels.nr);
   }
   run_gemm<T>(ta, tb, alpha, a, b, beta, c, epilogue, mask, nullptr);
 }

@@ -5,6 +5,9 @@
 #include <cstring>
 #include <random>
 
+#include "lib/gemm/blocking.h"
+#include "lib/gemm/depth_split.h"
+#include "lib/gemm/gemm_kernels.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/gemm.h"
 #include "simdgrad/reductions.h"
@@ -54,7 +57,68 @@ void check_gemm_determinism(size_t m, size_t n, size_t k, Transpose ta, Transpos
   }
 }
 
+// C = alpha * op(A) * B + beta * C with A masked and no epilogue: the shape of the input
+// gradient, which a team splits by depth. The same C every time, so that beta is checked.
+template <class T>
+void check_depth_split_determinism(size_t m, size_t n, size_t k, Transpose ta) {
+  ThreadCountGuard guard;
+  std::mt19937_64 rng(7);
+  Matrix<T> a(ta == Transpose::kYes ? k : m, ta == Transpose::kYes ? m : k);
+  Matrix<T> mask(a.rows(), a.cols()), b(k, n), c0(m, n);
+  fill_uniform(a.view(), rng);
+  fill_uniform(mask.view(), rng);
+  fill_uniform(b.view(), rng);
+  fill_uniform(c0.view(), rng);
+  const detail::GemmKernels<T>& kernels = detail::gemm_kernels<T>();
+  const size_t kc = detail::choose_blocking(m, n, k, kernels.mr, kernels.nr, sizeof(T)).kc;
+  Matrix<T> first;
+  bool split_somewhere = false;
+  for (int threads : kThreadCounts) {
+    set_num_threads(threads);
+    Matrix<T> c = c0;
+    gemm<T>(ta, Transpose::kNo, T(0.75), a, b, T(-0.5), c, {}, {mask.view()});
+    INFO(threads << " threads, " << m << "x" << n << "x" << k);
+    REQUIRE(last_team_size() == threads);
+    split_somewhere |= detail::splits_depth(true, false, m, n, k, kc, sizeof(T), size_t(threads));
+    if (threads == 1) {
+      first = c;
+    } else {
+      REQUIRE(bitwise_equal(first, c));
+    }
+  }
+  REQUIRE(split_somewhere);  // the shape exercises the depth split, not only the tile split
+}
+
 }  // namespace
+
+TEST_CASE("a team splits the depth into groups of whole blocks, evenly or not at all",
+          "[kernels][gemm]") {
+  // 784 = 200 + 200 + 200 + 184: groups of two blocks for 2 threads; one block each for 4, and
+  // for 8 and 16 (members sharing a group split its columns); 3 does not divide into groups
+  // that take whole blocks evenly.
+  CHECK(detail::depth_groups(784, 200, 1) == 1);
+  CHECK(detail::depth_groups(784, 200, 2) == 2);
+  CHECK(detail::depth_groups(784, 200, 3) == 1);
+  CHECK(detail::depth_groups(784, 200, 4) == 4);
+  CHECK(detail::depth_groups(784, 200, 8) == 4);
+  CHECK(detail::depth_groups(784, 200, 16) == 4);
+  CHECK(detail::depth_groups(600, 200, 2) == 1);  // 200 against 400
+  CHECK(detail::depth_groups(600, 200, 3) == 3);
+  CHECK(detail::depth_groups(200, 200, 8) == 1);  // one block
+  // Only for an in-place B and no epilogue, and not when the later blocks' products are large.
+  CHECK(detail::splits_depth(true, false, 128, 784, 784, 200, 4, 2));
+  CHECK_FALSE(detail::splits_depth(false, false, 128, 784, 784, 200, 4, 2));
+  CHECK_FALSE(detail::splits_depth(true, true, 128, 784, 784, 200, 4, 2));
+  CHECK_FALSE(detail::splits_depth(true, false, 128, 784, 784, 200, 4, 1));
+  CHECK_FALSE(detail::splits_depth(true, false, 256, 100000, 784, 200, 4, 2));
+}
+
+TEST_CASE("GEMM split by depth gives the bits of one thread for 1 to 16 threads",
+          "[kernels][gemm]") {
+  check_depth_split_determinism<float>(128, 784, 784, Transpose::kNo);   // the input gradient
+  check_depth_split_determinism<float>(37, 250, 400, Transpose::kNo);    // ragged panels, 2 blocks
+  check_depth_split_determinism<double>(64, 300, 600, Transpose::kYes);  // 3 blocks
+}
 
 TEST_CASE("GEMM results are bitwise identical for 1 to 16 threads", "[kernels][gemm]") {
   check_gemm_determinism<float>(128, 784, 784, Transpose::kNo, Transpose::kYes);

@@ -6,10 +6,11 @@
 // result. The optional epilogue adds a bias row (length N) and applies a ReLU in the same pass
 // as the final store, so a Dense layer's forward is one call. C must not overlap A or B.
 //
-// Threaded with OpenMP over tiles of C; K is never split across threads, so the result is
-// bitwise identical for any thread count. Denormals are flushed to zero while it runs (inputs
-// read as 0, results below the normal range written as 0), on every thread, then restored. Called
-// from inside a parallel region it runs on the calling thread. Shape mismatches throw
+// Threaded with OpenMP over tiles of C, or (op(B) read in place, no epilogue) over the depth
+// blocks of K, whose partial products are then added in the order one thread adds them: the
+// result is bitwise identical for any thread count. Denormals are flushed to zero while it runs
+// (inputs read as 0, results below the normal range written as 0), on every thread, then restored.
+// Called from inside a parallel region it runs on the calling thread. Shape mismatches throw
 // std::invalid_argument naming the shapes.
 #pragma once
 
