@@ -1,19 +1,19 @@
 // The RMSprop pass of a 4-layer identity step (4 x 784 x 784 weights) timed right after the
-// step's GEMMs, with the input-gradient GEMMs in four variants, to show what makes the pass
+// step's GEMMs, with the input-gradient GEMMs in several variants, to show what makes the pass
 // slower on 2 threads in a step than alone: which core has read which lines of the weights.
 //
 //   build/release/bench/bench_optimizer_after_gemms --benchmark_repetitions=3
 //
 // Names: optimizer_after_gemms/<variant>/threads:<n>, the time of the optimizer pass alone
 // (manual timing; the GEMMs run untimed before it). Variants of the input-gradient GEMMs
-// dX = dY W (NN 128 x 784 x 784, W read in place, the team's tiles split by columns of W):
-//   reads_w          as in training: every core reads some of every row of W
-//   reads_a_copy     the same GEMM on a copy of W: the same traffic, W itself left alone
-//   none             no input-gradient GEMM
-//   split_by_depth   each core multiplies by its own rows of W (half the depth) into a buffer
-//                    of its own, then the two are added: each core reads only the rows of W
-//                    the pass will have it update (a different summation order than the
-//                    library's GEMM; shown for the time, not for use; 2 threads only)
+// dX = dY W (NN 128 x 784 x 784, W read in place):
+//   reads_w           as in training: the library's GEMM, whose team splits the depth, so
+//                     each core reads the rows of W the pass will have it update
+//   split_by_columns  each of two cores multiplies by its half of W's columns (the split of
+//                     C's tiles the GEMM would use otherwise): each reads some of every row
+//                     of W (2 threads only; the same bits as the library's GEMM)
+//   reads_a_copy      the library's GEMM on a copy of W: the same traffic, W itself left alone
+//   none              no input-gradient GEMM
 // plus no_gemms, the pass alone with its data warm.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -33,11 +33,10 @@ namespace {
 
 constexpr size_t kLayers = 4, kWidth = 784, kBatch = 128;
 
-enum class InputGradient { kReadsW, kReadsACopy, kNone, kSplitByDepth, kNoGemms };
+enum class InputGradient { kReadsW, kSplitByColumns, kReadsACopy, kNone, kNoGemms };
 
 struct Network {
   std::vector<Matrix<float>> weights, copies, gradients, accumulators, activations, deltas;
-  Matrix<float> halves[2];
   Network() {
     for (size_t l = 0; l < kLayers; ++l) {
       for (auto* v : {&weights, &copies, &gradients, &accumulators}) {
@@ -51,21 +50,19 @@ struct Network {
         fill(v->back().view(), 0.25f);
       }
     }
-    for (Matrix<float>& h : halves) h = Matrix<float>(kBatch, kWidth);
   }
 };
 
-// dX = dY W with each of two threads multiplying by its half of W's rows.
-void input_gradient_split_by_depth(Network& net, size_t l) {
+// dX = dY W with each of two threads multiplying by its half of W's columns.
+void input_gradient_split_by_columns(Network& net, size_t l) {
   const size_t half = kWidth / 2;
 #pragma omp parallel num_threads(2)
   {
-    const size_t id = size_t(omp_get_thread_num()), k0 = id * half;
-    gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f,
-                net.deltas[l + 1].view().block(0, k0, kBatch, half),
-                net.weights[l].view().block(k0, 0, half, kWidth), 0.0f, net.halves[id].view());
+    const size_t id = size_t(omp_get_thread_num()), j0 = id * half;
+    gemm<float>(Transpose::kNo, Transpose::kNo, 1.0f, net.deltas[l + 1].view(),
+                net.weights[l].view().block(0, j0, kWidth, half), 0.0f,
+                net.deltas[l].view().block(0, j0, kBatch, half));
   }
-  add<float>(net.halves[0].view(), net.halves[1].view(), net.deltas[l].view());
 }
 
 void input_gradient(Network& net, size_t l, InputGradient variant) {
@@ -78,8 +75,8 @@ void input_gradient(Network& net, size_t l, InputGradient variant) {
       return nn(net.weights[l]);
     case InputGradient::kReadsACopy:
       return nn(net.copies[l]);
-    case InputGradient::kSplitByDepth:
-      return input_gradient_split_by_depth(net, l);
+    case InputGradient::kSplitByColumns:
+      return input_gradient_split_by_columns(net, l);
     default:
       return;
   }
@@ -124,13 +121,13 @@ int main(int argc, char** argv) {
   using namespace simdgrad::bench;
   const std::pair<const char*, InputGradient> variants[] = {
       {"reads_w", InputGradient::kReadsW},
+      {"split_by_columns", InputGradient::kSplitByColumns},
       {"reads_a_copy", InputGradient::kReadsACopy},
       {"none", InputGradient::kNone},
-      {"split_by_depth", InputGradient::kSplitByDepth},
       {"no_gemms", InputGradient::kNoGemms}};
   for (int threads : benchmark_thread_counts()) {
     for (const auto& [name, variant] : variants) {
-      if (variant == InputGradient::kSplitByDepth && threads != 2) continue;  // two halves
+      if (variant == InputGradient::kSplitByColumns && threads != 2) continue;  // two halves
       const std::string full =
           std::string("optimizer_after_gemms/") + name + "/threads:" + std::to_string(threads);
       benchmark::RegisterBenchmark(full.c_str(), run, variant, threads)

@@ -7,7 +7,10 @@ packs (A's and B's, unless read in place) are packed whole before any tile when 
 most 2 MiB, by each member into buffers of its own when the GEMM has at least 128
 multiply-adds per packed element and member (no barrier), else shared (one barrier); each
 member then owns the same tiles in every block: a band of whole row panels of C when A is
-read in place, else a contiguous share of each block's tiles. Prints, for 2..64 threads, the
+read in place, else a contiguous share of each block's tiles. A team with an in-place B and no
+epilogue splits the depth instead (lib/gemm/depth_split.h): depth_groups() groups of members
+take whole depth blocks, each member its share of C's column panels, and the team waits once
+before adding the later groups' products. Prints, for 2..64 threads, the
 barriers per GEMM, the largest share, the load balance (useful tiles / (threads x largest
 share)), and the work per thread between the GEMM's fork and join.
 
@@ -29,6 +32,29 @@ def balanced(extent, limit, multiple):
     blocks = math.ceil(extent / limit)
     even = math.ceil(extent / blocks)
     return math.ceil(even / multiple) * multiple
+
+
+def depth_groups(k, kc, team):
+    """lib/gemm/depth_split.cc: the largest g dividing the team, one group per block at most,
+    no group more than a tenth above an even share of the depth; 1 for none."""
+    blocks = math.ceil(k / kc)
+    for g in range(min(team, blocks), 1, -1):
+        deepest = max(min((b + 1) * blocks // g * kc, k) - b * blocks // g * kc for b in range(g))
+        if team % g == 0 and deepest * g * 10 <= k * 11:
+            return g
+    return 1
+
+
+def depth_split_share(m, n, k, kc, nr, lanes, team, groups):
+    """The largest member's multiply-adds and the load balance of a depth split."""
+    blocks = math.ceil(k / kc)
+    deepest = max(min((b + 1) * blocks // groups * kc, k) - b * blocks // groups * kc
+                  for b in range(groups))
+    panels, members = math.ceil(n / nr), team // groups
+    widest = max(min(panels * (r + 1) // members * nr, n) - panels * r // members * nr
+                 for r in range(members))
+    largest = m * computed_columns(widest, nr, lanes) * deepest
+    return largest, m * computed_columns(n, nr, lanes) * k / (team * largest)
 
 
 def computed_columns(n, nr, lanes):
@@ -62,11 +88,18 @@ def main(mr, nr, lanes):
               f"x {n_panels} = {tiles} tiles (edge padding wastes {100 * (1 - useful):.1f}%); "
               f"packed: {', '.join(packed) or 'nothing'} ({packed_elements * 4 / 1024:.0f} KiB"
               f"{', whole' if whole else ', block by block'}); "
-              f"{'row bands of C' if a_in_place else 'shares of each block'}.\n")
+              f"{'row bands of C' if a_in_place else 'shares of each block'}"
+              f"{'; a team splits by depth when depth_groups() > 1' if b_in_place else ''}.\n")
         print("| threads | barriers per GEMM | largest share (tiles) | load balance "
               "| multiply-adds per thread per GEMM |")
         print("|---|---|---|---|---|")
         for t in (2, 4, 8, 16, 32, 64):
+            groups = depth_groups(k, kc, t) if b_in_place else 1
+            if groups > 1:  # the depth split: one barrier, before the products are added
+                per_thread, balance = depth_split_share(m, n, k, kc, nr, lanes, t, groups)
+                print(f"| {t} | 1 | {groups} depth groups | {100 * balance:.0f}% "
+                      f"| {per_thread / 1e6:.2f} M |")
+                continue
             if not whole:
                 barriers = m_blocks * n_blocks * k_blocks * (1 + (not a_in_place) + (not b_in_place))
             else:
