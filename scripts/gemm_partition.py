@@ -34,22 +34,25 @@ def balanced(extent, limit, multiple):
     return math.ceil(even / multiple) * multiple
 
 
+def deepest_group(k, kc, groups):
+    """The depth of the deepest of `groups` groups of whole blocks (balanced_part of the blocks)."""
+    blocks = math.ceil(k / kc)
+    return max(min((g + 1) * blocks // groups * kc, k) - g * blocks // groups * kc
+               for g in range(groups))
+
+
 def depth_groups(k, kc, team):
     """lib/gemm/depth_split.cc: the largest g dividing the team, one group per block at most,
     no group more than a tenth above an even share of the depth; 1 for none."""
-    blocks = math.ceil(k / kc)
-    for g in range(min(team, blocks), 1, -1):
-        deepest = max(min((b + 1) * blocks // g * kc, k) - b * blocks // g * kc for b in range(g))
-        if team % g == 0 and deepest * g * 10 <= k * 11:
+    for g in range(min(team, math.ceil(k / kc)), 1, -1):
+        if team % g == 0 and deepest_group(k, kc, g) * g * 10 <= k * 11:
             return g
     return 1
 
 
 def depth_split_share(m, n, k, kc, nr, lanes, team, groups):
     """The largest member's multiply-adds and the load balance of a depth split."""
-    blocks = math.ceil(k / kc)
-    deepest = max(min((b + 1) * blocks // groups * kc, k) - b * blocks // groups * kc
-                  for b in range(groups))
+    deepest = deepest_group(k, kc, groups)
     panels, members = math.ceil(n / nr), team // groups
     widest = max(min(panels * (r + 1) // members * nr, n) - panels * r // members * nr
                  for r in range(members))

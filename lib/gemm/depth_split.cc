@@ -1,7 +1,5 @@
 #include "lib/gemm/depth_split.h"
 
-#include <omp.h>
-
 #include <algorithm>
 
 #include "lib/gemm/pack_buffer.h"
@@ -103,9 +101,10 @@ size_t depth_groups(size_t k, size_t kc, size_t team) {
 
 bool splits_depth(bool b_in_place, bool has_epilogue, size_t m, size_t n, size_t k, size_t kc,
                   size_t element_size, size_t team) {
-  const size_t blocks = div_ceil(k, kc);
-  return b_in_place && !has_epilogue && team > 1 && blocks > 1 &&
-         (blocks - 1) * m * n * element_size <= kMaxProductBytes && depth_groups(k, kc, team) > 1;
+  // depth_groups() > 1 implies a team and at least two blocks.
+  const size_t later_products = div_ceil(k, kc) - 1;
+  return b_in_place && !has_epilogue && later_products * m * n * element_size <= kMaxProductBytes &&
+         depth_groups(k, kc, team) > 1;
 }
 
 template <class T>

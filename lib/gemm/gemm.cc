@@ -19,7 +19,6 @@
 #include "lib/gemm/pack_source.h"
 #include "lib/machine/denormals.h"
 #include "lib/parallel_segments.h"
-#include "simdgrad/aligned_memory.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/index_range.h"
 #include "simdgrad/threading.h"
@@ -497,12 +496,15 @@ void gemm(Transpose transpose_a, Transpose transpose_b, T alpha, MatrixView<cons
   if (computes_transposed(tb, m, n, kernels.nr, !mask.empty(), beta == T(0))) {
     return gemm_transposed(ta, alpha, a, b, c, epilogue);  // beta is 0
   }
-  const size_t kc = detail::choose_blocking(m, n, k, kernels.mr, kernels.nr, sizeof(T)).kc;
+  // The depth split's candidates only (B in place, no epilogue, a team) pay for its blocking.
+  const bool b_in_place = !tb && m <= kBInPlaceMaxRows;
   const bool has_epilogue = !epilogue.bias.empty() || epilogue.activation != Activation::kNone;
-  if (worth_a_team(m * n * k) &&
-      detail::splits_depth(!tb && m <= kBInPlaceMaxRows, has_epilogue, m, n, k, kc, sizeof(T),
-                           size_t(omp_get_max_threads()))) {
-    return detail::gemm_split_depth(transpose_a, alpha, a, b, beta, c, mask, kc, kernels.nr);
+  if (b_in_place && !has_epilogue && worth_a_team(m * n * k)) {
+    const size_t kc = detail::choose_blocking(m, n, k, kernels.mr, kernels.nr, sizeof(T)).kc;
+    if (detail::splits_depth(b_in_place, has_epilogue, m, n, k, kc, sizeof(T),
+                             size_t(omp_get_max_threads()))) {
+      return detail::gemm_split_depth(transpose_a, alpha, a, b, beta, c, mask, kc, kernels.nr);
+    }
   }
   run_gemm<T>(ta, tb, alpha, a, b, beta, c, epilogue, mask, nullptr);
 }
