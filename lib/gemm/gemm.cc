@@ -176,29 +176,37 @@ void run_tile(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_
                b_in_place ? plan.source_b.stride_k : nr, out);
 }
 
-// The row panels of C a member owns when A is read in place in a team: a band of whole
-// panels of all of C (an empty range for none), so that this member alone reads those rows of
-// A from memory, and alone owns whole rows of C (computes_transposed writes them out itself).
+// The row panels of C a member owns with owns_row_band: a band of whole panels of all of C (an
+// empty range for none), so that this member alone reads (or packs) those rows of A, and alone
+// owns whole rows of C (computes_transposed writes them out itself).
 template <class T>
 IndexRange row_band(const GemmPlan<T>& plan, int id, int size) {
   return balanced_part(div_ceil(plan.m, plan.kernels.mr), id, size);
 }
 
+// Whether a member of a team owns a band of C's rows rather than a share of its tiles in
+// JR-major order: when it reads A in place, or packs A itself (own_pack), so that it reads or
+// packs only the rows of A its band needs.
+template <class T>
+bool owns_row_band(const GemmPlan<T>& plan, int size) {
+  return size > 1 && (plan.a_in_place || plan.own_pack);
+}
+
 // The member's tiles of the block at row ic (the BLIS loops JR and IR). Tiles are visited
 // JR-major: each B panel is reused across the A panels while it is hot in L1. Which tiles a
-// member owns is a contiguous share of them in JR-major order, except for an in-place A in a
-// team: C then has at most 4 panels of columns, and the member owns its row band's tiles. JR-
-// major shares made every member read the whole A block, twice the traffic of one thread; in
-// training the forward GEMM's weights come from memory (the optimizer has just written them),
-// and the 4-layer step at 2 threads ran 11-22% faster. Any split gives the same bits: a tile's
-// sums do not depend on who computes it. The share depends on the shape only, so a member owns
-// the same tiles of C in every depth block (whole_pack relies on it: no barrier between depth
-// blocks).
+// member owns is a contiguous share of them in JR-major order, except with owns_row_band: the
+// member then owns its row band's tiles. JR-major shares made every member read the whole A
+// block, twice the traffic of one thread; in training the forward GEMM's weights come from
+// memory (the optimizer has just written them), and the 4-layer step at 2 threads ran 11-22%
+// faster; the weight gradient packs dZ = dY * [Y > 0], whose mask and gradient lines half
+// sit in the other core's cache. Any split gives the same bits: a tile's sums do not depend on
+// who computes it. The share depends on the shape only, so a member owns the same tiles of C
+// in every depth block (whole_pack relies on it: no barrier between depth blocks).
 template <class T>
 void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc,
                const T* packed_a, int id, int size) {
   const size_t n_panels = at.n_panels, m_panels = div_ceil(mc, plan.kernels.mr);
-  if (plan.a_in_place && size > 1) {
+  if (owns_row_band(plan, size)) {
     const IndexRange band = row_band(plan, id, size);
     const size_t first = ic / plan.kernels.mr;  // the block's first panel of C
     const size_t p0 = std::clamp(band.begin, first, first + m_panels) - first;
@@ -253,25 +261,48 @@ void pack_b_task(const GemmPlan<T>& plan, const BlockPosition& at, size_t t) {
                       plan.packed_b + at.packed_b_offset + q * nr * at.kc);
 }
 
-// whole_pack: the member packs its share of every block of B and of A (A's blocks do not
-// depend on the column block: they are packed once), then waits for the team once.
+// Every packing task of the whole problem in a fixed order: each block of B, and each of A
+// (A's blocks do not depend on the column block: they are packed once). `a_task` is also
+// told the row panels of C the task packs, [first, end).
+template <class T, class BTask, class ATask>
+void for_each_pack_task(const GemmPlan<T>& plan, const BTask& b_task, const ATask& a_task) {
+  const size_t mr = plan.kernels.mr, per_task = detail::panels_per_pack_task(mr, sizeof(T));
+  for (size_t jc = 0; jc < plan.n; jc += plan.block.nc) {
+    for (size_t pc = 0; pc < plan.k; pc += plan.block.kc) {
+      const BlockPosition at = block_position(plan, jc, pc);
+      for (size_t t = 0, n = b_pack_tasks(plan, at); t < n; ++t)
+        b_task([&] { pack_b_task(plan, at, t); });
+      for (size_t ic = 0; jc == 0 && ic < plan.m; ic += plan.block.mc) {
+        const size_t mc = std::min(plan.block.mc, plan.m - ic);
+        const size_t first = ic / mr + (plan.a_in_place ? mc / mr : 0);
+        for (size_t t = 0, n = a_pack_tasks(plan, mc); t < n; ++t) {
+          a_task([&] { pack_a_task(plan, at, ic, mc, t); },
+                 IndexRange{first + t * per_task, first + (t + 1) * per_task});
+        }
+      }
+    }
+  }
+}
+
+// own_pack: the member packs, into buffers of its own and waiting for no one, every block of
+// B and the panels of A its row band needs.
+template <class T>
+void pack_own_share(const GemmPlan<T>& plan, int id, int size) {
+  const IndexRange band = row_band(plan, id, size);
+  for_each_pack_task(
+      plan, [](const auto& pack) { pack(); },
+      [&](const auto& pack, IndexRange panels) {
+        if (panels.begin < band.end && band.begin < panels.end) pack();
+      });
+}
+
+// whole_pack: the member packs its share of every block of B and of A, then waits for the
+// team once.
 template <class T>
 void pack_whole_problem(const GemmPlan<T>& plan, int id, int size) {
   // Every task in a fixed order; the member runs those of its share.
   const auto for_each_task = [&](const auto& task) {
-    for (size_t jc = 0; jc < plan.n; jc += plan.block.nc) {
-      for (size_t pc = 0; pc < plan.k; pc += plan.block.kc) {
-        const BlockPosition at = block_position(plan, jc, pc);
-        for (size_t t = 0, n = b_pack_tasks(plan, at); t < n; ++t)
-          task([&] { pack_b_task(plan, at, t); });
-        for (size_t ic = 0; jc == 0 && ic < plan.m; ic += plan.block.mc) {
-          const size_t mc = std::min(plan.block.mc, plan.m - ic);
-          for (size_t t = 0, n = a_pack_tasks(plan, mc); t < n; ++t) {
-            task([&] { pack_a_task(plan, at, ic, mc, t); });
-          }
-        }
-      }
-    }
+    for_each_pack_task(plan, task, [&](const auto& pack, IndexRange) { task(pack); });
   };
   size_t tasks = 0;
   for_each_task([&](const auto&) { ++tasks; });
@@ -350,7 +381,7 @@ void run_team_member(const GemmPlan<T>& plan, int id, int size) {
       own.packed_a = own_a.reserve(plan.packed_a_elements);
       own.packed_b = own_b.reserve(plan.packed_b_elements);
     }
-    pack_whole_problem(own, 0, 1);  // every task, waiting for no one
+    pack_own_share(own, id, size);
     for (size_t jc = 0; jc < own.n; jc += own.block.nc) run_depth_blocks(own, jc, id, size);
   } else {
     if (plan.whole_pack) pack_whole_problem(plan, id, size);

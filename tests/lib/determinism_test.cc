@@ -89,6 +89,31 @@ void check_depth_split_determinism(size_t m, size_t n, size_t k, Transpose ta) {
   REQUIRE(split_somewhere);  // the shape exercises the depth split, not only the tile split
 }
 
+// Fresh operands for each thread count, each checked against one thread: a member that packs
+// only the panels of A its row band needs would otherwise go unnoticed reading a panel left in
+// its buffer by the previous call on the same operands.
+template <class T>
+void check_fresh_operands_determinism(size_t m, size_t n, size_t k, Transpose ta, bool masked) {
+  ThreadCountGuard guard;
+  std::mt19937_64 rng(11);
+  for (int threads : kThreadCounts) {
+    Matrix<T> a(ta == Transpose::kYes ? k : m, ta == Transpose::kYes ? m : k);
+    Matrix<T> mask(a.rows(), a.cols()), b(k, n);
+    fill_uniform(a.view(), rng);
+    fill_uniform(mask.view(), rng);
+    fill_uniform(b.view(), rng);
+    const GemmPrologue<T> prologue{masked ? MatrixView<const T>(mask) : MatrixView<const T>()};
+    Matrix<T> one(m, n), team(m, n);
+    set_num_threads(1);
+    gemm<T>(ta, Transpose::kNo, T(1), a, b, T(0), one, {}, prologue);
+    set_num_threads(threads);
+    gemm<T>(ta, Transpose::kNo, T(1), a, b, T(0), team, {}, prologue);
+    INFO(threads << " threads, " << m << "x" << n << "x" << k << (masked ? ", masked" : ""));
+    REQUIRE(last_team_size() == threads);
+    REQUIRE(bitwise_equal(one, team));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a team splits the depth into groups of whole blocks, evenly or not at all",
@@ -127,6 +152,14 @@ TEST_CASE("GEMM results are bitwise identical for 1 to 16 threads", "[kernels][g
   check_gemm_determinism<double>(200, 300, 400, Transpose::kNo, Transpose::kNo);
   // Packed operands too large to pack whole first: a team packs and waits block by block.
   check_gemm_determinism<double>(520, 610, 700, Transpose::kYes, Transpose::kNo);
+}
+
+TEST_CASE("GEMM on new operands gives the bits of one thread for 1 to 16 threads",
+          "[kernels][gemm]") {
+  // The weight gradient of training, whose team members pack their own panels.
+  check_fresh_operands_determinism<float>(784, 784, 128, Transpose::kYes, true);
+  check_fresh_operands_determinism<float>(300, 260, 128, Transpose::kYes, false);  // ragged
+  check_fresh_operands_determinism<double>(210, 400, 96, Transpose::kNo, true);
 }
 
 TEST_CASE("reductions and elementwise kernels are bitwise identical for 1 to 16 threads",
