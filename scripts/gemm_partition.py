@@ -7,7 +7,8 @@ packs (A's and B's, unless read in place) are packed whole before any tile when 
 most 2 MiB, by each member into buffers of its own when the GEMM has at least 128
 multiply-adds per packed element and member (no barrier), else shared (one barrier); each
 member then owns the same tiles in every block: a band of whole row panels of C when A is
-read in place, else a contiguous share of each block's tiles. A team with an in-place B and no
+read in place or the member packs its own panels (then only the panels of A its band needs),
+else a contiguous share of each block's tiles. A team with an in-place B and no
 epilogue splits the depth instead (lib/gemm/depth_split.h): depth_groups() groups of members
 take whole depth blocks, each member its share of C's column panels, and the team waits once
 before adding the later groups' products. Prints, for 2..64 threads, the
@@ -91,7 +92,7 @@ def main(mr, nr, lanes):
               f"x {n_panels} = {tiles} tiles (edge padding wastes {100 * (1 - useful):.1f}%); "
               f"packed: {', '.join(packed) or 'nothing'} ({packed_elements * 4 / 1024:.0f} KiB"
               f"{', whole' if whole else ', block by block'}); "
-              f"{'row bands of C' if a_in_place else 'shares of each block'}"
+              f"{'row bands of C' if a_in_place else 'row bands of C while each member packs its own panels, else shares of each block'}"
               f"{'; a team splits by depth when depth_groups() > 1' if b_in_place else ''}.\n")
         print("| threads | barriers per GEMM | largest share (tiles) | load balance "
               "| multiply-adds per thread per GEMM |")
@@ -103,15 +104,17 @@ def main(mr, nr, lanes):
                 print(f"| {t} | 1 | {groups} depth groups | {100 * balance:.0f}% "
                       f"| {per_thread / 1e6:.2f} M |")
                 continue
+            own = whole and m * n * k >= OWN_PACK_MIN_MACS * t * packed_elements
             if not whole:
                 barriers = m_blocks * n_blocks * k_blocks * (1 + (not a_in_place) + (not b_in_place))
             else:
-                barriers = 0 if m * n * k >= OWN_PACK_MIN_MACS * t * packed_elements else 1
-            if a_in_place:  # whole row panels of all of C, the same in every block
+                barriers = 0 if own else 1
+            if a_in_place or own:  # whole row panels of all of C, the same in every block
                 all_panels = math.ceil(m / mr)
-                share = math.ceil(all_panels / t) * n_panels
-                balance = all_panels / (t * math.ceil(all_panels / t))
-                per_thread = share * mr * nr * k
+                band = math.ceil(all_panels / t)
+                share = band * n_panels if a_in_place else f"{band} row panels"
+                balance = all_panels / (t * band)
+                per_thread = band * mr * math.ceil(n / nr) * nr * k
             else:
                 share = math.ceil(tiles / t)
                 balance = tiles / (t * share)
