@@ -237,13 +237,22 @@ size_t a_pack_tasks(const GemmPlan<T>& plan, size_t mc) {
   return div_ceil(div_ceil(mc, mr) - first_packed, detail::panels_per_pack_task(mr, sizeof(T)));
 }
 
+// The row panels of the block at row ic that A's packing task t packs, counted within the block.
+template <class T>
+IndexRange a_task_panels(const GemmPlan<T>& plan, size_t mc, size_t t) {
+  const size_t mr = plan.kernels.mr, per_task = detail::panels_per_pack_task(mr, sizeof(T));
+  const size_t first = (plan.a_in_place ? mc / mr : 0) + t * per_task;
+  return {first, std::min(first + per_task, div_ceil(mc, mr))};
+}
+
 template <class T>
 void pack_a_task(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size_t mc, size_t t) {
-  const size_t mr = plan.kernels.mr, per_task = detail::panels_per_pack_task(mr, sizeof(T));
-  const size_t p = (plan.a_in_place ? mc / mr : 0) + t * per_task, row = p * mr;
+  const size_t mr = plan.kernels.mr;
+  const IndexRange panels = a_task_panels(plan, mc, t);
+  const size_t row = panels.begin * mr;
   detail::pack_panels(plan.kernels, plan.source_a, ic + row, at.pc,
-                      std::min(per_task * mr, mc - row), mr, at.kc,
-                      plan.packed_a + packed_a_offset(plan, at.pc, ic) + p * mr * at.kc);
+                      std::min(panels.size() * mr, mc - row), mr, at.kc,
+                      plan.packed_a + packed_a_offset(plan, at.pc, ic) + row * at.kc);
 }
 
 template <class T>
@@ -263,21 +272,20 @@ void pack_b_task(const GemmPlan<T>& plan, const BlockPosition& at, size_t t) {
 
 // Every packing task of the whole problem in a fixed order: each block of B, and each of A
 // (A's blocks do not depend on the column block: they are packed once). `a_task` is also
-// told the row panels of C the task packs, [first, end).
+// told the row panels of all of C the task packs.
 template <class T, class BTask, class ATask>
 void for_each_pack_task(const GemmPlan<T>& plan, const BTask& b_task, const ATask& a_task) {
-  const size_t mr = plan.kernels.mr, per_task = detail::panels_per_pack_task(mr, sizeof(T));
   for (size_t jc = 0; jc < plan.n; jc += plan.block.nc) {
     for (size_t pc = 0; pc < plan.k; pc += plan.block.kc) {
       const BlockPosition at = block_position(plan, jc, pc);
       for (size_t t = 0, n = b_pack_tasks(plan, at); t < n; ++t)
         b_task([&] { pack_b_task(plan, at, t); });
       for (size_t ic = 0; jc == 0 && ic < plan.m; ic += plan.block.mc) {
-        const size_t mc = std::min(plan.block.mc, plan.m - ic);
-        const size_t first = ic / mr + (plan.a_in_place ? mc / mr : 0);
+        const size_t mc = std::min(plan.block.mc, plan.m - ic), first = ic / plan.kernels.mr;
         for (size_t t = 0, n = a_pack_tasks(plan, mc); t < n; ++t) {
+          const IndexRange panels = a_task_panels(plan, mc, t);
           a_task([&] { pack_a_task(plan, at, ic, mc, t); },
-                 IndexRange{first + t * per_task, first + (t + 1) * per_task});
+                 IndexRange{first + panels.begin, first + panels.end});
         }
       }
     }
