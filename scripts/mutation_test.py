@@ -127,8 +127,8 @@ MUTANTS = [
            "StreamLanes<2, 1>(d, n, {x, g}, {acc}, [&](const auto& in, const auto& out) HWY_ATTR {\n"
            "    const auto active = hn::Ge(", "sign", "kernels"),
     Mutant("column-sums-drops-first-row", ELEMENTWISE,
-           "for (size_t r = 0; r < rows; ++r) add_row(r, s.col, out.data() + s.col, s.length);",
-           "for (size_t r = 1; r < rows; ++r) add_row(r, s.col, out.data() + s.col, s.length);",
+           "for (size_t r = 0; r < rows; ++r) add_row(r, share.begin, dst, share.size());",
+           "for (size_t r = 1; r < rows; ++r) add_row(r, share.begin, dst, share.size());",
            "dropped term", "kernels"),
 ]
 

@@ -190,6 +190,41 @@ TEST_CASE("reductions and elementwise kernels are bitwise identical for 1 to 16 
   }
 }
 
+// Column sums split the columns over a team: a bias gradient's shape (128 x 784), a ragged
+// one (the last cache line of sums part-filled), and one of 3 lines of columns, so that most
+// members of a large team have no columns at all.
+template <class T>
+void check_column_sums_determinism(size_t rows, size_t cols) {
+  ThreadCountGuard guard;
+  std::mt19937_64 rng(9);
+  Matrix<T> x(rows, cols), g(rows, cols);
+  fill_uniform(x.view(), rng);
+  fill_uniform(g.view(), rng);
+  Matrix<T> first_sums, first_masked;
+  for (int threads : kThreadCounts) {
+    set_num_threads(threads);
+    Matrix<T> sums(1, cols), masked(1, cols);
+    fill_uniform(sums.view(), rng);  // a stale sum would otherwise pass for a computed one
+    fill_uniform(masked.view(), rng);
+    column_sums<T>(x, sums);
+    relu_backward_column_sums<T>(x, g, masked);
+    INFO(threads << " threads, " << rows << "x" << cols);
+    REQUIRE(last_team_size() == threads);
+    if (threads == 1) {
+      first_sums = sums, first_masked = masked;
+    } else {
+      REQUIRE(bitwise_equal(first_sums, sums));
+      REQUIRE(bitwise_equal(first_masked, masked));
+    }
+  }
+}
+
+TEST_CASE("column sums are bitwise identical for 1 to 16 threads", "[kernels]") {
+  check_column_sums_determinism<float>(128, 784);
+  check_column_sums_determinism<float>(300, 517);
+  check_column_sums_determinism<double>(2000, 40);
+}
+
 TEST_CASE("set_num_threads rejects a thread count below one", "[kernels]") {
   REQUIRE_THROWS_WITH(set_num_threads(0), "set_num_threads: need at least 1 thread, got 0");
 }
