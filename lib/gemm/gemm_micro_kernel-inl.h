@@ -31,6 +31,7 @@
 #include "hwy/highway.h"
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_panel.h"
+#include "lib/inline_lambda.h"
 #include "simdgrad/index_range.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -71,7 +72,7 @@ using TileRow = std::integral_constant<size_t, kRow>;
     c21 = zero, c22 = zero, c30 = zero, c31 = zero, c32 = zero, c40 = zero, c41 = zero, \
     c42 = zero, c50 = zero, c51 = zero, c52 = zero, c60 = zero, c61 = zero, c62 = zero, \
     c70 = zero, c71 = zero, c72 = zero;                                                 \
-  const auto for_each_tile_row = [&](const auto& f) HWY_ATTR {                          \
+  const auto for_each_tile_row = [&](const auto& f) SIMDGRAD_INLINE_LAMBDA {            \
     f(TileRow<0>(), c00, c01, c02);                                                     \
     f(TileRow<1>(), c10, c11, c12);                                                     \
     f(TileRow<2>(), c20, c21, c22);                                                     \
@@ -98,7 +99,7 @@ HWY_INLINE void StoreTileRow(D d, V x0, V x1, V x2, hn::TFromD<D>* HWY_RESTRICT 
                              const TileRules<hn::TFromD<D>>& rules) {
   using T = hn::TFromD<D>;
   const size_t lanes = hn::Lanes(d);
-  const auto store = [&](V x, size_t v) HWY_ATTR {
+  const auto store = [&](V x, size_t v) SIMDGRAD_INLINE_LAMBDA {
     T* at = dst + v * lanes;
     x = hn::Mul(hn::Set(d, rules.alpha), x);
     if (rules.beta != T(0)) x = hn::MulAdd(hn::Set(d, rules.beta), hn::LoadU(d, at), x);
@@ -179,7 +180,7 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride, const T* H
     const V b1 = kNV > 1 ? hn::LoadU(d, b_k + lanes) : b0;
     const V b2 = kNV > 2 ? hn::LoadU(d, b_k + 2 * lanes) : b0;
     const T* a_k = a + k * a_depth_stride;
-    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) HWY_ATTR {
+    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) SIMDGRAD_INLINE_LAMBDA {
       if constexpr (decltype(row)::value < kMR) {
         const V a_r = hn::Set(d, a_k[decltype(row)::value * a_row_stride]);
         x0 = hn::MulAdd(a_r, b0, x0);
@@ -192,14 +193,14 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride, const T* H
     const TileRules<T> rules{out.alpha, out.beta, out.bias, out.relu};
     T* const c = out.c;
     const size_t ldc = out.ldc;
-    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) HWY_ATTR {
+    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) SIMDGRAD_INLINE_LAMBDA {
       if constexpr (decltype(row)::value < kMR) {
         StoreTileRow<kNV>(d, x0, x1, x2, c + decltype(row)::value * ldc, rules);
       }
     });
   } else {
     HWY_ALIGN T spilled[kMR * kNV * hn::MaxLanes(d)];
-    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) HWY_ATTR {
+    for_each_tile_row([&](auto row, V& x0, V& x1, V& x2) SIMDGRAD_INLINE_LAMBDA {
       if constexpr (decltype(row)::value < kMR) {
         T* to = spilled + decltype(row)::value * nr;
         hn::Store(x0, d, to);
