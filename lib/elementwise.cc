@@ -172,23 +172,24 @@ namespace {
 // one core alone took 23-27 us per layer, a team of two 10-14 us (Zen 5, 2 threads).
 inline constexpr size_t kColumnSumsParallelMinElements = size_t{1} << 16;
 
-// Member `id`'s columns of a team of `size`: whole groups of 16 (a cache line of floats), so that
-// no two members write one line of the sums.
+// Member `id`'s columns of a team of `size`: whole cache lines of the sums, so that no two
+// members write one line.
+template <class T>
 IndexRange column_share(size_t cols, int id, int size) {
-  constexpr size_t kGroup = 16;
-  const IndexRange groups = balanced_part(div_ceil(cols, kGroup), size_t(id), size_t(size));
-  return IndexRange{groups.begin * kGroup, groups.end * kGroup}.clamped_to({0, cols});
+  constexpr size_t kLine = 64 / sizeof(T);
+  const IndexRange lines = balanced_part(div_ceil(cols, kLine), size_t(id), size_t(size));
+  return IndexRange{lines.begin * kLine, lines.end * kLine}.clamped_to({0, cols});
 }
 
 // out = 0, then out[c..] += each row's contribution row by row: `add_row(r, col, dst, n)` adds
-// row r's columns [col, col + n) into dst. Segments are column ranges; each sums its rows top to
-// bottom, so every output element sees the same additions in the same order whatever the
-// thread count.
+// row r's columns [col, col + n) into dst. Each member of a team sums its share of the columns
+// over the rows top to bottom, so every output element sees the same additions in the same
+// order whatever the thread count.
 template <class T, class AddRow>
 void sum_rows_into(size_t rows, MatrixView<T> out, const AddRow& add_row) {
   const size_t cols = out.cols();
   run_on_team(rows * cols >= kColumnSumsParallelMinElements, [&](int id, int size) {
-    const IndexRange share = column_share(cols, id, size);
+    const IndexRange share = column_share<T>(cols, id, size);
     T* const dst = out.data() + share.begin;
     kernels<T>().fill(T(0), dst, share.size());
     for (size_t r = 0; r < rows; ++r) add_row(r, share.begin, dst, share.size());

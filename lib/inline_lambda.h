@@ -3,8 +3,8 @@
 // per-row lambda out of line, spilling its accumulators to memory: the GEMM ran 5-7 times
 // slower than at -O3, in any build of the library with -O2 (the test build, distribution
 // packages). Inlining changes no result: every operation is an explicit Highway op.
+// For code between HWY_BEFORE_NAMESPACE and HWY_AFTER_NAMESPACE, where HWY_ATTR names the
+// target being compiled.
 #pragma once
-
-#include "hwy/base.h"
 
 #define SIMDGRAD_INLINE_LAMBDA HWY_ATTR __attribute__((always_inline))
