@@ -11,10 +11,10 @@
 //
 // --breakdown prints, instead, a table of the time per phase of a step (gather, forward,
 // loss, backward, optimizer, the rest) for each configuration, the forward, backward and
-// optimizer phases on the roofline this binary measures (phase_work.h), then the step in situ
-// against the same GEMMs run standalone by this binary (step_gemms.h), in interleaved rounds,
-// and the samples/s of 2 threads over 1. The data are synthetic MNIST-shaped images
-// (identity_workload.h).
+// optimizer phases on the roofline this binary measures (phase_work.h), then the step in situ,
+// and its forward and backward phases, against the same GEMMs run standalone by this binary
+// (step_gemms.h), in interleaved rounds, and the samples/s of 2 threads over 1. The data are
+// synthetic MNIST-shaped images (identity_workload.h).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -62,17 +62,21 @@ void run_train(benchmark::State& state, int layers, int threads) {
 // The step in situ against its GEMMs standalone, at the current thread count: 7 rounds, each
 // 20 steps then a round of every GEMM, best of the rounds on both sides. Interleaved, the two
 // sides see the same machine: on a shared machine whose speed drifts by a fifth within minutes,
-// a step timed apart from its GEMMs made the ratio drift with it.
+// a step timed apart from its GEMMs made the ratio drift with it. The forward and backward
+// phases are compared with their own GEMMs the same way, each phase's best round.
 void print_in_situ_ratio(int layers, StepLoop& loop) {
   constexpr int kRounds = 7, kStepsPerRound = 20;
   std::vector<StepGemm> gemms = step_gemms(layers, 128, 784);
   StandaloneGemms standalone_gemms(gemms);
-  double best_step = 1e30;
+  double best_step = 1e30, best_forward = 1e30, best_backward = 1e30;
   for (int round = 0; round < kRounds; ++round) {
+    identity::StepPhases phases;
     const auto start = Clock::now();
-    for (int i = 0; i < kStepsPerRound; ++i) loop.step();
+    for (int i = 0; i < kStepsPerRound; ++i) loop.step(&phases);
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     best_step = std::min(best_step, seconds / kStepsPerRound);
+    best_forward = std::min(best_forward, phases.forward / kStepsPerRound);
+    best_backward = std::min(best_backward, phases.backward / kStepsPerRound);
     standalone_gemms.time_round();
   }
   std::printf("the step's GEMMs standalone (best of %d rounds):", kRounds);
@@ -81,10 +85,16 @@ void print_in_situ_ratio(int layers, StepLoop& loop) {
       std::printf(" %d x %s %.3f ms;", g.count, g.name.c_str(), 1e3 * g.best_seconds);
   }
   const double standalone = step_seconds(gemms);
+  const double forward = phase_seconds(gemms, StepPhase::kForward);
+  const double backward = phase_seconds(gemms, StepPhase::kBackward);
   std::printf(
       " sum %.2f ms\nthe step in situ (best of %d rounds of %d steps, interleaved with the "
       "GEMMs' rounds): %.2f ms = %.2fx its GEMMs standalone\n",
       1e3 * standalone, kRounds, kStepsPerRound, 1e3 * best_step, best_step / standalone);
+  std::printf(
+      "per phase (best round of each): forward %.2f ms = %.2fx its GEMMs standalone, backward "
+      "%.2f ms = %.2fx its GEMMs standalone\n",
+      1e3 * best_forward, best_forward / forward, 1e3 * best_backward, best_backward / backward);
 }
 
 // The breakdown table: phases of `steps` steps after 10 warm ones. Returns samples/s.

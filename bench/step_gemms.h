@@ -14,11 +14,15 @@
 
 namespace simdgrad::bench {
 
+// The phase of the step a GEMM belongs to.
+enum class StepPhase { kForward, kBackward };
+
 struct StepGemm {
   std::string name;  // "NT 128x784x784"
   Transpose ta, tb;
   size_t m, n, k;
-  int count;                // per step
+  int count;  // per step
+  StepPhase phase;
   double best_seconds = 0;  // of one call, best of the rounds
 };
 
@@ -27,9 +31,12 @@ inline std::vector<StepGemm> step_gemms(int layers, size_t batch, size_t width) 
       std::to_string(batch) + "x" + std::to_string(width) + "x" + std::to_string(width);
   const std::string weight =
       std::to_string(width) + "x" + std::to_string(width) + "x" + std::to_string(batch);
-  return {{"NT " + square, Transpose::kNo, Transpose::kYes, batch, width, width, layers},
-          {"NN " + square, Transpose::kNo, Transpose::kNo, batch, width, width, layers - 1},
-          {"TN " + weight, Transpose::kYes, Transpose::kNo, width, width, batch, layers}};
+  return {{"NT " + square, Transpose::kNo, Transpose::kYes, batch, width, width, layers,
+           StepPhase::kForward},
+          {"NN " + square, Transpose::kNo, Transpose::kNo, batch, width, width, layers - 1,
+           StepPhase::kBackward},
+          {"TN " + weight, Transpose::kYes, Transpose::kNo, width, width, batch, layers,
+           StepPhase::kBackward}};
 }
 
 // The step's GEMMs with their operands made once, so that their timing rounds can be
@@ -72,6 +79,15 @@ class StandaloneGemms {
 inline double step_seconds(const std::vector<StepGemm>& gemms) {
   double total = 0;
   for (const StepGemm& g : gemms) total += g.count * g.best_seconds;
+  return total;
+}
+
+// The same for the GEMMs of one phase.
+inline double phase_seconds(const std::vector<StepGemm>& gemms, StepPhase phase) {
+  double total = 0;
+  for (const StepGemm& g : gemms) {
+    if (g.phase == phase) total += g.count * g.best_seconds;
+  }
   return total;
 }
 
