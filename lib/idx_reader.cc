@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "lib/parallel_segments.h"
+#include "lib/prefetch.h"
 #include "lib/vector_kernels.h"
 #include "simdgrad/index_range.h"
 
@@ -262,7 +263,7 @@ void gather_rows(const LabeledImages& images, const uint32_t* indices, IndexRang
                  MatrixView<T> out) {
   const size_t n = images.pixels_per_image();
   constexpr size_t kRowsAhead = 4;
-  const auto prefetch_row = [&](size_t r) {
+  const auto prefetch_row = [&](size_t r) SIMDGRAD_PREFETCHING {
     if (r >= rows.end) return;
     const uint8_t* row = &images.pixels[size_t(indices[r]) * n];
     for (size_t byte = 0; byte < n; byte += 64) __builtin_prefetch(row + byte);

@@ -32,6 +32,7 @@
 #include "lib/gemm/gemm_kernels.h"
 #include "lib/gemm/pack_panel.h"
 #include "lib/inline_lambda.h"
+#include "lib/prefetch.h"
 #include "simdgrad/index_range.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -425,7 +426,7 @@ void PackContiguousStrip(const PackStrip<T>& strip, size_t valid, size_t width, 
   const size_t run = panels * width;
   for (size_t k = 0; k < depth; ++k) {
     if (k + kPrefetchDepths < depth) {
-      const auto prefetch_run = [&](const T* x, size_t stride) {
+      const auto prefetch_run = [&](const T* x, size_t stride) SIMDGRAD_PREFETCHING {
         const T* ahead = x + (k + kPrefetchDepths) * stride;
         for (size_t w = 0; w < run; w += 64 / sizeof(T)) hwy::Prefetch(ahead + w);
       };
