@@ -212,6 +212,22 @@ SIMDGRAD_PREFETCHING inline void prefetch_b_panel(const GemmPlan<T>& plan, const
   }
 }
 
+// Asks for the rows of A panel p of the block at row ic when the micro-kernel will read them in
+// place from a row-major A (the forward GEMM's W, run as Cᵀ = W Xᵀ): mr rows of kc elements.
+// The tiles of the first column panel are the first to read each row, in training from memory
+// (the optimizer has just rewritten W); asked for one tile ahead, the rows are in L2 in time.
+template <class T>
+SIMDGRAD_PREFETCHING inline void prefetch_a_panel(const GemmPlan<T>& plan, const BlockPosition& at,
+                                                  size_t ic, size_t mc, size_t p) {
+  const size_t mr = plan.kernels.mr;
+  if (!plan.a_in_place || plan.source_a.stride_k != 1 || (p + 1) * mr > mc) return;
+  const size_t row_bytes = at.kc * sizeof(T);
+  for (size_t r = ic + p * mr; r < ic + (p + 1) * mr; ++r) {
+    const char* row = reinterpret_cast<const char*>(plan.source_a.at(r, at.pc));
+    for (size_t byte = 0; byte < row_bytes; byte += 64) __builtin_prefetch(row + byte, 0, 2);
+  }
+}
+
 // The member's tiles of the block at row ic (the BLIS loops JR and IR). Tiles are visited
 // JR-major: each B panel is reused across the A panels while it is hot in L1. Which tiles a
 // member owns is a contiguous share of them in JR-major order, except with owns_row_band: the
@@ -233,6 +249,7 @@ void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size
     const size_t p1 = std::clamp(band.end, first, first + m_panels) - first;
     for (size_t q = 0; q < n_panels; ++q) {
       for (size_t p = p0; p < p1; ++p) {
+        if (q == 0 && p + 1 < p1) prefetch_a_panel(plan, at, ic, mc, p + 1);
         prefetch_b_panel(plan, at, q + 1, p - p0, p1 - p0);
         run_tile(plan, at, ic, mc, packed_a, p, q);
       }
@@ -242,8 +259,11 @@ void run_tiles(const GemmPlan<T>& plan, const BlockPosition& at, size_t ic, size
   const IndexRange tiles = balanced_part(n_panels * m_panels, id, size);
   // (q, p) of the first tile is divided out once, then counted: a division per tile cost ~1%.
   size_t q = tiles.begin / m_panels, p = tiles.begin % m_panels;
+  const size_t first_q = q;
   for (size_t t = tiles.begin; t < tiles.end; ++t) {
-    // The next panel's rows, if this member runs its tiles.
+    // The next panels' rows, if this member runs their tiles.
+    if (q == first_q && t + 1 < tiles.end && p + 1 < m_panels)
+      prefetch_a_panel(plan, at, ic, mc, p + 1);
     if ((q + 1) * m_panels < tiles.end) prefetch_b_panel(plan, at, q + 1, p, m_panels);
     run_tile(plan, at, ic, mc, packed_a, p, q);
     if (++p == m_panels) {
