@@ -76,19 +76,17 @@ class StandaloneGemms {
   std::vector<Operands> operands_;
 };
 
-inline double step_seconds(const std::vector<StepGemm>& gemms) {
-  double total = 0;
-  for (const StepGemm& g : gemms) total += g.count * g.best_seconds;
-  return total;
-}
-
-// The same for the GEMMs of one phase.
+// The best seconds per step of the GEMMs of one phase, and of all of them.
 inline double phase_seconds(const std::vector<StepGemm>& gemms, StepPhase phase) {
   double total = 0;
   for (const StepGemm& g : gemms) {
     if (g.phase == phase) total += g.count * g.best_seconds;
   }
   return total;
+}
+
+inline double step_seconds(const std::vector<StepGemm>& gemms) {
+  return phase_seconds(gemms, StepPhase::kForward) + phase_seconds(gemms, StepPhase::kBackward);
 }
 
 }  // namespace simdgrad::bench

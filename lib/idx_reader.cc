@@ -265,8 +265,7 @@ void gather_rows(const LabeledImages& images, const uint32_t* indices, IndexRang
   constexpr size_t kRowsAhead = 4;
   const auto prefetch_row = [&](size_t r) SIMDGRAD_PREFETCHING {
     if (r >= rows.end) return;
-    const uint8_t* row = &images.pixels[size_t(indices[r]) * n];
-    for (size_t byte = 0; byte < n; byte += 64) __builtin_prefetch(row + byte);
+    prefetch_lines(&images.pixels[size_t(indices[r]) * n], n);
   };
   for (size_t r = rows.begin; r < rows.begin + kRowsAhead; ++r) prefetch_row(r);
   for (size_t r = rows.begin; r < rows.end; ++r) {

@@ -207,8 +207,7 @@ SIMDGRAD_PREFETCHING inline void prefetch_b_panel(const GemmPlan<T>& plan, const
   const size_t row_bytes = std::min(plan.kernels.nr, plan.n - col) * sizeof(T);
   const IndexRange rows = balanced_part(at.kc, part, parts);
   for (size_t r = rows.begin; r < rows.end; ++r) {
-    const char* row = reinterpret_cast<const char*>(plan.source_b.at(col, at.pc + r));
-    for (size_t byte = 0; byte < row_bytes; byte += 64) __builtin_prefetch(row + byte, 0, 2);
+    prefetch_lines<0, 2>(plan.source_b.at(col, at.pc + r), row_bytes);
   }
 }
 
@@ -221,10 +220,8 @@ SIMDGRAD_PREFETCHING inline void prefetch_a_panel(const GemmPlan<T>& plan, const
                                                   size_t ic, size_t mc, size_t p) {
   const size_t mr = plan.kernels.mr;
   if (!plan.a_in_place || plan.source_a.stride_k != 1 || (p + 1) * mr > mc) return;
-  const size_t row_bytes = at.kc * sizeof(T);
   for (size_t r = ic + p * mr; r < ic + (p + 1) * mr; ++r) {
-    const char* row = reinterpret_cast<const char*>(plan.source_a.at(r, at.pc));
-    for (size_t byte = 0; byte < row_bytes; byte += 64) __builtin_prefetch(row + byte, 0, 2);
+    prefetch_lines<0, 2>(plan.source_a.at(r, at.pc), at.kc * sizeof(T));
   }
 }
 

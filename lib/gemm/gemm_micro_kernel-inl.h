@@ -168,11 +168,7 @@ void MicroKernel(size_t kc, const T* HWY_RESTRICT a, size_t a_stride, const T* H
   SIMDGRAD_TILE_ACCUMULATORS(V, hn::Zero(d));
   // C's tile is needed only after the whole depth loop: ask for its lines now, with intent to
   // write, so the store (and the read when beta != 0) does not wait on L2/L3.
-  for (size_t r = 0; r < out.rows; ++r) {
-    for (size_t byte = 0; byte < nr * sizeof(T); byte += 64) {
-      __builtin_prefetch(reinterpret_cast<const char*>(out.c + r * out.ldc) + byte, 1, 3);
-    }
-  }
+  for (size_t r = 0; r < out.rows; ++r) prefetch_lines<1>(out.c + r * out.ldc, nr * sizeof(T));
   const size_t a_row_stride = kRowMajorA ? a_stride : 1;
   const size_t a_depth_stride = kRowMajorA ? 1 : a_stride;
   for (size_t k = 0; k < kc; ++k) {
@@ -426,12 +422,11 @@ void PackContiguousStrip(const PackStrip<T>& strip, size_t valid, size_t width, 
   const size_t run = panels * width;
   for (size_t k = 0; k < depth; ++k) {
     if (k + kPrefetchDepths < depth) {
-      const auto prefetch_run = [&](const T* x, size_t stride) SIMDGRAD_PREFETCHING {
-        const T* ahead = x + (k + kPrefetchDepths) * stride;
-        for (size_t w = 0; w < run; w += 64 / sizeof(T)) hwy::Prefetch(ahead + w);
-      };
-      prefetch_run(strip.src, strip.stride);
-      if constexpr (kMasked) prefetch_run(strip.relu_mask, strip.mask_stride);
+      prefetch_lines(strip.src + (k + kPrefetchDepths) * strip.stride, run * sizeof(T));
+      if constexpr (kMasked) {
+        prefetch_lines(strip.relu_mask + (k + kPrefetchDepths) * strip.mask_stride,
+                       run * sizeof(T));
+      }
     }
     for (size_t j = 0; j < panels; ++j) {
       const size_t lanes_valid = valid > j * width ? std::min(width, valid - j * width) : 0;

@@ -5,16 +5,18 @@
 #
 # GCC deletes the calls of a function or lambda that only prefetches (lib/prefetch.h), so a
 # prefetch can vanish from the binary without a warning. Each source line of lib/ that calls
-# __builtin_prefetch or hwy::Prefetch must be the line of, or inline into, at least one
-# prefetch instruction (x86 prefetch*, Arm prfm), as the objects' line tables tell
+# __builtin_prefetch, hwy::Prefetch or prefetch_lines must be the line of, or inline into, at
+# least one prefetch instruction (x86 prefetch*, Arm prfm), as the objects' line tables tell
 # (objdump -dl --inlines). Exit 77 (skip) for objects without line tables (a build without -g).
 set -euo pipefail
 objdump=$1 source_dir=$2
 shift 2
 
 sites=$(cd "$source_dir" &&
-        grep -rnE '__builtin_prefetch\(|hwy::Prefetch\(' lib --include='*.cc' --include='*.h' |
-        grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' | cut -d: -f1,2 | sed "s|^|$source_dir/|")
+        grep -rnE '__builtin_prefetch\(|hwy::Prefetch\(|prefetch_lines(<[^>]*>)?\(' lib \
+          --include='*.cc' --include='*.h' |
+        grep -vE '^[^:]+:[0-9]+:[[:space:]]*//|void prefetch_lines\(' | cut -d: -f1,2 |
+        sed "s|^|$source_dir/|")
 [ -n "$sites" ] || { echo "no prefetch in lib/: nothing to check"; exit 0; }
 
 # objdump repeats only the "inlined by" lines while the innermost line stays the same.
