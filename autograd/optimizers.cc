@@ -1,5 +1,6 @@
 #include "simdgrad/autograd/optimizers.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -19,7 +20,17 @@ void materialize_zero_grad(Parameter<T>& p) {
 }  // namespace
 
 template <class T>
+void Optimizer<T>::require_no_early_updates(const char* caller) const {
+  if (step_counted_) {
+    throw std::logic_error(std::string("Optimizer::") + caller +
+                           ": parameters were updated early in this step; end it with "
+                           "step_and_zero_grad()");
+  }
+}
+
+template <class T>
 void Optimizer<T>::step() {
+  require_no_early_updates("step");
   ++iterations_;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     materialize_zero_grad(*parameters_[i]);
@@ -28,13 +39,37 @@ void Optimizer<T>::step() {
 }
 
 template <class T>
+void Optimizer<T>::update_early(Parameter<T>& p) {
+  const auto at = std::find(parameters_.begin(), parameters_.end(), &p);
+  if (at == parameters_.end()) {
+    throw std::invalid_argument("Optimizer::update_early: " + p.name +
+                                " is not one of this optimizer's parameters");
+  }
+  const size_t i = size_t(at - parameters_.begin());
+  if (updated_early_[i]) {
+    throw std::logic_error("Optimizer::update_early: " + p.name +
+                           " was already updated in this step");
+  }
+  if (!step_counted_) ++iterations_;  // an update reads the count of the step it belongs to
+  step_counted_ = true;
+  materialize_zero_grad(p);
+  early_square_sums_[i] = update(i, p, true);
+  updated_early_[i] = 1;
+}
+
+template <class T>
 void Optimizer<T>::step_and_zero_grad(std::vector<T>* grad_square_sums) {
-  ++iterations_;
+  if (!step_counted_) ++iterations_;
+  step_counted_ = false;
   if (grad_square_sums) grad_square_sums->resize(parameters_.size());
   for (size_t i = 0; i < parameters_.size(); ++i) {
     Parameter<T>& p = *parameters_[i];
-    materialize_zero_grad(p);
-    const T squares = update(i, p, true);
+    T squares = early_square_sums_[i];
+    if (!updated_early_[i]) {
+      materialize_zero_grad(p);
+      squares = update(i, p, true);
+    }
+    updated_early_[i] = 0;
     if (grad_square_sums) (*grad_square_sums)[i] = squares;
     p.grad_is_zero = true;  // instead of a pass writing zeros: the next backward overwrites
   }
@@ -43,6 +78,7 @@ void Optimizer<T>::step_and_zero_grad(std::vector<T>* grad_square_sums) {
 template <class T>
 void Optimizer<T>::step_and_zero_grad(std::span<const IndexRange> parts,
                                       std::vector<T>* grad_square_sums) {
+  require_no_early_updates("step_and_zero_grad");
   if (parts.size() != parameters_.size()) {
     throw std::invalid_argument("Optimizer::step_and_zero_grad: " + std::to_string(parts.size()) +
                                 " parts for " + std::to_string(parameters_.size()) + " parameters");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "simdgrad/autograd/shared_gradient_memory.h"
 #include "simdgrad/elementwise.h"
 
 namespace simdgrad::autograd {
@@ -107,6 +108,59 @@ void Tape<T>::backward(Var<T> loss) {
 }
 
 template <class T>
+std::vector<typename Tape<T>::ParameterReaders> Tape<T>::parameter_readers() const {
+  std::vector<ParameterReaders> readers;
+  const auto entry = [&](Parameter<T>* p) {
+    return std::find_if(readers.begin(), readers.end(),
+                        [&](const ParameterReaders& r) { return r.parameter == p; });
+  };
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    for (uint32_t in : nodes_[i].inputs) {
+      if (in == kNoValue || !slots_[in].parameter) continue;
+      Parameter<T>* p = slots_[in].parameter;
+      const auto at = entry(p);
+      if (at == readers.end()) {
+        readers.push_back({p, i, i, true});
+      } else {
+        at->last = i;
+      }
+    }
+  }
+  for (const Slot& slot : slots_) {
+    if (slot.parameter && entry(slot.parameter) == readers.end())
+      readers.push_back({slot.parameter, 0, 0, false});
+  }
+  return readers;
+}
+
+template <class T>
+void Tape<T>::check_shared_gradients(const std::vector<ParameterReaders>* readers) const {
+  const auto refuse = [](const Parameter<T>& a, const Parameter<T>& b, const char* why) {
+    throw std::logic_error("autograd: " + a.name + " and " + b.name +
+                           " share gradient memory but " + why);
+  };
+  if (!readers) {  // every gradient stays until backward() returns; no allocation here
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      for (size_t j = i + 1; slots_[i].parameter && j < slots_.size(); ++j) {
+        if (slots_[j].parameter &&
+            share_gradient_memory(*slots_[i].parameter, *slots_[j].parameter))
+          refuse(*slots_[i].parameter, *slots_[j].parameter,
+                 "backward() keeps every gradient; call backward(loss, gradient_final)");
+      }
+    }
+    return;
+  }
+  for (size_t i = 0; i < readers->size(); ++i) {
+    for (size_t j = i + 1; j < readers->size(); ++j) {
+      const ParameterReaders &a = (*readers)[i], &b = (*readers)[j];
+      const bool apart = !a.read || !b.read || a.first > b.last || b.first > a.last;
+      if (!apart && share_gradient_memory(*a.parameter, *b.parameter))
+        refuse(*a.parameter, *b.parameter, "would hold gradients at the same time");
+    }
+  }
+}
+
+template <class T>
 void Tape<T>::backward(Var<T> loss, const std::function<void(Parameter<T>&)>& gradient_final) {
   check(loss);
   if (backward_done_) {
@@ -118,30 +172,19 @@ void Tape<T>::backward(Var<T> loss, const std::function<void(Parameter<T>&)>& gr
     throw std::invalid_argument("autograd: backward() needs a 1x1 loss, got " +
                                 shape_string(out.value));
   }
-  backward_done_ = true;
-  // Each parameter with the earliest node that reads it: once the reverse loop has run that
+  // Each parameter with the first node that reads it: once the reverse loop has run that
   // node, nothing else adds to its gradient. Latest first, the order the loop reaches them.
   std::vector<std::pair<size_t, Parameter<T>*>> finals;
   if (gradient_final) {
-    std::vector<Parameter<T>*> seen;
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      for (uint32_t in : nodes_[i].inputs) {
-        if (in == kNoValue || !slots_[in].parameter) continue;
-        Parameter<T>* p = slots_[in].parameter;
-        if (std::find(seen.begin(), seen.end(), p) != seen.end()) continue;
-        seen.push_back(p);
-        finals.emplace_back(i, p);
-      }
-    }
-    for (const Slot& slot : slots_) {  // on the tape but read by no node: released at the end
-      if (!slot.parameter || std::find(seen.begin(), seen.end(), slot.parameter) != seen.end())
-        continue;
-      seen.push_back(slot.parameter);
-      finals.emplace_back(0, slot.parameter);
-    }
+    const std::vector<ParameterReaders> readers = parameter_readers();
+    check_shared_gradients(&readers);
+    for (const ParameterReaders& r : readers) finals.emplace_back(r.first, r.parameter);
     std::stable_sort(finals.begin(), finals.end(),
                      [](const auto& a, const auto& b) { return a.first > b.first; });
+  } else {
+    check_shared_gradients(nullptr);
   }
+  backward_done_ = true;
   size_t next_final = 0;
   auto release_through = [&](size_t node) {  // every parameter whose earliest reader is >= node
     for (; next_final < finals.size() && finals[next_final].first >= node; ++next_final) {

@@ -120,7 +120,7 @@ double print_breakdown(int layers, int threads, int steps) {
                      {"forward (GEMM + bias + ReLU per layer)", phases.forward},
                      {"loss and metric", phases.loss},
                      {"backward (GEMMs, bias gradients)", phases.backward},
-                     {"optimizer (update, gradient norms, zeroing)", phases.optimizer}},
+                     {"optimizer (updates, gradient norms, zeroing)", phases.optimizer}},
                     total, steps);
   print_phases_on_roofline(trainer.config(), threads, phases.forward / steps,
                            phases.backward / steps, phases.optimizer / steps);

@@ -35,7 +35,13 @@ DataParallelStep::DataParallelStep(const Communicator& communicator,
                                    DataParallelOptions options)
     : communicator_(communicator), optimizer_(optimizer), update_(options.update) {
   GradientReducer::check_options(update_, options.exchange);  // also without a reducer
-  if (communicator_.size() == 1) return;
+  if (communicator_.size() == 1) {
+    if (options.update_during_backward) {
+      shared_gradients_ =
+          std::make_unique<autograd::SharedGradientMemory<float>>(optimizer_.parameters());
+    }
+    return;
+  }
   const std::vector<autograd::Parameter<float>*>& parameters = optimizer_.parameters();
   // The backward pass finishes the last layer's gradients first.
   std::vector<autograd::Parameter<float>*> backward_order(parameters.rbegin(), parameters.rend());
@@ -61,9 +67,18 @@ float DataParallelStep::weight(IndexRange batch) const {
 }
 
 void DataParallelStep::backward(autograd::Tape<float>& tape, autograd::Var<float> loss,
-                                float weight) {
+                                float weight, UpdateTimes* times) {
   const autograd::Var<float> weighted = weight == 1 ? loss : autograd::scale(loss, weight);
-  if (!reducer_) return tape.backward(weighted);
+  if (!reducer_) {
+    if (!shared_gradients_) return tape.backward(weighted);
+    // Each update while its gradient (and, for a weight, the layer's input gradient's reads of
+    // it) is still in cache, and the next layer's gradient then reuses the memory.
+    return tape.backward(weighted, [&](autograd::Parameter<float>& p) {
+      const Clock::time_point start = times ? Clock::now() : Clock::time_point();
+      optimizer_.update_early(p);
+      if (times) times->optimizer += std::chrono::duration<double>(Clock::now() - start).count();
+    });
+  }
   reducer_->begin_backward();
   tape.backward(weighted, [&](autograd::Parameter<float>& p) { reducer_->ready(p); });
 }

@@ -9,6 +9,7 @@
 #include "simdgrad/autograd/optimizers.h"
 #include "simdgrad/elementwise.h"
 #include "simdgrad/reductions.h"
+#include "tests/support/same_bits.h"
 
 namespace simdgrad::testing {
 
@@ -131,12 +132,7 @@ void check_fused_matches_step_then_zero(const char* kind) {
     REQUIRE(b_bias.grad_is_zero);
     REQUIRE(fused.iterations() == plain.iterations());
   }
-  const auto sa = plain.state(), sb = fused.state();
-  REQUIRE(sa.size() == sb.size());
-  for (size_t i = 0; i < sa.size(); ++i) {
-    REQUIRE(std::memcmp(sa[i].view.data(), sb[i].view.data(), sa[i].view.size() * sizeof(float)) ==
-            0);
-  }
+  REQUIRE(state_bytes(plain) == state_bytes(fused));
 }
 }  // namespace
 
@@ -210,6 +206,72 @@ TEST_CASE("a step in parts, each on its own copy, is the whole step element for 
   autograd::Rmsprop<float> opt({&p});
   const IndexRange outside[1] = {{3, 5}};
   REQUIRE_THROWS_WITH(opt.step_and_zero_grad(outside), Catch::Contains("outside"));
+}
+
+namespace {
+// Two optimizers over identical parameters: the second updates some parameters early (in the
+// order a backward pass finishes them) and ends the step with step_and_zero_grad. Three steps
+// must agree bitwise: values, state, sums of squares, step counts and zero flags.
+template <class Optimizer>
+void check_early_updates_make_the_whole_step(const char* kind) {
+  INFO(kind);
+  std::vector<Parameter<float>> a, b;
+  for (auto* set : {&a, &b}) {
+    set->emplace_back("w0", 4, 33);
+    set->emplace_back("b0", 1, 33);
+    set->emplace_back("w1", 4, 33);
+  }
+  for (size_t k = 0; k < a.size(); ++k) {
+    for (size_t i = 0; i < a[k].value.size(); ++i)
+      a[k].value.data()[i] = b[k].value.data()[i] = 0.02f * float((i + k) % 17);
+  }
+  Optimizer whole({&a[0], &a[1], &a[2]}), early({&b[0], &b[1], &b[2]});
+  std::vector<float> whole_squares, early_squares;
+  for (int step = 1; step <= 3; ++step) {
+    for (size_t k = 0; k < a.size(); ++k) {
+      for (size_t i = 0; i < a[k].grad.size(); ++i)
+        a[k].grad.data()[i] = b[k].grad.data()[i] = std::sin(float(i * step + k));
+      a[k].grad_is_zero = b[k].grad_is_zero = false;
+    }
+    whole.step_and_zero_grad(&whole_squares);
+    early.update_early(b[2]);  // the last layer's weights first; b0 waits for the step's end
+    early.update_early(b[0]);
+    REQUIRE(early.iterations() == whole.iterations());  // the update counted its step
+    REQUIRE_FALSE(b[0].grad_is_zero);
+    early.step_and_zero_grad(&early_squares);
+    REQUIRE(early.iterations() == whole.iterations());
+    REQUIRE(early_squares == whole_squares);
+    for (size_t k = 0; k < a.size(); ++k) {
+      INFO("step " << step << ", parameter " << k);
+      REQUIRE(Bits().add(a[k].value).bytes() == Bits().add(b[k].value).bytes());
+      REQUIRE(b[k].grad_is_zero);
+    }
+  }
+  REQUIRE(state_bytes(whole) == state_bytes(early));
+}
+}  // namespace
+
+TEST_CASE("parameters updated early, then step_and_zero_grad, make the whole step bitwise",
+          "[autograd]") {
+  check_early_updates_make_the_whole_step<autograd::Rmsprop<float>>("rmsprop");
+  check_early_updates_make_the_whole_step<autograd::Adam<float>>("adam");
+  check_early_updates_make_the_whole_step<autograd::Sgd<float>>("sgd");
+}
+
+TEST_CASE("an early update refuses a stranger, a second update and a step of another kind",
+          "[autograd]") {
+  Parameter<float> p("p", 2, 3), stranger("stranger", 2, 3);
+  autograd::Rmsprop<float> opt({&p});
+  REQUIRE_THROWS_WITH(opt.update_early(stranger), Catch::Contains("stranger"));
+  opt.update_early(p);
+  REQUIRE_THROWS_WITH(opt.update_early(p), Catch::Contains("already updated"));
+  REQUIRE_THROWS_WITH(opt.step(), Catch::Contains("step_and_zero_grad()"));
+  const IndexRange all[1] = {{0, 6}};
+  REQUIRE_THROWS_AS(opt.step_and_zero_grad(all), std::logic_error);
+  opt.step_and_zero_grad();
+  REQUIRE(opt.iterations() == 1);
+  opt.update_early(p);  // a new step
+  REQUIRE(opt.iterations() == 2);
 }
 
 }  // namespace simdgrad::testing

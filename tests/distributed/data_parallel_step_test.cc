@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "simdgrad/autograd/layers.h"
@@ -17,6 +19,7 @@
 namespace simdgrad::testing {
 namespace {
 
+using distributed::DataParallelOptions;
 using distributed::DataParallelStep;
 using distributed::Exchange;
 using distributed::Update;
@@ -114,6 +117,51 @@ TEST_CASE("a data-parallel step refuses shared memory with replicated updates", 
   REQUIRE_THROWS_AS(DataParallelStep(*mpi_session, *replica.optimizer,
                                      {Update::kReplicated, Exchange::kSharedMemory}),
                     std::invalid_argument);
+}
+
+TEST_CASE("one process updates during backward, in shared gradient memory, with the same bits",
+          "[step]") {
+  // Three layers of 6 x 6: their weights can share gradient memory, and so can their biases.
+  struct Square {
+    autograd::Sequential<float> model;
+    std::unique_ptr<autograd::Rmsprop<float>> optimizer;
+    autograd::Tape<float> tape;
+    Square() {
+      for (int i = 0; i < 3; ++i) model.add_dense(kIn, kIn, Activation::kRelu);
+      autograd::Random rng(13);
+      model.initialize(autograd::Initializer::kGlorotUniform, rng);
+      optimizer = std::make_unique<autograd::Rmsprop<float>>(model.parameters(), 0.01f);
+    }
+  };
+  Square during, after;
+  DataParallelStep early(*mpi_session, *during.optimizer);
+  DataParallelOptions plain_options;
+  plain_options.update_during_backward = false;
+  DataParallelStep plain(*mpi_session, *after.optimizer, plain_options);
+  const bool one_process = mpi_session->size() == 1;
+  const auto p = during.model.parameters();
+  REQUIRE((p[0]->grad.data() == p[2]->grad.data()) == one_process);
+  autograd::Random data(6);
+  Matrix<float> x(kBatch, kIn);
+  const IndexRange batch{0, kBatch}, mine = early.rows(batch);
+  for (int s = 0; s < 3; ++s) {
+    for (size_t i = 0; i < x.size(); ++i) x.data()[i] = float(data.normal());
+    for (auto [net, step] : {std::pair{&during, &early}, std::pair{&after, &plain}}) {
+      double figures[1] = {0};
+      if (!mine.empty()) {
+        net->tape.reset();
+        const auto part =
+            net->tape.constant(MatrixView<const float>(x).block(mine.begin, 0, mine.size(), kIn));
+        const std::vector<float> before = weights(net->model);
+        step->backward(net->tape, autograd::mse_loss(net->model.forward(net->tape, part), part),
+                       step->weight(batch));
+        // One process with the default options updates inside backward().
+        REQUIRE((weights(net->model) != before) == (one_process && net == &during));
+      }
+      step->update(figures);
+    }
+    REQUIRE(weights(during.model) == weights(after.model));
+  }
 }
 
 }  // namespace simdgrad::testing

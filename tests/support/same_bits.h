@@ -19,7 +19,7 @@ namespace simdgrad::testing {
 class Bits {
  public:
   template <class T>
-  Bits& add(MatrixView<const T> x) {
+  Bits& add(MatrixView<T> x) {
     for (size_t r = 0; r < x.rows(); ++r) append(x.row(r), x.cols() * sizeof(T));
     return *this;
   }
@@ -38,6 +38,14 @@ class Bits {
   void append(const void* data, size_t n) { bytes_.append(static_cast<const char*>(data), n); }
   std::string bytes_;
 };
+
+// Every state tensor of an optimizer (its state(), in order), as bytes.
+template <class Optimizer>
+std::string state_bytes(Optimizer& optimizer) {
+  Bits bits;
+  for (const auto& tensor : optimizer.state()) bits.add(tensor.view);
+  return bits.bytes();
+}
 
 // Where two results first differ ("byte 1234 of 40000"), or "" when they are the same.
 inline std::string first_difference(const std::string& a, const std::string& b) {

@@ -250,6 +250,13 @@ class PhaseClock {
     phases_->*phase += std::chrono::duration<double>(now - last_).count();
     last_ = now;
   }
+  // The part of the phase just marked that the data-parallel step spent in updates (one
+  // process updates each parameter inside the backward pass): the optimizer's.
+  void move_updates(double StepPhases::*phase, const distributed::UpdateTimes& update) {
+    if (!phases_) return;
+    phases_->*phase -= update.optimizer;
+    phases_->optimizer += update.optimizer;
+  }
   // The times the data-parallel step's update measured.
   void add(const distributed::UpdateTimes& update) {
     if (!phases_) return;
@@ -285,8 +292,10 @@ void Trainer::forward_and_backward(IndexRange rows, float weight, StepResult& re
     throw NumericalFault("the loss became " + std::to_string(result.loss) + " in " + when());
   }
   clock.mark(&StepPhases::loss);
-  step_.backward(tape_, loss.loss, weight);
+  distributed::UpdateTimes updates;
+  step_.backward(tape_, loss.loss, weight, clock.on() ? &updates : nullptr);
   clock.mark(&StepPhases::backward);
+  clock.move_updates(&StepPhases::backward, updates);
 }
 
 void Trainer::update(float weight, StepResult& result, PhaseClock& clock) {
@@ -329,8 +338,9 @@ StepResult Trainer::train_step(size_t start, size_t size, StepPhases* phases) {
   // gradients and losses summed over the processes are those of the whole batch.
   const float weight = step_.weight(batch);
   StepResult result;
-  if (!mine.empty()) forward_and_backward(mine, weight, result, clock);
+  // Before the backward pass: on one process it updates each parameter as its gradient is done.
   optimizer_->set_learning_rate(float(next_learning_rate()));
+  if (!mine.empty()) forward_and_backward(mine, weight, result, clock);
   update(weight, result, clock);
   for (size_t l = 0; l < model_.size(); ++l) grad_square_sums_[l] += parameter_square_sums_[2 * l];
   if (check_numerics_) require_finite_gradients();

@@ -77,10 +77,11 @@ struct StepPhases {
   double forward = 0;    // the layers' forward passes (one GEMM each, bias and ReLU fused)
   double loss = 0;       // the MSE loss and the MAPE metric
   double backward = 0;   // the tape's backward pass (GEMMs, bias gradients), with a data-parallel
-                         // run's gradient sums started (and moved along) on the way
+                         // run's gradient sums started (and moved along) on the way; without
+                         // the updates one process runs inside it (in `optimizer`)
   double sums = 0;       // a data-parallel run's wait for its shares of the gradient sums, the
                          // batch's figures summed, and the updated values gathered
-  double optimizer = 0;  // the update, the gradient norms of the diagnostics, the zeroing
+  double optimizer = 0;  // the updates, the gradient norms of the diagnostics, the zeroing
   size_t steps = 0;
 };
 

@@ -29,4 +29,5 @@
 #include "simdgrad/autograd/parameter.h"
 #include "simdgrad/autograd/random.h"
 #include "simdgrad/autograd/schedules.h"
+#include "simdgrad/autograd/shared_gradient_memory.h"
 #include "simdgrad/autograd/tape.h"

@@ -16,7 +16,10 @@ template <class T>
 class Optimizer {
  public:
   Optimizer(std::vector<Parameter<T>*> parameters, T lr)
-      : parameters_(std::move(parameters)), lr_(lr) {}
+      : parameters_(std::move(parameters)),
+        lr_(lr),
+        updated_early_(parameters_.size(), 0),
+        early_square_sums_(parameters_.size()) {}
   virtual ~Optimizer() = default;
 
   // One update from the parameters' current gradients; counts the step.
@@ -35,6 +38,14 @@ class Optimizer {
   // is bitwise the whole step's.
   void step_and_zero_grad(std::span<const IndexRange> parts,
                           std::vector<T>* grad_square_sums = nullptr);
+  // Updates p now, from its gradient as it stands, as part of the step that the next
+  // step_and_zero_grad() ends: that call skips p, flags its gradient zero and reports the sum
+  // of squares of this update's gradient. Called from Tape::backward's gradient_final, each
+  // parameter is updated while its gradient is fresh in cache, and parameters can take turns
+  // in one gradient memory (SharedGradientMemory). Element by element the step is bitwise the
+  // same. Throws std::invalid_argument for a parameter this optimizer does not own and
+  // std::logic_error for one already updated in this step.
+  void update_early(Parameter<T>& p);
 
   // The rate the next step uses; a schedule (schedules.h) sets it before each step.
   T learning_rate() const { return lr_; }
@@ -72,6 +83,11 @@ class Optimizer {
   std::vector<Slot> slots_;
   long iterations_ = 0;
   const IndexRange* part_ = nullptr;  // set during a partial step
+  // update_early(): which parameters the step under way has updated, and their sums of squares.
+  std::vector<char> updated_early_;
+  std::vector<T> early_square_sums_;
+  bool step_counted_ = false;  // the step under way has been counted by update_early()
+  void require_no_early_updates(const char* caller) const;
 };
 
 // Keras 2 SGD: v = momentum*v - lr*g; p += v (Nesterov: p += momentum*v - lr*g).

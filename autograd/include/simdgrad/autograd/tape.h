@@ -80,6 +80,9 @@ class Tape {
   // to run reads it: its gradient is then final for this step (a data-parallel run starts
   // summing it over processes while the layers below are still differentiated). Parameters
   // come last layer first; one that no contribution reached comes with grad_is_zero set.
+  // Parameters may share gradient memory (SharedGradientMemory) only here, where
+  // gradient_final consumes each gradient, and only when no two of them would hold a gradient
+  // at once: both backward() calls throw std::logic_error otherwise, before running a node.
   void backward(Var<T> loss, const std::function<void(Parameter<T>&)>& gradient_final);
   // Starts a new step: every Var recorded so far becomes invalid; memory is kept.
   void reset();
@@ -143,6 +146,18 @@ class Tape {
     slot.has_grad = true;
     return first;
   }
+  // A parameter on the tape and the nodes that read it, first and last: backward() writes its
+  // gradient from the last reader's node on, and it is final after the first's.
+  struct ParameterReaders {
+    Parameter<T>* parameter;
+    size_t first, last;
+    bool read;  // false: on the tape but read by no node
+  };
+  std::vector<ParameterReaders> parameter_readers() const;
+  // Throws std::logic_error for two parameters that share gradient memory and would hold
+  // gradients at once: with `readers` (gradients handed out as final), when their spans of
+  // nodes overlap; without, whenever both are on the tape.
+  void check_shared_gradients(const std::vector<ParameterReaders>* readers) const;
   Var<T> make_var(uint32_t id) { return Var<T>(this, id, step_); }
   void add_into_grad(uint32_t id, MatrixView<const T> contribution);
 

@@ -14,8 +14,12 @@
 //     double figures[] = {loss.value()(0, 0) * step.weight(batch)};
 //     step.update(figures);                        // figures[0]: the whole batch's loss
 //
-// With one process (a Communicator not started by mpiexec) backward() and update() are the
-// plain tape.backward() and Optimizer::step_and_zero_grad(), and nothing is summed.
+// With one process (a Communicator not started by mpiexec) nothing is summed: backward()
+// updates each parameter as soon as its gradient is final (Optimizer::update_early) and
+// parameters of one shape share gradient memory (SharedGradientMemory), and update() ends the
+// step (Optimizer::step_and_zero_grad); the bits are those of tape.backward() followed by
+// step_and_zero_grad(). Set the learning rate before backward() then, and read no gradient
+// after it. DataParallelOptions::update_during_backward = false gives those two plain calls.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "simdgrad/autograd/optimizers.h"
+#include "simdgrad/autograd/shared_gradient_memory.h"
 #include "simdgrad/autograd/tape.h"
 #include "simdgrad/distributed/communicator.h"
 #include "simdgrad/distributed/gradient_reducer.h"
@@ -35,10 +40,13 @@ struct DataParallelOptions {
   Update update = Update::kShared;
   Exchange exchange = Exchange::kAuto;  // kSharedMemory needs Update::kShared
   size_t bucket_bytes = GradientReducer::kDefaultBucketBytes;
+  // One process only: the update of each parameter inside backward(), with shared gradient
+  // memory (above).
+  bool update_during_backward = true;
 };
 
-// Seconds spent in update(), when asked for: waiting for sums, figures and gathers, and
-// updating.
+// Seconds spent in update() (and, with one process, in the updates inside backward()), when
+// asked for: waiting for sums, figures and gathers, and updating.
 struct UpdateTimes {
   double communication = 0;
   double optimizer = 0;
@@ -67,8 +75,10 @@ class DataParallelStep {
 
   // The backward pass of `weight` x `loss` (this process's rows' mean, weighted by weight()),
   // the gradient sums under way as it goes. A process with no rows in the batch does not call
-  // it: update() sums its zeros.
-  void backward(autograd::Tape<float>& tape, autograd::Var<float> loss, float weight = 1);
+  // it: update() sums its zeros. `times`, if given, receives the seconds spent in the updates
+  // that one process runs inside the backward pass (UpdateTimes::optimizer).
+  void backward(autograd::Tape<float>& tape, autograd::Var<float> loss, float weight = 1,
+                UpdateTimes* times = nullptr);
   // Ends the step: the gradient sums, the optimizer's update at its current learning rate (of
   // this process's shares under Update::kShared, else of everything), the gradients zeroed,
   // `figures` summed over the processes in place, and the updated values to every process.
@@ -86,9 +96,10 @@ class DataParallelStep {
   const Communicator& communicator_;
   autograd::Optimizer<float>& optimizer_;
   Update update_;
-  std::unique_ptr<GradientReducer> reducer_;  // none for one process
-  std::vector<IndexRange> shares_;            // per parameter, the elements this process updates
-  std::vector<double> sums_;  // the figures and the squared norms, summed in one message
+  std::unique_ptr<GradientReducer> reducer_;                                 // none for one process
+  std::unique_ptr<autograd::SharedGradientMemory<float>> shared_gradients_;  // one process
+  std::vector<IndexRange> shares_;  // per parameter, the elements this process updates
+  std::vector<double> sums_;        // the figures and the squared norms, summed in one message
 };
 
 }  // namespace simdgrad::distributed
