@@ -24,9 +24,12 @@ SharedGradientMemory<T>::SharedGradientMemory(const std::vector<Parameter<T>*>& 
 
 template <class T>
 SharedGradientMemory<T>::~SharedGradientMemory() {
+  // Flagged zero rather than zero-filled: a pass writing zeros would make the memory resident
+  // as the step's other memory is still held, and raise a run's peak by what sharing saved.
+  buffers_.clear();
   for (Parameter<T>* p : sharing_) {
-    p->grad = Matrix<T>(p->grad.rows(), p->grad.cols());
-    p->grad_is_zero = false;
+    p->grad = Matrix<T>::uninitialized(p->grad.rows(), p->grad.cols());
+    p->grad_is_zero = true;
   }
 }
 

@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <fstream>
+
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 #include "simdgrad/matrix.h"
 
@@ -64,6 +69,31 @@ TEST_CASE("a borrowing matrix works on memory it leaves alone, and its copies ow
   REQUIRE(memory[8] == 5.0f);
   REQUIRE_THROWS_WITH(Matrix<float>::borrowing(memory + 1, 2, 8),
                       "Matrix::borrowing: the memory does not start on a 64-byte boundary");
+}
+
+TEST_CASE("an uninitialized matrix owns aligned memory that no pass has written", "[kernels]") {
+  Matrix<float> m = Matrix<float>::uninitialized(3, 17);
+  REQUIRE(m.rows() == 3);
+  REQUIRE(m.cols() == 17);
+  REQUIRE(m.stride() == 17);
+  REQUIRE(reinterpret_cast<uintptr_t>(m.data()) % 64 == 0);
+  m(2, 16) = 1.5f;
+  REQUIRE(m(2, 16) == 1.5f);
+  REQUIRE(Matrix<float>::uninitialized(0, 5).data() == nullptr);
+#if defined(__linux__)
+  // 256 MiB: fresh pages, outside the resident set until written (a zero fill would add all).
+  const auto resident_bytes = [] {
+    std::ifstream statm("/proc/self/statm");
+    size_t pages = 0, resident = 0;
+    statm >> pages >> resident;
+    return resident * size_t(sysconf(_SC_PAGESIZE));
+  };
+  const size_t before = resident_bytes();
+  Matrix<float> big = Matrix<float>::uninitialized(8192, 8192);
+  REQUIRE(resident_bytes() < before + (size_t{32} << 20));
+  big(8191, 8191) = 2.0f;
+  REQUIRE(big(8191, 8191) == 2.0f);
+#endif
 }
 
 }  // namespace simdgrad::testing

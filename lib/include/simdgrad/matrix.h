@@ -116,6 +116,16 @@ class Matrix {
     m.cols_ = cols;
     return m;
   }
+  // A matrix whose contents are unspecified: no pass writes zeros, so its memory is not
+  // touched (and a large one not made resident) until written. For buffers written before
+  // they are read, such as a gradient flagged zero (autograd's Parameter::grad_is_zero).
+  static Matrix uninitialized(size_t rows, size_t cols) {
+    Matrix m;
+    m.rows_ = rows;
+    m.cols_ = cols;
+    if (m.size() != 0) m.data_ = Storage(allocate_aligned<T>(m.size()).release(), Release{true});
+    return m;
+  }
   Matrix(const Matrix& other) : Matrix(other.rows_, other.cols_) {
     if (size()) std::memcpy(data_.get(), other.data_.get(), size() * sizeof(T));
   }

@@ -8,7 +8,7 @@
 // state and the activations in a 32 MiB L3 (docs/performance.md).
 //
 // For the object's lifetime the parameters' `grad` borrow the shared buffers, flagged zero
-// (Parameter::grad_is_zero); when it ends, each gets memory of its own back, zero. The
+// (Parameter::grad_is_zero); when it ends, each gets memory of its own back, flagged zero. The
 // parameters must outlive it. Tape::backward refuses a tape on which two parameters sharing
 // memory would hold gradients at once, or whose gradients are not handed out as they become
 // final (std::logic_error).
