@@ -39,6 +39,9 @@ OPS = "autograd/ops.cc"
 MICRO = "lib/gemm/gemm_micro_kernel-inl.h"
 VECTOR = "lib/vector_kernels-inl.h"
 ELEMENTWISE = "lib/elementwise.cc"
+OPTIMIZERS = "autograd/optimizers.cc"
+TAPE = "autograd/tape.cc"
+SHARED = "autograd/shared_gradient_memory.cc"
 
 MUTANTS = [
     # matmul: dA = dC op(B)ᵀ, dB = op(A)ᵀ dC, each through both transpose branches.
@@ -130,10 +133,23 @@ MUTANTS = [
            "for (size_t r = 0; r < rows; ++r) add_row(r, share.begin, dst, share.size());",
            "for (size_t r = 1; r < rows; ++r) add_row(r, share.begin, dst, share.size());",
            "dropped term", "kernels"),
+    # Updates inside the backward pass and gradients that take turns in one buffer.
+    Mutant("early-update-uncounted", OPTIMIZERS,
+           "if (!step_counted_) ++iterations_;  // an update reads the count of the step it belongs to",
+           "(void)0;", "dropped term", "autograd"),
+    Mutant("early-update-repeated-at-step-end", OPTIMIZERS, "if (!updated_early_[i]) {",
+           "if (true) {", "dropped term", "autograd"),
+    Mutant("shared-gradients-unchecked", TAPE, "    check_shared_gradients(&readers);",
+           "    (void)readers;", "dropped term", "autograd"),
+    Mutant("shared-gradients-same-node-apart", TAPE, "a.first > b.last || b.first > a.last",
+           "a.first >= b.last || b.first >= a.last", "sign", "autograd"),
+    Mutant("shared-memory-returned-unflagged", SHARED, "    p->grad_is_zero = true;\n  }\n}",
+           "    p->grad_is_zero = false;\n  }\n}", "sign", "autograd"),
 ]
 
 # The test program each label's tests live in (rebuilt after each mutant).
-PROGRAMS = {"gradcheck": "autograd_gradcheck_test", "kernels": "lib_kernels_test"}
+PROGRAMS = {"gradcheck": "autograd_gradcheck_test", "kernels": "lib_kernels_test",
+            "autograd": "autograd_test"}
 
 
 def run(command, cwd, log):
@@ -145,7 +161,9 @@ def run(command, cwd, log):
 
 def failing_tests(label, cwd, log):
     """Runs ctest -L label; returns the names of the tests that failed (empty: all passed)."""
-    result = subprocess.run(["ctest", "--preset", "test", "-L", label], cwd=cwd, capture_output=True, text=True)
+    # errors="replace": a failing comparison of raw bytes prints them as they are.
+    result = subprocess.run(["ctest", "--preset", "test", "-L", label], cwd=cwd, capture_output=True,
+                            text=True, errors="replace")
     with open(log, "a") as out:
         out.write(f"$ ctest --preset test -L {label}\n{result.stdout}{result.stderr}")
     names = []

@@ -71,7 +71,7 @@ void check_shared_memory_trains_like_the_plain_step(const char* kind, int thread
         REQUIRE(same_bits(p[i]->value, plain.model.parameters()[i]->value));
       }
     }
-    REQUIRE(state_bytes(*plain.optimizer) == state_bytes(*early.optimizer));
+    REQUIRE(first_difference(state_bytes(*plain.optimizer), state_bytes(*early.optimizer)) == "");
   }
   // Memory of their own again, holding a zero gradient: the next step trains on.
   const auto p = early.model.parameters();
