@@ -39,6 +39,17 @@ void Optimizer<T>::step() {
 }
 
 template <class T>
+void Optimizer<T>::set_learning_rate(T lr) {
+  if (step_counted_ && lr != lr_) {
+    throw std::logic_error(
+        "Optimizer::set_learning_rate: parameters were already updated in this step at the "
+        "rate " +
+        std::to_string(lr_) + "; set the rate before the backward pass");
+  }
+  lr_ = lr;
+}
+
+template <class T>
 void Optimizer<T>::update_early(Parameter<T>& p) {
   const auto at = std::find(parameters_.begin(), parameters_.end(), &p);
   if (at == parameters_.end()) {

@@ -259,14 +259,17 @@ TEST_CASE("parameters updated early, then step_and_zero_grad, make the whole ste
   check_early_updates_make_the_whole_step<autograd::Sgd<float>>("sgd");
 }
 
-TEST_CASE("an early update refuses a stranger, a second update and a step of another kind",
-          "[autograd]") {
+TEST_CASE(
+    "an early update refuses a stranger, a second update, a step of another kind and a new rate",
+    "[autograd]") {
   Parameter<float> p("p", 2, 3), stranger("stranger", 2, 3);
   autograd::Rmsprop<float> opt({&p});
   REQUIRE_THROWS_WITH(opt.update_early(stranger), Catch::Contains("stranger"));
   opt.update_early(p);
   REQUIRE_THROWS_WITH(opt.update_early(p), Catch::Contains("already updated"));
   REQUIRE_THROWS_WITH(opt.step(), Catch::Contains("step_and_zero_grad()"));
+  REQUIRE_THROWS_WITH(opt.set_learning_rate(0.5f), Catch::Contains("before the backward pass"));
+  opt.set_learning_rate(opt.learning_rate());  // the same rate: nothing changes
   const IndexRange all[1] = {{0, 6}};
   REQUIRE_THROWS_AS(opt.step_and_zero_grad(all), std::logic_error);
   opt.step_and_zero_grad();

@@ -49,7 +49,9 @@ class Optimizer {
 
   // The rate the next step uses; a schedule (schedules.h) sets it before each step.
   T learning_rate() const { return lr_; }
-  void set_learning_rate(T lr) { lr_ = lr; }
+  // Throws std::logic_error for a new rate while a step begun by update_early() is open: its
+  // first updates used the old one (set the rate before the backward pass).
+  void set_learning_rate(T lr);
   long iterations() const { return iterations_; }
   void set_iterations(long n) { iterations_ = n; }
   // Every state tensor, named "<parameter>.<slot>": slot by slot, each in parameters()' order.
