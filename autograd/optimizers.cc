@@ -20,8 +20,13 @@ void materialize_zero_grad(Parameter<T>& p) {
 }  // namespace
 
 template <class T>
+bool Optimizer<T>::early_step_open() const {
+  return std::find(updated_early_.begin(), updated_early_.end(), 1) != updated_early_.end();
+}
+
+template <class T>
 void Optimizer<T>::require_no_early_updates(const char* caller) const {
-  if (step_counted_) {
+  if (early_step_open()) {
     throw std::logic_error(std::string("Optimizer::") + caller +
                            ": parameters were updated early in this step; end it with "
                            "step_and_zero_grad()");
@@ -40,7 +45,7 @@ void Optimizer<T>::step() {
 
 template <class T>
 void Optimizer<T>::set_learning_rate(T lr) {
-  if (step_counted_ && lr != lr_) {
+  if (lr != lr_ && early_step_open()) {
     throw std::logic_error(
         "Optimizer::set_learning_rate: parameters were already updated in this step at the "
         "rate " +
@@ -61,8 +66,7 @@ void Optimizer<T>::update_early(Parameter<T>& p) {
     throw std::logic_error("Optimizer::update_early: " + p.name +
                            " was already updated in this step");
   }
-  if (!step_counted_) ++iterations_;  // an update reads the count of the step it belongs to
-  step_counted_ = true;
+  if (!early_step_open()) ++iterations_;  // an update reads the count of the step it belongs to
   materialize_zero_grad(p);
   early_square_sums_[i] = update(i, p, true);
   updated_early_[i] = 1;
@@ -70,8 +74,7 @@ void Optimizer<T>::update_early(Parameter<T>& p) {
 
 template <class T>
 void Optimizer<T>::step_and_zero_grad(std::vector<T>* grad_square_sums) {
-  if (!step_counted_) ++iterations_;
-  step_counted_ = false;
+  if (!early_step_open()) ++iterations_;
   if (grad_square_sums) grad_square_sums->resize(parameters_.size());
   for (size_t i = 0; i < parameters_.size(); ++i) {
     Parameter<T>& p = *parameters_[i];

@@ -13,10 +13,10 @@ SharedGradientMemory<T>::SharedGradientMemory(const std::vector<Parameter<T>*>& 
   }
   for (auto& [shape, group] : by_shape) {
     if (group.size() < 2) continue;
-    buffers_.emplace_back(shape.first, shape.second);
+    buffers_.push_back(Matrix<T>::uninitialized(shape.first, shape.second));
     for (Parameter<T>* p : group) {
       p->grad = Matrix<T>::borrowing(buffers_.back().data(), shape.first, shape.second);
-      p->grad_is_zero = true;  // whatever the buffer holds, the gradient starts at zero
+      p->grad_is_zero = true;  // the buffer holds no gradient yet
       sharing_.push_back(p);
     }
   }

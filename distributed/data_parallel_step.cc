@@ -74,9 +74,9 @@ void DataParallelStep::backward(autograd::Tape<float>& tape, autograd::Var<float
     // Each update while its gradient (and, for a weight, the layer's input gradient's reads of
     // it) is still in cache, and the next layer's gradient then reuses the memory.
     return tape.backward(weighted, [&](autograd::Parameter<float>& p) {
-      const Clock::time_point start = times ? Clock::now() : Clock::time_point();
+      Stopwatch stopwatch(times);
       optimizer_.update_early(p);
-      if (times) times->optimizer += std::chrono::duration<double>(Clock::now() - start).count();
+      stopwatch.mark(&UpdateTimes::optimizer);
     });
   }
   reducer_->begin_backward();

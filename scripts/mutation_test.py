@@ -135,7 +135,7 @@ MUTANTS = [
            "dropped term", "kernels"),
     # Updates inside the backward pass and gradients that take turns in one buffer.
     Mutant("early-update-uncounted", OPTIMIZERS,
-           "if (!step_counted_) ++iterations_;  // an update reads the count of the step it belongs to",
+           "if (!early_step_open()) ++iterations_;  // an update reads the count of the step it belongs to",
            "(void)0;", "dropped term", "autograd"),
     Mutant("early-update-repeated-at-step-end", OPTIMIZERS, "if (!updated_early_[i]) {",
            "if (true) {", "dropped term", "autograd"),

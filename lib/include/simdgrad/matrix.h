@@ -96,10 +96,8 @@ class Matrix {
 
  public:
   Matrix() = default;
-  Matrix(size_t rows, size_t cols) : rows_(rows), cols_(cols) {
-    if (size() == 0) return;
-    data_ = Storage(allocate_aligned<T>(size()).release(), Release{true});
-    std::memset(data_.get(), 0, size() * sizeof(T));
+  Matrix(size_t rows, size_t cols) : Matrix(uninitialized(rows, cols)) {
+    if (size() != 0) std::memset(data_.get(), 0, size() * sizeof(T));
   }
   // A matrix over rows * cols elements at `data` that it does not own and never frees, for
   // memory that others manage (e.g. shared between processes); the memory must outlive it and

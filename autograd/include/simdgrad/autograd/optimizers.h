@@ -88,7 +88,8 @@ class Optimizer {
   // update_early(): which parameters the step under way has updated, and their sums of squares.
   std::vector<char> updated_early_;
   std::vector<T> early_square_sums_;
-  bool step_counted_ = false;  // the step under way has been counted by update_early()
+  // Whether update_early() has begun (and counted) a step that step_and_zero_grad() has not ended.
+  bool early_step_open() const;
   void require_no_early_updates(const char* caller) const;
 };
 
