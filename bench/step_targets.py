@@ -165,7 +165,11 @@ def main() -> None:
         sys.exit(f"step_targets: no MNIST folder at {args.data} (scripts/fetch-mnist.sh)")
     rounds = []
     for r in range(args.rounds):
-        rounds.append(measure_round(args.build, args.data))
+        try:
+            rounds.append(measure_round(args.build, args.data))
+        except subprocess.CalledProcessError as failure:
+            sys.exit(f"step_targets: {' '.join(failure.cmd)} failed with exit code "
+                     f"{failure.returncode}:\n{(failure.stderr or '').strip()[-2000:]}")
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
     report(rounds)
 
