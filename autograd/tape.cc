@@ -108,10 +108,10 @@ void Tape<T>::backward(Var<T> loss) {
 }
 
 template <class T>
-std::vector<typename Tape<T>::ParameterReaders> Tape<T>::parameter_readers() const {
-  std::vector<ParameterReaders> readers;
+void Tape<T>::collect_parameter_readers() {
+  readers_.clear();
   const auto entry = [&](Parameter<T>* p) {
-    return std::find_if(readers.begin(), readers.end(),
+    return std::find_if(readers_.begin(), readers_.end(),
                         [&](const ParameterReaders& r) { return r.parameter == p; });
   };
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -119,27 +119,26 @@ std::vector<typename Tape<T>::ParameterReaders> Tape<T>::parameter_readers() con
       if (in == kNoValue || !slots_[in].parameter) continue;
       Parameter<T>* p = slots_[in].parameter;
       const auto at = entry(p);
-      if (at == readers.end()) {
-        readers.push_back({p, i, i, true});
+      if (at == readers_.end()) {
+        readers_.push_back({p, i, i, true});
       } else {
         at->last = i;
       }
     }
   }
   for (const Slot& slot : slots_) {
-    if (slot.parameter && entry(slot.parameter) == readers.end())
-      readers.push_back({slot.parameter, 0, 0, false});
+    if (slot.parameter && entry(slot.parameter) == readers_.end())
+      readers_.push_back({slot.parameter, 0, 0, false});
   }
-  return readers;
 }
 
 template <class T>
-void Tape<T>::check_shared_gradients(const std::vector<ParameterReaders>* readers) const {
+void Tape<T>::check_shared_gradients(bool handed_out) const {
   const auto refuse = [](const Parameter<T>& a, const Parameter<T>& b, const char* why) {
     throw std::logic_error("autograd: " + a.name + " and " + b.name +
                            " share gradient memory but " + why);
   };
-  if (!readers) {  // every gradient stays until backward() returns; no allocation here
+  if (!handed_out) {  // every gradient stays until backward() returns
     for (size_t i = 0; i < slots_.size(); ++i) {
       for (size_t j = i + 1; slots_[i].parameter && j < slots_.size(); ++j) {
         if (slots_[j].parameter &&
@@ -150,9 +149,9 @@ void Tape<T>::check_shared_gradients(const std::vector<ParameterReaders>* reader
     }
     return;
   }
-  for (size_t i = 0; i < readers->size(); ++i) {
-    for (size_t j = i + 1; j < readers->size(); ++j) {
-      const ParameterReaders &a = (*readers)[i], &b = (*readers)[j];
+  for (size_t i = 0; i < readers_.size(); ++i) {
+    for (size_t j = i + 1; j < readers_.size(); ++j) {
+      const ParameterReaders &a = readers_[i], &b = readers_[j];
       const bool apart = !a.read || !b.read || a.first > b.last || b.first > a.last;
       if (!apart && share_gradient_memory(*a.parameter, *b.parameter))
         refuse(*a.parameter, *b.parameter, "would hold gradients at the same time");
@@ -174,21 +173,17 @@ void Tape<T>::backward(Var<T> loss, const std::function<void(Parameter<T>&)>& gr
   }
   // Each parameter with the first node that reads it: once the reverse loop has run that
   // node, nothing else adds to its gradient. Latest first, the order the loop reaches them.
-  std::vector<std::pair<size_t, Parameter<T>*>> finals;
-  if (gradient_final) {
-    const std::vector<ParameterReaders> readers = parameter_readers();
-    check_shared_gradients(&readers);
-    for (const ParameterReaders& r : readers) finals.emplace_back(r.first, r.parameter);
-    std::stable_sort(finals.begin(), finals.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
-  } else {
-    check_shared_gradients(nullptr);
-  }
+  readers_.clear();
+  if (gradient_final) collect_parameter_readers();
+  check_shared_gradients(bool(gradient_final));
+  std::stable_sort(
+      readers_.begin(), readers_.end(),
+      [](const ParameterReaders& a, const ParameterReaders& b) { return a.first > b.first; });
   backward_done_ = true;
   size_t next_final = 0;
   auto release_through = [&](size_t node) {  // every parameter whose earliest reader is >= node
-    for (; next_final < finals.size() && finals[next_final].first >= node; ++next_final) {
-      gradient_final(*finals[next_final].second);
+    for (; next_final < readers_.size() && readers_[next_final].first >= node; ++next_final) {
+      gradient_final(*readers_[next_final].parameter);
     }
   };
   if (out.requires_grad) {

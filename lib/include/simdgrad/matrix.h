@@ -124,7 +124,7 @@ class Matrix {
     if (m.size() != 0) m.data_ = Storage(allocate_aligned<T>(m.size()).release(), Release{true});
     return m;
   }
-  Matrix(const Matrix& other) : Matrix(other.rows_, other.cols_) {
+  Matrix(const Matrix& other) : Matrix(uninitialized(other.rows_, other.cols_)) {
     if (size()) std::memcpy(data_.get(), other.data_.get(), size() * sizeof(T));
   }
   Matrix& operator=(const Matrix& other) {

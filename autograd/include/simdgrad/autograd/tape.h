@@ -153,11 +153,12 @@ class Tape {
     size_t first, last;
     bool read;  // false: on the tape but read by no node
   };
-  std::vector<ParameterReaders> parameter_readers() const;
+  // Fills readers_: every parameter on the tape, in the order the nodes first read them.
+  void collect_parameter_readers();
   // Throws std::logic_error for two parameters that share gradient memory and would hold
-  // gradients at once: with `readers` (gradients handed out as final), when their spans of
-  // nodes overlap; without, whenever both are on the tape.
-  void check_shared_gradients(const std::vector<ParameterReaders>* readers) const;
+  // gradients at once: with gradients handed out as final (readers_ collected), when their
+  // spans of nodes overlap; without, whenever both are on the tape.
+  void check_shared_gradients(bool handed_out) const;
   Var<T> make_var(uint32_t id) { return Var<T>(this, id, step_); }
   void add_into_grad(uint32_t id, MatrixView<const T> contribution);
 
@@ -165,6 +166,7 @@ class Tape {
   std::vector<Slot> slots_;
   std::vector<Node<T>> nodes_;
   std::vector<uint8_t> kink_pattern_;
+  std::vector<ParameterReaders> readers_;  // backward()'s, kept so a step allocates none
   uint64_t step_ = 1;
   bool backward_done_ = false;
   bool grad_enabled_ = true;
